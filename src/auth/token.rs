@@ -1,0 +1,40 @@
+//! Opaque tokens: a readable prefix and 256 random bits, base64url. Only a SHA-256 digest is
+//! ever stored, so a database leak yields no usable token.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+pub const ACCESS_PREFIX: &str = "rst_at_";
+pub const REFRESH_PREFIX: &str = "rst_rt_";
+pub const PERSONAL_PREFIX: &str = "rst_pat_";
+
+/// Longest token the API will look up; anything longer is not ours.
+pub const MAX_LEN: usize = 128;
+
+pub fn generate(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+pub fn digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_prefixed_unique_and_hashed() {
+        let a = generate(ACCESS_PREFIX);
+        let b = generate(ACCESS_PREFIX);
+        assert!(a.starts_with("rst_at_"));
+        assert_eq!(a.len(), "rst_at_".len() + 43);
+        assert_ne!(a, b);
+        assert_eq!(digest(&a).len(), 64);
+        assert_ne!(digest(&a), digest(&b));
+    }
+}

@@ -1,0 +1,198 @@
+//! Every setting, layered flags → `ROSTER_*` environment → defaults by clap, and checked
+//! at load. Secrets are redacted from `Debug`.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The server's settings as given on the command line or in the environment.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ROSTER_ADDR", default_value = "127.0.0.1:3001", global = true)]
+    pub addr: SocketAddr,
+
+    /// `sqlite://FILE` or `postgres://…`.
+    #[arg(long, env = "ROSTER_DATABASE_URL", default_value = "sqlite://roster.db", global = true)]
+    pub database_url: String,
+
+    /// Base64 of 32 bytes; encrypts webhook and OAuth secrets at rest. Generated into
+    /// `roster.key` beside the SQLite file when absent.
+    #[arg(long, env = "ROSTER_SECRET_KEY", hide_env_values = true, global = true)]
+    pub secret_key: Option<SecretKey>,
+
+    /// Allow webhook delivery to http:// and to private, loopback and link-local addresses.
+    #[arg(long, env = "ROSTER_WEBHOOK_ALLOW_PRIVATE", global = true)]
+    pub webhook_allow_private: bool,
+
+    /// Delays before each retry of a failed delivery, e.g. `1s,5s,30s`.
+    #[arg(long, env = "ROSTER_WEBHOOK_RETRY_SCHEDULE", default_value = "1s,5s,30s",
+          value_parser = parse_schedule, global = true)]
+    pub webhook_retry_schedule: RetrySchedule,
+
+    /// Timeout of one delivery attempt.
+    #[arg(long, env = "ROSTER_WEBHOOK_TIMEOUT", default_value = "10s",
+          value_parser = parse_duration, global = true)]
+    pub webhook_timeout: Duration,
+
+    /// `text` for people, `json` for log pipelines.
+    #[arg(long, env = "ROSTER_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+
+    /// Whether anyone may register an account.
+    #[arg(long, env = "ROSTER_ALLOW_SIGNUP", default_value = "true", action = clap::ArgAction::Set,
+          global = true)]
+    pub allow_signup: bool,
+}
+
+/// The checked configuration the server runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub secret_key: Option<SecretKey>,
+    pub webhook_allow_private: bool,
+    pub webhook_retry_schedule: RetrySchedule,
+    pub webhook_timeout: Duration,
+    pub allow_signup: bool,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// Failed sign-ins allowed per email and per client address within `login_window`.
+    pub login_max_failures: i64,
+    pub login_window: Duration,
+    /// How long graceful shutdown waits for in-flight work.
+    pub shutdown_grace: Duration,
+}
+
+impl Config {
+    /// Defaults for everything but the database.
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            secret_key: None,
+            webhook_allow_private: false,
+            webhook_retry_schedule: RetrySchedule(vec![
+                Duration::from_secs(1),
+                Duration::from_secs(5),
+                Duration::from_secs(30),
+            ]),
+            webhook_timeout: Duration::from_secs(10),
+            allow_signup: true,
+            access_token_ttl: Duration::from_secs(3600),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            login_max_failures: 10,
+            login_window: Duration::from_secs(15 * 60),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+impl From<ServeArgs> for Config {
+    fn from(args: ServeArgs) -> Self {
+        Self {
+            secret_key: args.secret_key,
+            webhook_allow_private: args.webhook_allow_private,
+            webhook_retry_schedule: args.webhook_retry_schedule,
+            webhook_timeout: args.webhook_timeout,
+            allow_signup: args.allow_signup,
+            ..Self::new(args.database_url)
+        }
+    }
+}
+
+/// The 32-byte key that encrypts secrets at rest.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKey(pub [u8; 32]);
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(<redacted>)")
+    }
+}
+
+impl std::str::FromStr for SecretKey {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bytes = STANDARD
+            .decode(s.trim())
+            .map_err(|_| "secret key must be base64 of 32 bytes".to_owned())?;
+        let key: [u8; 32] =
+            bytes.try_into().map_err(|_| "secret key must be base64 of 32 bytes".to_owned())?;
+        Ok(Self(key))
+    }
+}
+
+impl SecretKey {
+    pub fn to_base64(&self) -> String {
+        STANDARD.encode(self.0)
+    }
+}
+
+/// Delays before the first, second, … retry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetrySchedule(pub Vec<Duration>);
+
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim()).map_err(|e| format!("invalid duration {s:?}: {e}"))
+}
+
+pub fn parse_schedule(s: &str) -> Result<RetrySchedule, String> {
+    let delays = s
+        .split(',')
+        .filter(|part| !part.trim().is_empty())
+        .map(parse_duration)
+        .collect::<Result<Vec<_>, _>>()?;
+    if delays.len() > 20 {
+        return Err("a retry schedule has at most 20 delays".into());
+    }
+    Ok(RetrySchedule(delays))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_parse() {
+        assert_eq!(
+            parse_schedule("1s,5s,30s"),
+            Ok(RetrySchedule(vec![
+                Duration::from_secs(1),
+                Duration::from_secs(5),
+                Duration::from_secs(30)
+            ]))
+        );
+        assert_eq!(
+            parse_schedule("200ms, 5m"),
+            Ok(RetrySchedule(vec![Duration::from_millis(200), Duration::from_secs(300)]))
+        );
+        assert_eq!(parse_schedule(""), Ok(RetrySchedule(vec![])));
+        assert!(parse_schedule("soon").is_err());
+    }
+
+    #[test]
+    fn secret_keys_parse_and_hide() {
+        let key: SecretKey = STANDARD.encode([7u8; 32]).parse().expect("valid key");
+        assert_eq!(format!("{key:?}"), "SecretKey(<redacted>)");
+        assert!("c2hvcnQ=".parse::<SecretKey>().is_err());
+    }
+
+    #[test]
+    fn defaults_match_the_spec() {
+        let c = Config::new("sqlite://roster.db");
+        assert_eq!(c.webhook_timeout, Duration::from_secs(10));
+        assert_eq!(c.webhook_retry_schedule.0.len(), 3);
+        assert!(!c.webhook_allow_private);
+        assert!(c.allow_signup);
+    }
+}

@@ -1,0 +1,113 @@
+//! The one error type handlers return. It renders NestJS's shape, `{statusCode, message}`,
+//! which the API has promised since its first page. Internal failures are logged with their
+//! cause and answered with an opaque 500.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::store::StoreError;
+
+pub const AUTH_REQUIRED: &str = "Authentication required. Provide a valid bearer token.";
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400 with every violation of the request, in class-validator wording.
+    Validation(Vec<String>),
+    /// Any 4xx with a single message.
+    Status(StatusCode, String),
+    /// 429 with the seconds after which a retry may succeed.
+    RateLimited { retry_after_secs: u64 },
+    /// Anything the caller cannot fix. The cause is logged, never returned.
+    Internal(anyhow::Error),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::Status(StatusCode::BAD_REQUEST, message.into())
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::Status(StatusCode::UNAUTHORIZED, AUTH_REQUIRED.into())
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Status(StatusCode::FORBIDDEN, message.into())
+    }
+
+    /// `403 "Access denied. Only owners and admins can <action>."`
+    pub fn managers_only(action: &str) -> Self {
+        Self::forbidden(format!("Access denied. Only owners and admins can {action}."))
+    }
+
+    /// `404 "<thing> not found"`
+    pub fn not_found(thing: &str) -> Self {
+        Self::Status(StatusCode::NOT_FOUND, format!("{thing} not found"))
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::Status(StatusCode::CONFLICT, message.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) => StatusCode::BAD_REQUEST,
+            Self::Status(status, _) => *status,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// The error body, for any status.
+pub fn body(status: StatusCode, message: Value) -> Value {
+    json!({ "statusCode": status.as_u16(), "message": message })
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut retry_after = None;
+        let message = match self {
+            Self::Validation(messages) => json!(messages),
+            Self::Status(_, message) => json!(message),
+            Self::RateLimited { retry_after_secs } => {
+                retry_after = Some(retry_after_secs);
+                json!("Too many requests. Try again later.")
+            }
+            Self::Internal(err) => {
+                tracing::error!(error = ?err, "internal error");
+                json!("Internal server error")
+            }
+        };
+        let mut response = (status, axum::Json(body(status, message))).into_response();
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Internal(err.into())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            // Callers that expect a conflict map it to their own message first.
+            StoreError::Conflict => Self::conflict("Conflict"),
+            StoreError::Database(err) => err.into(),
+        }
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(err: anyhow::Error) -> Self {
+        Self::Internal(err)
+    }
+}

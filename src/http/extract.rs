@@ -1,0 +1,153 @@
+//! Request extractors that turn every malformed input into the API's 4xx shape instead of
+//! axum's plain-text rejections.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+use crate::error::ApiError;
+
+/// Largest request body accepted; larger ones get a 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A JSON object body. Validation of its fields happens in the handler, through
+/// [`super::validate::Fields`], so that every violation is reported at once.
+pub struct JsonObject(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
+            let is_json = content_type
+                .to_str()
+                .ok()
+                .and_then(|v| v.split(';').next())
+                .map(|mime| {
+                    let mime = mime.trim().to_ascii_lowercase();
+                    mime == "application/json" || mime.ends_with("+json")
+                })
+                .unwrap_or(false);
+            if !is_json {
+                return Err(ApiError::Status(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "Content-Type must be application/json".into(),
+                ));
+            }
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::Status(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "Request body must not exceed 1 MiB".into(),
+                )
+            } else {
+                ApiError::bad_request("Request body could not be read")
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(Map::new()));
+        }
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(Value::Object(map)) => Ok(Self(map)),
+            Ok(_) => Err(ApiError::bad_request("Request body must be a JSON object")),
+            Err(_) => Err(ApiError::bad_request("Request body must be valid JSON")),
+        }
+    }
+}
+
+/// Path parameters, all of which are UUIDs in this API.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| Self(value))
+            .map_err(|_| ApiError::bad_request("Validation failed (uuid is expected)"))
+    }
+}
+
+/// `?limit=&cursor=` plus any other query parameters a list route reads.
+pub struct ListQuery {
+    pub limit: i64,
+    pub cursor: Option<String>,
+    pub params: HashMap<String, String>,
+}
+
+pub const DEFAULT_LIMIT: i64 = 20;
+pub const MAX_LIMIT: i64 = 100;
+
+impl<S: Send + Sync> FromRequestParts<S> for ListQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(mut params) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::bad_request("Query string is malformed"))?;
+        let mut errors = Vec::new();
+        let limit = match params.remove("limit") {
+            None => DEFAULT_LIMIT,
+            Some(raw) => match raw.parse::<i64>() {
+                Err(_) => {
+                    errors.push("limit must be an integer number".to_owned());
+                    DEFAULT_LIMIT
+                }
+                Ok(n) if n < 1 => {
+                    errors.push("limit must not be less than 1".to_owned());
+                    DEFAULT_LIMIT
+                }
+                Ok(n) if n > MAX_LIMIT => {
+                    errors.push(format!("limit must not be greater than {MAX_LIMIT}"));
+                    DEFAULT_LIMIT
+                }
+                Ok(n) => n,
+            },
+        };
+        let cursor = params.remove("cursor").filter(|c| !c.is_empty());
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        Ok(Self { limit, cursor, params })
+    }
+}
+
+/// Opaque pagination cursors: the position of the last item of a page, base64url-encoded.
+pub mod cursor {
+    use super::*;
+
+    pub fn encode(position: &str) -> String {
+        URL_SAFE_NO_PAD.encode(position)
+    }
+
+    pub fn invalid() -> ApiError {
+        ApiError::Validation(vec!["cursor must be a cursor returned by a previous page".into()])
+    }
+
+    pub fn decode(cursor: &str) -> Result<String, ApiError> {
+        URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(invalid)
+    }
+
+    /// Decodes a cursor that holds a single UUID.
+    pub fn decode_uuid(cursor: Option<&str>) -> Result<Option<uuid::Uuid>, ApiError> {
+        cursor
+            .map(|c| decode(c).and_then(|s| uuid::Uuid::parse_str(&s).map_err(|_| invalid())))
+            .transpose()
+    }
+}

@@ -1,0 +1,218 @@
+//! Members of an organization and their roles. Every change runs with the organization
+//! locked, so "at least one OWNER" holds however many requests race.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::access;
+use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
+use super::validate::Fields;
+use super::views::{ErrorBody, MemberView, Page};
+use crate::app::AppState;
+use crate::auth::principal::Principal;
+use crate::domain::event::{EventType, NewEvent};
+use crate::domain::role::{MemberChangeDenied, Role, check_removal, check_role_change};
+use crate::error::{ApiError, ApiResult};
+use crate::store::members::{self, Member};
+use crate::store::organizations::Organization;
+use crate::store::{self, StoreError, events, users};
+
+#[derive(Deserialize, ToSchema)]
+pub struct AddMemberRequest {
+    /// The email of an existing user.
+    pub email: String,
+    pub role: Role,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateMemberRequest {
+    pub role: Role,
+}
+
+fn last_owner() -> ApiError {
+    ApiError::conflict("Organization must have at least one owner")
+}
+
+fn denied(reason: MemberChangeDenied, action: &str) -> ApiError {
+    match reason {
+        MemberChangeDenied::NotManager => ApiError::managers_only(action),
+        MemberChangeDenied::OwnerOnly => access::owners_only("grant or remove the OWNER role"),
+    }
+}
+
+fn member_event(
+    event_type: EventType,
+    org: &Organization,
+    principal: &Principal,
+    member: &Member,
+    previous_role: Option<Role>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> NewEvent {
+    let mut data = json!({"userId": member.user_id, "email": member.email, "role": member.role});
+    if let Some(previous) = previous_role {
+        data["previousRole"] = json!(previous);
+    }
+    NewEvent::new(event_type, org.as_ref(), principal.actor(), data, at)
+}
+
+/// Members of the organization, newest first; any member may list them.
+#[utoipa::path(get, path = "/api/organizations/{id}/members", tag = "members",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = Page<MemberView>), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<Uuid>,
+    query: ListQuery,
+) -> ApiResult<Json<Page<MemberView>>> {
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| {
+            let text = cursor::decode(c)?;
+            let (at, user) = text.split_once('|').ok_or_else(cursor::invalid)?;
+            Ok::<_, ApiError>((
+                at.parse::<i64>().map_err(|_| cursor::invalid())?,
+                Uuid::parse_str(user).map_err(|_| cursor::invalid())?,
+            ))
+        })
+        .transpose()?;
+    let mut conn = state.db.pool().acquire().await?;
+    access::membership(&mut conn, id, &principal).await?;
+    let rows = members::list(&mut conn, id, after, query.limit + 1).await?;
+    Ok(Json(Page::from_rows(
+        rows,
+        query.limit,
+        |m| {
+            let (at, user) = members::key_of(m);
+            format!("{at}|{user}")
+        },
+        MemberView::from,
+    )))
+}
+
+/// Add an existing user to the organization (OWNER or ADMIN; only an OWNER grants OWNER).
+#[utoipa::path(post, path = "/api/organizations/{id}/members", tag = "members",
+    security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = AddMemberRequest,
+    responses((status = 201, body = MemberView), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody, description = "Organization or user not found"),
+               (status = 409, body = ErrorBody, description = "Already a member")))]
+pub async fn add(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonObject(body): JsonObject,
+) -> ApiResult<(StatusCode, Json<MemberView>)> {
+    let mut f = Fields::new(body, &["email", "role"]);
+    let email = f.email("email");
+    let role = f.one_of("role", &Role::CHOICES);
+    f.finish()?;
+
+    let mut tx = state.db.begin_write().await?;
+    let (org, actor_role) = access::locked_membership(&mut tx, id, &principal).await?;
+    check_role_change(actor_role, None, role).map_err(|r| denied(r, "add members"))?;
+    let user =
+        users::find_by_email(&mut tx, &email).await?.ok_or_else(|| ApiError::not_found("User"))?;
+    let now = store::now();
+    members::insert(&mut tx, org.id, user.id, role, now).await.map_err(|e| match e {
+        StoreError::Conflict => ApiError::conflict("User is already a member of this organization"),
+        other => other.into(),
+    })?;
+    let member = Member {
+        user_id: user.id,
+        organization_id: org.id,
+        email: user.email,
+        name: user.name,
+        role,
+        created_at: now,
+        updated_at: now,
+    };
+    let event = member_event(EventType::MemberAdded, &org, &principal, &member, None, now);
+    events::append(&mut tx, &event).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(member.into())))
+}
+
+/// Change a member's role (OWNER or ADMIN; only an OWNER grants or takes away OWNER).
+#[utoipa::path(patch, path = "/api/organizations/{id}/members/{userId}", tag = "members",
+    security(("bearer" = [])), params(("id" = Uuid, Path), ("userId" = Uuid, Path)),
+    request_body = UpdateMemberRequest,
+    responses((status = 200, body = MemberView), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody),
+               (status = 409, body = ErrorBody, description = "Organization must have at least one owner")))]
+pub async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((id, user_id)): ApiPath<(Uuid, Uuid)>,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Json<MemberView>> {
+    let mut f = Fields::new(body, &["role"]);
+    let role = f.one_of("role", &Role::CHOICES);
+    f.finish()?;
+
+    let mut tx = state.db.begin_write().await?;
+    let (org, actor_role) = access::locked_membership(&mut tx, id, &principal).await?;
+    if !actor_role.can_manage() {
+        return Err(ApiError::managers_only("update members"));
+    }
+    let mut member =
+        members::find(&mut tx, id, user_id).await?.ok_or_else(|| ApiError::not_found("Member"))?;
+    check_role_change(actor_role, Some(member.role), role)
+        .map_err(|r| denied(r, "update members"))?;
+    if member.role == role {
+        return Ok(Json(member.into()));
+    }
+    if member.role == Role::Owner && members::count_owners(&mut tx, id).await? <= 1 {
+        return Err(last_owner());
+    }
+    let previous = member.role;
+    let now = store::now();
+    members::update_role(&mut tx, id, user_id, role, now).await?;
+    member.role = role;
+    member.updated_at = now;
+    let event =
+        member_event(EventType::MemberRoleUpdated, &org, &principal, &member, Some(previous), now);
+    events::append(&mut tx, &event).await?;
+    tx.commit().await?;
+    Ok(Json(member.into()))
+}
+
+/// Remove a member (OWNER or ADMIN; an ADMIN cannot remove an OWNER), or leave.
+#[utoipa::path(delete, path = "/api/organizations/{id}/members/{userId}", tag = "members",
+    security(("bearer" = [])), params(("id" = Uuid, Path), ("userId" = Uuid, Path)),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+               (status = 409, body = ErrorBody, description = "Organization must have at least one owner")))]
+pub async fn remove(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((id, user_id)): ApiPath<(Uuid, Uuid)>,
+) -> ApiResult<StatusCode> {
+    let mut tx = state.db.begin_write().await?;
+    let (org, actor_role) = access::locked_membership(&mut tx, id, &principal).await?;
+    let is_self = user_id == principal.user_id;
+    if !is_self && !actor_role.can_manage() {
+        return Err(ApiError::managers_only("remove members"));
+    }
+    let member =
+        members::find(&mut tx, id, user_id).await?.ok_or_else(|| ApiError::not_found("Member"))?;
+    check_removal(actor_role, member.role, is_self).map_err(|r| denied(r, "remove members"))?;
+    if member.role == Role::Owner && members::count_owners(&mut tx, id).await? <= 1 {
+        return Err(last_owner());
+    }
+    members::delete(&mut tx, id, user_id).await?;
+    let now = store::now();
+    let event = member_event(EventType::MemberRemoved, &org, &principal, &member, None, now);
+    events::append(&mut tx, &event).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,81 @@
+//! The HTTP edge: one module per resource with its routes, request and response types,
+//! validation and OpenAPI annotations.
+
+pub mod access;
+pub mod auth;
+pub mod extract;
+pub mod members;
+pub mod ops;
+pub mod organizations;
+pub mod users;
+pub mod validate;
+pub mod views;
+
+use axum::Router;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::IntoResponse;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Roster", description = "Organizations, members, invites, OAuth apps and signed webhooks."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Accounts and sessions"),
+        (name = "users", description = "The signed-in user and personal access tokens"),
+        (name = "organizations", description = "Organizations and their event log"),
+        (name = "members", description = "Members and roles"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components
+            .add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+/// Every route, and the OpenAPI document generated from them.
+pub fn router() -> Router<AppState> {
+    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(ops::health))
+        .routes(routes!(ops::ready))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(users::me))
+        .routes(routes!(users::create_token, users::list_tokens))
+        .routes(routes!(users::revoke_token))
+        .routes(routes!(organizations::create, organizations::list))
+        .routes(routes!(organizations::get, organizations::update, organizations::delete))
+        .routes(routes!(organizations::list_events))
+        .routes(routes!(members::list, members::add))
+        .routes(routes!(members::update, members::remove))
+        .split_for_parts();
+    router
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn not_found(method: Method, uri: Uri) -> impl IntoResponse {
+    ApiError::Status(StatusCode::NOT_FOUND, format!("Cannot {method} {}", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> impl IntoResponse {
+    ApiError::Status(StatusCode::METHOD_NOT_ALLOWED, format!("Cannot {method} {}", uri.path()))
+}

@@ -1,0 +1,283 @@
+//! Organizations: create, list, read, rename, delete, and their event log.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::access;
+use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
+use super::validate::Fields;
+use super::views::{ErrorBody, OrganizationView, Page};
+use crate::app::AppState;
+use crate::auth::principal::Principal;
+use crate::domain::event::{EventType, NewEvent};
+use crate::domain::role::Role;
+use crate::domain::slug;
+use crate::error::{ApiError, ApiResult};
+use crate::store::organizations::{self, Organization};
+use crate::store::{self, StoreError, events, members};
+
+pub const NAME_MAX: usize = 100;
+const SLUG_RULE: &str =
+    "slug must be 3-48 characters of a-z, 0-9 and -, and must not start or end with -";
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateOrganizationRequest {
+    #[schema(example = "Acme Corp")]
+    pub name: String,
+    /// Derived from `name` when absent.
+    #[schema(example = "acme-corp")]
+    pub slug: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateOrganizationRequest {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+}
+
+fn slug_field(f: &mut Fields) -> Option<String> {
+    let slug = f.optional_text("slug", slug::MAX_LEN * 4)?;
+    if slug::is_valid(&slug) {
+        Some(slug)
+    } else {
+        f.error(SLUG_RULE);
+        None
+    }
+}
+
+fn slug_taken() -> ApiError {
+    ApiError::conflict("Organization slug already exists")
+}
+
+/// Create an organization; the caller becomes its OWNER.
+#[utoipa::path(post, path = "/api/organizations", tag = "organizations",
+    security(("bearer" = [])), request_body = CreateOrganizationRequest,
+    responses((status = 201, body = OrganizationView), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody),
+               (status = 409, body = ErrorBody, description = "Organization slug already exists")))]
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    JsonObject(body): JsonObject,
+) -> ApiResult<(StatusCode, Json<OrganizationView>)> {
+    let mut f = Fields::new(body, &["name", "slug"]);
+    let name = f.text("name", NAME_MAX);
+    let given_slug = slug_field(&mut f);
+    f.finish()?;
+
+    let now = store::now();
+    let mut tx = state.db.begin_write().await?;
+    let slug = match given_slug {
+        Some(slug) => slug,
+        None => free_slug(&mut tx, &slug::derive(&name)).await?,
+    };
+    let org = Organization { id: Uuid::now_v7(), slug, name, created_at: now, updated_at: now };
+    organizations::insert(&mut tx, &org).await.map_err(|e| match e {
+        StoreError::Conflict => slug_taken(),
+        other => other.into(),
+    })?;
+    members::insert(&mut tx, org.id, principal.user_id, Role::Owner, now).await?;
+    let event = NewEvent::new(
+        EventType::OrganizationCreated,
+        org.as_ref(),
+        principal.actor(),
+        json!({}),
+        now,
+    );
+    events::append(&mut tx, &event).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(OrganizationView::new(org, Role::Owner))))
+}
+
+/// A derived slug that is not taken yet: the base, or the base with a short random suffix.
+async fn free_slug(conn: &mut sqlx::AnyConnection, base: &str) -> ApiResult<String> {
+    if !organizations::slug_exists(conn, base).await? {
+        return Ok(base.to_owned());
+    }
+    let stem = &base[..base.len().min(slug::MAX_LEN - 7)];
+    let stem = stem.trim_end_matches('-');
+    for _ in 0..5 {
+        let candidate = format!("{stem}-{}", &Uuid::new_v4().simple().to_string()[..6]);
+        if !organizations::slug_exists(conn, &candidate).await? {
+            return Ok(candidate);
+        }
+    }
+    Err(slug_taken())
+}
+
+/// The caller's organizations with their role in each, newest first.
+#[utoipa::path(get, path = "/api/organizations", tag = "organizations",
+    security(("bearer" = [])),
+    params(("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = Page<OrganizationView>), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    query: ListQuery,
+) -> ApiResult<Json<Page<OrganizationView>>> {
+    let before = cursor::decode_uuid(query.cursor.as_deref())?;
+    let mut conn = state.db.pool().acquire().await?;
+    let rows =
+        organizations::list_for_user(&mut conn, principal.user_id, before, query.limit + 1).await?;
+    Ok(Json(Page::from_rows(
+        rows,
+        query.limit,
+        |(org, _)| org.id.to_string(),
+        |(org, role)| OrganizationView::new(org, role),
+    )))
+}
+
+/// One organization; any member may read it.
+#[utoipa::path(get, path = "/api/organizations/{id}", tag = "organizations",
+    security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = OrganizationView), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody),
+               (status = 404, body = ErrorBody, description = "Organization not found")))]
+pub async fn get(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<OrganizationView>> {
+    let mut conn = state.db.pool().acquire().await?;
+    let (org, role) = access::membership(&mut conn, id, &principal).await?;
+    Ok(Json(OrganizationView::new(org, role)))
+}
+
+/// Rename an organization or change its slug (OWNER or ADMIN).
+#[utoipa::path(patch, path = "/api/organizations/{id}", tag = "organizations",
+    security(("bearer" = [])), params(("id" = Uuid, Path)),
+    request_body = UpdateOrganizationRequest,
+    responses((status = 200, body = OrganizationView), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Json<OrganizationView>> {
+    let mut f = Fields::new(body, &["name", "slug"]);
+    let name = f.optional_text("name", NAME_MAX);
+    let new_slug = slug_field(&mut f);
+    f.finish()?;
+
+    let mut tx = state.db.begin_write().await?;
+    let (mut org, role) = access::locked_membership(&mut tx, id, &principal).await?;
+    if !role.can_manage() {
+        return Err(ApiError::managers_only("update organizations"));
+    }
+    let mut changes = Map::new();
+    for (field, current, new) in [("name", &mut org.name, name), ("slug", &mut org.slug, new_slug)]
+    {
+        if let Some(new) = new.filter(|n| n != current) {
+            changes.insert(field.into(), json!({"previous": current, "current": new}));
+            *current = new;
+        }
+    }
+    if changes.is_empty() {
+        return Ok(Json(OrganizationView::new(org, role)));
+    }
+    let now = store::now();
+    org.updated_at = now;
+    organizations::update(&mut tx, &org).await.map_err(|e| match e {
+        StoreError::Conflict => slug_taken(),
+        other => other.into(),
+    })?;
+    let event = NewEvent::new(
+        EventType::OrganizationUpdated,
+        org.as_ref(),
+        principal.actor(),
+        json!({ "changes": Value::Object(changes) }),
+        now,
+    );
+    events::append(&mut tx, &event).await?;
+    tx.commit().await?;
+    Ok(Json(OrganizationView::new(org, role)))
+}
+
+/// Delete an organization (OWNER only). Its event log is kept.
+#[utoipa::path(delete, path = "/api/organizations/{id}", tag = "organizations",
+    security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
+    let mut tx = state.db.begin_write().await?;
+    let (org, role) = access::locked_membership(&mut tx, id, &principal).await?;
+    if role != Role::Owner {
+        return Err(access::owners_only("delete organizations"));
+    }
+    let now = store::now();
+    let event = NewEvent::new(
+        EventType::OrganizationDeleted,
+        org.as_ref(),
+        principal.actor(),
+        json!({}),
+        now,
+    );
+    events::append(&mut tx, &event).await?;
+    organizations::delete(&mut tx, org.id).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An entry of the event log: the webhook payload plus its ID.
+#[derive(Serialize, ToSchema)]
+pub struct EventView {
+    pub id: Uuid,
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub payload: Map<String, Value>,
+}
+
+/// The organization's event log, newest first (OWNER or ADMIN).
+#[utoipa::path(get, path = "/api/organizations/{id}/events", tag = "organizations",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("event" = Option<String>, Query, description = "Only this event type"),
+           ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = Page<EventView>), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody)))]
+pub async fn list_events(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<Uuid>,
+    query: ListQuery,
+) -> ApiResult<Json<Page<EventView>>> {
+    let event_type = match query.params.get("event") {
+        None => None,
+        Some(name) => Some(EventType::parse(name).ok_or_else(|| {
+            ApiError::Validation(vec![format!(
+                "event must be one of the following values: {}",
+                EventType::catalog()
+            )])
+        })?),
+    };
+    let before = cursor::decode_uuid(query.cursor.as_deref())?;
+    let mut conn = state.db.pool().acquire().await?;
+    access::as_manager(&mut conn, id, &principal, "view the event log").await?;
+    let rows = events::list(&mut conn, id, event_type, before, query.limit + 1).await?;
+    let views = rows
+        .into_iter()
+        .map(|e| {
+            let payload = serde_json::from_str::<Map<String, Value>>(&e.payload)
+                .map_err(|err| ApiError::Internal(err.into()))?;
+            Ok((e.id, payload))
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(Json(Page::from_rows(
+        views,
+        query.limit,
+        |(id, _)| id.to_string(),
+        |(id, payload)| EventView { id, payload },
+    )))
+}

@@ -1,0 +1,140 @@
+//! The signed-in user and their personal access tokens.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
+use super::validate::Fields;
+use super::views::{ErrorBody, Page, UserView};
+use crate::app::AppState;
+use crate::auth::principal::Principal;
+use crate::auth::token;
+use crate::error::{ApiError, ApiResult};
+use crate::store::tokens::{TokenKind, TokenRecord};
+use crate::store::{self, tokens, users};
+
+pub const TOKEN_NAME_MAX: usize = 100;
+pub const TOKEN_MAX_DAYS: i64 = 3650;
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/users/me", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
+pub async fn me(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<UserView>> {
+    let mut conn = state.db.pool().acquire().await?;
+    let user =
+        users::find(&mut conn, principal.user_id).await?.ok_or_else(ApiError::unauthorized)?;
+    Ok(Json(user.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateTokenRequest {
+    #[schema(example = "CI deploys")]
+    pub name: String,
+    /// 1 to 3650; without it the token does not expire.
+    pub expires_in_days: Option<i64>,
+}
+
+/// A personal access token as listed; the token itself is shown only on creation.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenView {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl From<TokenRecord> for TokenView {
+    fn from(t: TokenRecord) -> Self {
+        Self {
+            id: t.id,
+            name: t.name.unwrap_or_default(),
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            last_used_at: t.last_used_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    pub info: TokenView,
+    /// `rst_pat_…`: shown once, store it now.
+    pub token: String,
+}
+
+/// Create a personal access token for scripts.
+#[utoipa::path(post, path = "/api/users/me/tokens", tag = "users", security(("bearer" = [])),
+    request_body = CreateTokenRequest,
+    responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody)))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    principal: Principal,
+    JsonObject(body): JsonObject,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    let mut f = Fields::new(body, &["name", "expiresInDays"]);
+    let name = f.text("name", TOKEN_NAME_MAX);
+    let days = f.optional_int("expiresInDays", 1, TOKEN_MAX_DAYS);
+    f.finish()?;
+
+    let now = store::now();
+    let value = token::generate(token::PERSONAL_PREFIX);
+    let record = TokenRecord {
+        id: Uuid::now_v7(),
+        kind: TokenKind::PersonalAccess,
+        user_id: principal.user_id,
+        family_id: None,
+        name: Some(name),
+        expires_at: days.map(|d| now + chrono::Duration::days(d)),
+        last_used_at: None,
+        created_at: now,
+    };
+    let mut conn = state.db.pool().acquire().await?;
+    tokens::insert(&mut conn, &record, &token::digest(&value)).await?;
+    Ok((StatusCode::CREATED, Json(CreatedToken { info: record.into(), token: value })))
+}
+
+/// List the user's live personal access tokens, newest first.
+#[utoipa::path(get, path = "/api/users/me/tokens", tag = "users", security(("bearer" = [])),
+    params(("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = Page<TokenView>), (status = 401, body = ErrorBody)))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    principal: Principal,
+    query: ListQuery,
+) -> ApiResult<Json<Page<TokenView>>> {
+    let before = cursor::decode_uuid(query.cursor.as_deref())?;
+    let mut conn = state.db.pool().acquire().await?;
+    let rows =
+        tokens::list_personal(&mut conn, principal.user_id, store::now(), before, query.limit + 1)
+            .await?;
+    Ok(Json(Page::from_rows(rows, query.limit, |t| t.id.to_string(), TokenView::from)))
+}
+
+/// Revoke a personal access token.
+#[utoipa::path(delete, path = "/api/users/me/tokens/{tokenId}", tag = "users",
+    security(("bearer" = [])), params(("tokenId" = Uuid, Path)),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+               (status = 404, body = ErrorBody, description = "Token not found")))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(token_id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
+    let mut conn = state.db.pool().acquire().await?;
+    if tokens::revoke_personal(&mut conn, principal.user_id, token_id, store::now()).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("Token"))
+    }
+}

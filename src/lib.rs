@@ -1,0 +1,14 @@
+//! Roster: an HTTP JSON API for multi-tenant applications — users and tokens, organizations,
+//! members with roles, and an event log that feeds signed, retried webhooks.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod keys;
+pub mod metrics;
+pub mod store;
+pub mod telemetry;

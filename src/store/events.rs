@@ -1,0 +1,62 @@
+//! The append-only event log. Every change that emits an event appends it here inside the
+//! change's own transaction, so the log never misses or invents a change.
+
+use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
+use uuid::Uuid;
+
+use super::{get_time, get_uuid, to_millis};
+use crate::domain::event::{EventType, NewEvent};
+
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    /// The webhook body, exactly as delivered.
+    pub payload: String,
+}
+
+pub async fn append(conn: &mut AnyConnection, event: &NewEvent) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO events (id, organization_id, event_type, payload, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(event.id.to_string())
+    .bind(event.organization.id.to_string())
+    .bind(event.event_type.as_str())
+    .bind(&event.payload)
+    .bind(to_millis(event.created_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The organization's events, newest first.
+pub async fn list(
+    conn: &mut AnyConnection,
+    org_id: Uuid,
+    event_type: Option<EventType>,
+    before: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    use sqlx::Row;
+    sqlx::query(
+        "SELECT id, payload, created_at FROM events WHERE organization_id = $1 \
+         AND ($2 = '' OR event_type = $2) AND ($3 = '' OR id < $3) ORDER BY id DESC LIMIT $4",
+    )
+    .bind(org_id.to_string())
+    .bind(event_type.map(|e| e.as_str()).unwrap_or(""))
+    .bind(before.map(|b| b.to_string()).unwrap_or_default())
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(StoredEvent {
+            id: get_uuid(row, "id")?,
+            created_at: get_time(row, "created_at")?,
+            payload: row.try_get("payload")?,
+        })
+    })
+    .collect()
+}

@@ -1,0 +1,185 @@
+//! All SQL lives here. One dialect serves both backends through sqlx's `Any` driver:
+//! IDs are UUID text, timestamps are epoch milliseconds, and placeholders are `$N`, which
+//! SQLite and PostgreSQL both accept. What genuinely differs per backend (migrations, how a
+//! write transaction begins) is chosen from [`Backend`].
+
+pub mod events;
+pub mod login_failures;
+pub mod members;
+pub mod organizations;
+pub mod tokens;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+pub type Tx = Transaction<'static, Any>;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Self::Postgres)
+        } else {
+            anyhow::bail!("database URL must start with sqlite:// or postgres://")
+        }
+    }
+}
+
+/// The connection pool and the backend it talks to.
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let options = AnyConnectOptions::from_str(&with_sqlite_create(url, backend))?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // WAL lets readers run beside the single writer; the busy timeout
+                            // makes writers queue instead of failing.
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        Ok(Self { pool, backend })
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Begins a transaction that is going to write. On SQLite it takes the write lock up
+    /// front: a deferred transaction that reads first cannot upgrade once another writer has
+    /// committed, and would fail instead of waiting.
+    pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A plain `sqlite://roster.db` should create the file rather than fail on first run.
+fn with_sqlite_create(url: &str, backend: Backend) -> String {
+    if backend == Backend::Sqlite && !url.contains("mode=") && !url.contains(":memory:") {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}mode=rwc")
+    } else {
+        url.to_owned()
+    }
+}
+
+/// The errors a store function reports: a named unique constraint the caller may turn into a
+/// 409, or anything else, which is internal.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unique constraint violated")]
+    Conflict,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    pub fn from_unique(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict,
+            _ => Self::Database(err),
+        }
+    }
+}
+
+pub fn to_millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+pub fn from_millis(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+/// Current time truncated to the millisecond, so what is returned equals what is stored.
+pub fn now() -> DateTime<Utc> {
+    from_millis(Utc::now().timestamp_millis())
+}
+
+/// Reads a UUID stored as text.
+pub fn get_uuid(row: &sqlx::any::AnyRow, column: &str) -> Result<uuid::Uuid, sqlx::Error> {
+    use sqlx::Row;
+    let text: String = row.try_get(column)?;
+    uuid::Uuid::parse_str(&text)
+        .map_err(|e| sqlx::Error::ColumnDecode { index: column.to_owned(), source: Box::new(e) })
+}
+
+/// Reads a timestamp stored as epoch milliseconds.
+pub fn get_time(row: &sqlx::any::AnyRow, column: &str) -> Result<DateTime<Utc>, sqlx::Error> {
+    use sqlx::Row;
+    row.try_get::<i64, _>(column).map(from_millis)
+}
+
+/// Reads a nullable timestamp stored as epoch milliseconds.
+pub fn get_opt_time(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    use sqlx::Row;
+    row.try_get::<Option<i64>, _>(column).map(|v| v.map(from_millis))
+}

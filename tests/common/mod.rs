@@ -1,0 +1,291 @@
+//! The test harness: a real Roster server on 127.0.0.1 port 0 with its own database, and a
+//! thin HTTP client. Every story runs on SQLite and on PostgreSQL.
+//!
+//! PostgreSQL tests use `ROSTER_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`), each in a schema of its own, and fail when
+//! that server is unreachable. `ROSTER_TEST_POSTGRES=off` skips them on a machine without
+//! PostgreSQL.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use roster::app::App;
+use roster::config::Config;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Declares each listed `async fn name(backend: Backend)` as two tests, one per backend.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if $crate::common::postgres_disabled() {
+                        eprintln!("ROSTER_TEST_POSTGRES=off: not running on PostgreSQL");
+                        return;
+                    }
+                    super::$name($crate::common::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+pub fn postgres_disabled() -> bool {
+    std::env::var("ROSTER_TEST_POSTGRES").is_ok_and(|v| v == "off")
+}
+
+fn postgres_url() -> String {
+    std::env::var("ROSTER_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A fresh, empty database for one test.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("roster.db").display());
+                Self { url, _dir: Some(dir) }
+            }
+            Backend::Postgres => {
+                let base = postgres_url();
+                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let admin = sqlx::PgPool::connect(&base).await.unwrap_or_else(|e| {
+                    panic!("PostgreSQL at {base} is unreachable ({e}); set ROSTER_TEST_POSTGRES=off to skip")
+                });
+                sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                    .execute(&admin)
+                    .await
+                    .expect("create schema");
+                admin.close().await;
+                let sep = if base.contains('?') { '&' } else { '?' };
+                let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+                Self { url, _dir: None }
+            }
+        }
+    }
+}
+
+pub fn test_config(url: &str) -> Config {
+    let mut config = Config::new(url);
+    config.secret_key = Some(roster::config::SecretKey([42; 32]));
+    config.webhook_allow_private = true;
+    config
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts a server whose configuration `adjust` may change first.
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
+        let db = TestDb::new(backend).await;
+        let mut config = test_config(&db.url);
+        adjust(&mut config);
+        let app = App::build(config).await.expect("server builds");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            app.serve(listener, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        let client =
+            reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
+        Self { base, client, db, shutdown: Some(tx), server: Some(server) }
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server stops cleanly");
+        }
+    }
+
+    /// Sends a request and returns the status and JSON body (`Null` when empty).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status();
+        let text = res.text().await.expect("body read");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body: {text}"))
+        };
+        (status, body)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, token, None).await
+    }
+
+    /// Registers a user named `name` with email `<name>@example.com`.
+    pub async fn register(&self, name: &str) -> TestUser {
+        let email = format!("{name}@example.com");
+        let (status, body) = self
+            .post(
+                "/api/auth/register",
+                None,
+                json!({"email": email, "password": "correct horse battery", "name": name}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "register {name}: {body}");
+        TestUser {
+            id: body["user"]["id"].as_str().expect("user id").to_owned(),
+            email,
+            token: body["accessToken"].as_str().expect("access token").to_owned(),
+            refresh: body["refreshToken"].as_str().expect("refresh token").to_owned(),
+        }
+    }
+
+    /// Creates an organization owned by `owner` and returns its ID.
+    pub async fn create_org(&self, owner: &TestUser, name: &str) -> String {
+        let (status, body) =
+            self.post("/api/organizations", Some(&owner.token), json!({"name": name})).await;
+        assert_eq!(status, StatusCode::CREATED, "create org: {body}");
+        body["id"].as_str().expect("org id").to_owned()
+    }
+
+    /// Adds `user` to `org` with `role`, acting as `by`.
+    pub async fn add_member(&self, org: &str, by: &TestUser, user: &TestUser, role: &str) {
+        let (status, body) = self
+            .post(
+                &format!("/api/organizations/{org}/members"),
+                Some(&by.token),
+                json!({"email": user.email, "role": role}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "add member: {body}");
+    }
+
+    /// An organization with an OWNER, an ADMIN, a MEMBER and an outsider.
+    pub async fn org_with_roles(&self) -> RoleFixture {
+        let owner = self.register("owner").await;
+        let admin = self.register("admin").await;
+        let member = self.register("member").await;
+        let outsider = self.register("outsider").await;
+        let org = self.create_org(&owner, "Acme Corp").await;
+        self.add_member(&org, &owner, &admin, "ADMIN").await;
+        self.add_member(&org, &owner, &member, "MEMBER").await;
+        RoleFixture { org, owner, admin, member, outsider }
+    }
+
+    /// The organization's event types, oldest first, as the owner reads them.
+    pub async fn event_types(&self, org: &str, owner: &TestUser) -> Vec<String> {
+        let (status, body) = self
+            .get(&format!("/api/organizations/{org}/events?limit=100"), Some(&owner.token))
+            .await;
+        assert_eq!(status, StatusCode::OK, "events: {body}");
+        let mut types: Vec<String> = body["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(|e| e["event"].as_str().expect("event").to_owned())
+            .collect();
+        types.reverse();
+        types
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub token: String,
+    pub refresh: String,
+}
+
+pub struct RoleFixture {
+    pub org: String,
+    pub owner: TestUser,
+    pub admin: TestUser,
+    pub member: TestUser,
+    pub outsider: TestUser,
+}
+
+/// Asserts the API's error shape with an exact message.
+pub fn assert_error(status: StatusCode, body: &Value, expected: StatusCode, message: &str) {
+    assert_eq!(status, expected, "{body}");
+    assert_eq!(body, &json!({"statusCode": expected.as_u16(), "message": message}));
+}
+
+/// Asserts a 400 whose message array is exactly `messages`.
+pub fn assert_validation(status: StatusCode, body: &Value, messages: &[&str]) {
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body, &json!({"statusCode": 400, "message": messages}));
+}
+
+pub const AUTH_REQUIRED: &str = "Authentication required. Provide a valid bearer token.";
