@@ -71,7 +71,24 @@ impl App {
         let addr = listener.local_addr()?;
         tracing::info!(%addr, backend = ?self.state.db.backend(), "roster listening");
         let service = self.router().into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stopping_tx.send(());
+        });
+        // In-flight requests get a bounded grace period; a hung client cannot hold the exit.
+        let grace = self.state.config.shutdown_grace;
+        let deadline = async move {
+            if stopping_rx.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            result = server => result?,
+            () = deadline => tracing::warn!(?grace, "grace period over; closing open connections"),
+        }
         self.state.db.close().await;
         tracing::info!("roster stopped");
         Ok(())

@@ -38,12 +38,15 @@ fn last_owner() -> ApiError {
     ApiError::conflict("Organization must have at least one owner")
 }
 
-fn denied(reason: MemberChangeDenied, action: &str) -> ApiError {
+/// `action` is what managers may do; `owner_action` what only owners may.
+fn denied(reason: MemberChangeDenied, action: &str, owner_action: &str) -> ApiError {
     match reason {
         MemberChangeDenied::NotManager => ApiError::managers_only(action),
-        MemberChangeDenied::OwnerOnly => access::owners_only("grant or remove the OWNER role"),
+        MemberChangeDenied::OwnerOnly => access::owners_only(owner_action),
     }
 }
+
+const GRANT_OWNER: &str = "grant or remove the OWNER role";
 
 fn member_event(
     event_type: EventType,
@@ -118,7 +121,7 @@ pub async fn add(
 
     let mut tx = state.db.begin_write().await?;
     let (org, actor_role) = access::locked_membership(&mut tx, id, &principal).await?;
-    check_role_change(actor_role, None, role).map_err(|r| denied(r, "add members"))?;
+    check_role_change(actor_role, None, role).map_err(|r| denied(r, "add members", GRANT_OWNER))?;
     let user =
         users::find_by_email(&mut tx, &email).await?.ok_or_else(|| ApiError::not_found("User"))?;
     let now = store::now();
@@ -167,7 +170,7 @@ pub async fn update(
     let mut member =
         members::find(&mut tx, id, user_id).await?.ok_or_else(|| ApiError::not_found("Member"))?;
     check_role_change(actor_role, Some(member.role), role)
-        .map_err(|r| denied(r, "update members"))?;
+        .map_err(|r| denied(r, "update members", GRANT_OWNER))?;
     if member.role == role {
         return Ok(Json(member.into()));
     }
@@ -205,7 +208,8 @@ pub async fn remove(
     }
     let member =
         members::find(&mut tx, id, user_id).await?.ok_or_else(|| ApiError::not_found("Member"))?;
-    check_removal(actor_role, member.role, is_self).map_err(|r| denied(r, "remove members"))?;
+    check_removal(actor_role, member.role, is_self)
+        .map_err(|r| denied(r, "remove members", "remove owners"))?;
     if member.role == Role::Owner && members::count_owners(&mut tx, id).await? <= 1 {
         return Err(last_owner());
     }
