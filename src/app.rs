@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -13,11 +14,18 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::config::{Config, SecretKey};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::crypto::SecretBox;
+use crate::delivery::metrics::DeliveryMetrics;
+use crate::delivery::sender::Sender;
+use crate::delivery::worker::{Worker, WorkerSettings};
 use crate::error::ApiError;
 use crate::http;
 use crate::metrics::{self, Metrics};
-use crate::store::Db;
+use crate::store::{Db, Tx};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -25,7 +33,21 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
-    pub secret_key: Arc<SecretKey>,
+    pub delivery_metrics: Arc<DeliveryMetrics>,
+    pub secret_box: SecretBox,
+    /// Wakes this instance's delivery worker.
+    pub deliveries_queued: Arc<Notify>,
+}
+
+impl AppState {
+    /// Commits a transaction that may have queued deliveries, then wakes the worker. Nothing
+    /// depends on the wake-up: if this future is dropped right after the commit, the worker's
+    /// fallback poll (and on PostgreSQL the commit's NOTIFY) still finds the deliveries.
+    pub async fn commit(&self, tx: Tx) -> Result<(), sqlx::Error> {
+        tx.commit().await?;
+        self.deliveries_queued.notify_one();
+        Ok(())
+    }
 }
 
 /// A server that is connected to its database and migrated, ready to serve.
@@ -39,14 +61,55 @@ impl App {
         db.migrate().await?;
         let secret_key = crate::keys::resolve(&config, db.backend())?;
         let metrics = Metrics::new()?;
+        let delivery_metrics = DeliveryMetrics::register(metrics.registry())?;
         Ok(Self {
             state: AppState {
                 db,
                 config: Arc::new(config),
                 metrics: Arc::new(metrics),
-                secret_key: Arc::new(secret_key),
+                delivery_metrics: Arc::new(delivery_metrics),
+                secret_box: SecretBox::new(&secret_key),
+                deliveries_queued: Arc::new(Notify::new()),
             },
         })
+    }
+
+    /// The delivery worker and, on PostgreSQL, the listener that wakes it for commits made by
+    /// any instance. Both stop when `stop` is cancelled; the worker finishes its in-flight
+    /// attempts first.
+    fn spawn_delivery(
+        &self,
+        stop: CancellationToken,
+    ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+        let state = &self.state;
+        let config = &state.config;
+        let sender = Sender::new(
+            state.secret_box.clone(),
+            config.webhook_timeout,
+            config.webhook_allow_private,
+        )?;
+        let worker = Worker {
+            db: state.db.clone(),
+            sender: Arc::new(sender),
+            wake: state.deliveries_queued.clone(),
+            metrics: state.delivery_metrics.clone(),
+            settings: WorkerSettings {
+                concurrency: config.webhook_concurrency,
+                batch: 256,
+                // Long enough that a live attempt always finishes inside its lease.
+                lease: config.webhook_timeout + Duration::from_secs(30),
+                poll: config.webhook_poll_interval,
+                schedule: config.webhook_retry_schedule.clone(),
+            },
+        };
+        if crate::delivery::has_notifications(&state.db) {
+            tokio::spawn(crate::delivery::listen_for_notifications(
+                config.database_url.clone(),
+                state.deliveries_queued.clone(),
+                stop.clone(),
+            ));
+        }
+        Ok(tokio::spawn(worker.run(stop)))
     }
 
     pub fn state(&self) -> &AppState {
@@ -69,6 +132,8 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
+        let stop_delivery = CancellationToken::new();
+        let delivery = self.spawn_delivery(stop_delivery.clone())?;
         tracing::info!(%addr, backend = ?self.state.db.backend(), "roster listening");
         let service = self.router().into_make_service_with_connect_info::<SocketAddr>();
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
@@ -88,6 +153,12 @@ impl App {
         tokio::select! {
             result = server => result?,
             () = deadline => tracing::warn!(?grace, "grace period over; closing open connections"),
+        }
+        stop_delivery.cancel();
+        if tokio::time::timeout(grace, delivery).await.is_err() {
+            tracing::warn!(
+                "delivery attempts still running at exit; their leases will expire and they will be retried"
+            );
         }
         self.state.db.close().await;
         tracing::info!("roster stopped");

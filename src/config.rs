@@ -49,6 +49,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ROSTER_LOG_FORMAT", value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,
 
+    /// How long an invite stays acceptable.
+    #[arg(long, env = "ROSTER_INVITE_TTL", default_value = "7d", value_parser = parse_duration,
+          global = true)]
+    pub invite_ttl: Duration,
+
     /// Whether anyone may register an account.
     #[arg(long, env = "ROSTER_ALLOW_SIGNUP", default_value = "true", action = clap::ArgAction::Set,
           global = true)]
@@ -64,6 +69,11 @@ pub struct Config {
     pub webhook_retry_schedule: RetrySchedule,
     pub webhook_timeout: Duration,
     pub allow_signup: bool,
+    pub invite_ttl: Duration,
+    /// Delivery attempts in flight at once, per instance.
+    pub webhook_concurrency: usize,
+    /// Longest wait between looks at the delivery queue when nothing wakes the worker.
+    pub webhook_poll_interval: Duration,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     /// Failed sign-ins allowed per email and per client address within `login_window`.
@@ -87,6 +97,9 @@ impl Config {
             ]),
             webhook_timeout: Duration::from_secs(10),
             allow_signup: true,
+            invite_ttl: Duration::from_secs(7 * 24 * 3600),
+            webhook_concurrency: 128,
+            webhook_poll_interval: Duration::from_secs(1),
             access_token_ttl: Duration::from_secs(3600),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             login_max_failures: 10,
@@ -104,6 +117,7 @@ impl From<ServeArgs> for Config {
             webhook_retry_schedule: args.webhook_retry_schedule,
             webhook_timeout: args.webhook_timeout,
             allow_signup: args.allow_signup,
+            invite_ttl: args.invite_ttl,
             ..Self::new(args.database_url)
         }
     }

@@ -5,6 +5,8 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod crypto;
+pub mod delivery;
 pub mod domain;
 pub mod error;
 pub mod http;

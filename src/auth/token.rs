@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 pub const ACCESS_PREFIX: &str = "rst_at_";
 pub const REFRESH_PREFIX: &str = "rst_rt_";
 pub const PERSONAL_PREFIX: &str = "rst_pat_";
+pub const INVITE_PREFIX: &str = "rst_inv_";
 
 /// Longest token the API will look up; anything longer is not ours.
 pub const MAX_LEN: usize = 128;

@@ -64,11 +64,15 @@ pub struct OrgRef {
     pub name: String,
 }
 
+/// The event type of test deliveries; not in the catalog, so no webhook subscribes to it.
+pub const TEST_EVENT: &str = "webhook.test";
+
 /// An event about to be appended to the log.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
     pub id: Uuid,
-    pub event_type: EventType,
+    /// A catalog event type, or [`TEST_EVENT`].
+    pub name: &'static str,
     pub organization: OrgRef,
     pub created_at: DateTime<Utc>,
     /// The exact JSON body a webhook receiver gets.
@@ -84,19 +88,34 @@ impl NewEvent {
         data: Value,
         at: DateTime<Utc>,
     ) -> Self {
+        Self::named(event_type.as_str(), organization, actor, data, at)
+    }
+
+    /// A `webhook.test` event, delivered only to the webhook under test.
+    pub fn test(organization: OrgRef, actor: Actor, data: Value, at: DateTime<Utc>) -> Self {
+        Self::named(TEST_EVENT, organization, actor, data, at)
+    }
+
+    fn named(
+        name: &'static str,
+        organization: OrgRef,
+        actor: Actor,
+        data: Value,
+        at: DateTime<Utc>,
+    ) -> Self {
         let mut data = match data {
             Value::Object(map) => map,
             _ => Map::new(),
         };
         data.insert("actor".into(), json!(actor));
         let payload = json!({
-            "event": event_type.as_str(),
+            "event": name,
             "organization": organization,
             "data": data,
             "timestamp": at.to_rfc3339_opts(SecondsFormat::Millis, true),
         })
         .to_string();
-        Self { id: Uuid::now_v7(), event_type, organization, created_at: at, payload }
+        Self { id: Uuid::now_v7(), name, organization, created_at: at, payload }
     }
 }
 

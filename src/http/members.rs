@@ -48,7 +48,8 @@ fn denied(reason: MemberChangeDenied, action: &str, owner_action: &str) -> ApiEr
 
 const GRANT_OWNER: &str = "grant or remove the OWNER role";
 
-fn member_event(
+/// The payload of `member.*` events.
+pub(super) fn member_event(
     event_type: EventType,
     org: &Organization,
     principal: &Principal,
@@ -140,7 +141,7 @@ pub async fn add(
     };
     let event = member_event(EventType::MemberAdded, &org, &principal, &member, None, now);
     events::append(&mut tx, &event).await?;
-    tx.commit().await?;
+    state.commit(tx).await?;
     Ok((StatusCode::CREATED, Json(member.into())))
 }
 
@@ -185,7 +186,7 @@ pub async fn update(
     let event =
         member_event(EventType::MemberRoleUpdated, &org, &principal, &member, Some(previous), now);
     events::append(&mut tx, &event).await?;
-    tx.commit().await?;
+    state.commit(tx).await?;
     Ok(Json(member.into()))
 }
 
@@ -217,6 +218,6 @@ pub async fn remove(
     let now = store::now();
     let event = member_event(EventType::MemberRemoved, &org, &principal, &member, None, now);
     events::append(&mut tx, &event).await?;
-    tx.commit().await?;
+    state.commit(tx).await?;
     Ok(StatusCode::NO_CONTENT)
 }

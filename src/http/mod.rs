@@ -4,12 +4,14 @@
 pub mod access;
 pub mod auth;
 pub mod extract;
+pub mod invites;
 pub mod members;
 pub mod ops;
 pub mod organizations;
 pub mod users;
 pub mod validate;
 pub mod views;
+pub mod webhooks;
 
 use axum::Router;
 use axum::http::{Method, StatusCode, Uri};
@@ -32,6 +34,8 @@ use crate::error::ApiError;
         (name = "users", description = "The signed-in user and personal access tokens"),
         (name = "organizations", description = "Organizations and their event log"),
         (name = "members", description = "Members and roles"),
+        (name = "invites", description = "Inviting people by email"),
+        (name = "webhooks", description = "Signed, retried webhook deliveries"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]
@@ -65,6 +69,16 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(organizations::list_events))
         .routes(routes!(members::list, members::add))
         .routes(routes!(members::update, members::remove))
+        .routes(routes!(invites::create, invites::list))
+        .routes(routes!(invites::cancel))
+        .routes(routes!(invites::accept))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::test))
+        .routes(routes!(webhooks::list_deliveries))
+        .routes(routes!(webhooks::redeliver))
+        .routes(routes!(webhooks::recover))
         .split_for_parts();
     router
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))

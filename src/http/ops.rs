@@ -42,5 +42,20 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<HealthStatus>, 
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    // The backlog is shared by every instance, so it is read from the database.
+    let backlog = async {
+        let mut conn = state.db.pool().acquire().await?;
+        crate::store::deliveries::backlog(&mut conn).await
+    }
+    .await;
+    match backlog {
+        Ok((pending, oldest)) => {
+            let m = &state.delivery_metrics;
+            m.pending.set(pending);
+            let age = oldest.map(|t| (crate::store::now() - t).num_milliseconds() as f64 / 1000.0);
+            m.oldest_pending_age.set(age.unwrap_or(0.0).max(0.0));
+        }
+        Err(err) => tracing::warn!(error = %err, "cannot read the delivery backlog for metrics"),
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }

@@ -90,7 +90,7 @@ pub async fn create(
         now,
     );
     events::append(&mut tx, &event).await?;
-    tx.commit().await?;
+    state.commit(tx).await?;
     Ok((StatusCode::CREATED, Json(OrganizationView::new(org, Role::Owner))))
 }
 
@@ -197,7 +197,7 @@ pub async fn update(
         now,
     );
     events::append(&mut tx, &event).await?;
-    tx.commit().await?;
+    state.commit(tx).await?;
     Ok(Json(OrganizationView::new(org, role)))
 }
 
@@ -226,7 +226,7 @@ pub async fn delete(
     );
     events::append(&mut tx, &event).await?;
     organizations::delete(&mut tx, org.id).await?;
-    tx.commit().await?;
+    state.commit(tx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

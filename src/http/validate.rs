@@ -139,6 +139,23 @@ impl Fields {
         }
     }
 
+    /// A required RFC 3339 date-time.
+    pub fn timestamp(&mut self, name: &str) -> chrono::DateTime<chrono::Utc> {
+        match self.take(name) {
+            Some(Value::String(s)) => match chrono::DateTime::parse_from_rfc3339(s.trim()) {
+                Ok(t) => t.with_timezone(&chrono::Utc),
+                Err(_) => {
+                    self.error(format!("{name} must be a valid ISO 8601 date string"));
+                    chrono::DateTime::default()
+                }
+            },
+            _ => {
+                self.error(format!("{name} must be a valid ISO 8601 date string"));
+                chrono::DateTime::default()
+            }
+        }
+    }
+
     /// Ends validation: every violation found, or none.
     pub fn finish(self) -> Result<(), ApiError> {
         if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.errors)) }

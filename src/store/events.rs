@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
-use super::{get_time, get_uuid, to_millis};
+use super::{deliveries, get_time, get_uuid, to_millis, webhooks};
 use crate::domain::event::{EventType, NewEvent};
 
 #[derive(Debug, Clone)]
@@ -16,14 +16,42 @@ pub struct StoredEvent {
     pub payload: String,
 }
 
+/// Appends `event` and queues one delivery for each active webhook of its organization that
+/// subscribes to it, in the caller's transaction.
 pub async fn append(conn: &mut AnyConnection, event: &NewEvent) -> Result<(), sqlx::Error> {
+    let subscribers = webhooks::subscribers(conn, event.organization.id, event.name).await?;
+    append_for(conn, event, &subscribers).await
+}
+
+/// Appends `event` and queues a delivery to exactly `webhook_ids`.
+pub async fn append_for(
+    conn: &mut AnyConnection,
+    event: &NewEvent,
+    webhook_ids: &[Uuid],
+) -> Result<(), sqlx::Error> {
+    insert(conn, event).await?;
+    if webhook_ids.is_empty() {
+        return Ok(());
+    }
+    deliveries::enqueue(conn, event.id, event.name, webhook_ids, event.created_at).await?;
+    if conn.backend_name() == "PostgreSQL" {
+        // Sent at commit, and only if the transaction commits: every instance's worker wakes.
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(crate::delivery::worker::NOTIFY_CHANNEL)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn insert(conn: &mut AnyConnection, event: &NewEvent) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO events (id, organization_id, event_type, payload, created_at) \
          VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(event.id.to_string())
     .bind(event.organization.id.to_string())
-    .bind(event.event_type.as_str())
+    .bind(event.name)
     .bind(&event.payload)
     .bind(to_millis(event.created_at))
     .execute(conn)

@@ -3,12 +3,15 @@
 //! SQLite and PostgreSQL both accept. What genuinely differs per backend (migrations, how a
 //! write transaction begins) is chosen from [`Backend`].
 
+pub mod deliveries;
 pub mod events;
+pub mod invites;
 pub mod login_failures;
 pub mod members;
 pub mod organizations;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -7,6 +7,8 @@
 //! PostgreSQL.
 #![allow(dead_code)]
 
+pub mod receiver;
+
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
@@ -249,6 +251,30 @@ impl TestApp {
             .collect();
         types.reverse();
         types
+    }
+}
+
+impl TestApp {
+    /// Creates a webhook as `by` and returns its ID and secret.
+    pub async fn create_webhook(
+        &self,
+        org: &str,
+        by: &TestUser,
+        url: &str,
+        events: &[&str],
+    ) -> (String, String) {
+        let (status, body) = self
+            .post(
+                &format!("/api/organizations/{org}/webhooks"),
+                Some(&by.token),
+                json!({"url": url, "events": events}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "create webhook: {body}");
+        (
+            body["id"].as_str().expect("webhook id").to_owned(),
+            body["secret"].as_str().expect("secret").to_owned(),
+        )
     }
 }
 

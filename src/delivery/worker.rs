@@ -1,0 +1,171 @@
+//! The delivery worker. It reads only the database: claim due deliveries under a lease,
+//! attempt each with bounded concurrency, and record results in batches. It wakes when a
+//! commit enqueues work (in-process, and on PostgreSQL through LISTEN/NOTIFY from any
+//! instance), and otherwise when the next retry falls due or a fallback poll comes round.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::metrics::DeliveryMetrics;
+use super::sender::Sender;
+use crate::config::RetrySchedule;
+use crate::store::deliveries::{self, AttemptRecord};
+use crate::store::{self, Db};
+
+/// The PostgreSQL channel a commit that enqueues deliveries notifies.
+pub const NOTIFY_CHANNEL: &str = "roster_deliveries";
+
+#[derive(Clone, Debug)]
+pub struct WorkerSettings {
+    /// Attempts in flight at once.
+    pub concurrency: usize,
+    /// Deliveries claimed per round trip.
+    pub batch: i64,
+    /// How long a claim stays ours; after that another worker may take the delivery.
+    pub lease: Duration,
+    /// Longest sleep without a wake-up, in case a notification was missed.
+    pub poll: Duration,
+    pub schedule: RetrySchedule,
+}
+
+pub struct Worker {
+    pub db: Db,
+    pub sender: Arc<Sender>,
+    pub wake: Arc<Notify>,
+    pub settings: WorkerSettings,
+    pub metrics: Arc<DeliveryMetrics>,
+}
+
+impl Worker {
+    /// Runs until `stop` is cancelled, then lets in-flight attempts finish and records them.
+    pub async fn run(self, stop: CancellationToken) {
+        let (results_tx, results_rx) = mpsc::unbounded_channel();
+        let recorder = tokio::spawn(record_results(
+            self.db.clone(),
+            results_rx,
+            self.settings.schedule.clone(),
+            self.wake.clone(),
+            self.metrics.clone(),
+        ));
+        let in_flight = TaskTracker::new();
+        let permits = Arc::new(Semaphore::new(self.settings.concurrency));
+
+        while !stop.is_cancelled() {
+            let free = permits.available_permits();
+            if free == 0 {
+                // Wait for a slot rather than spinning.
+                tokio::select! {
+                    permit = permits.clone().acquire_owned() => drop(permit),
+                    () = stop.cancelled() => break,
+                }
+                continue;
+            }
+            let limit = self.settings.batch.min(free as i64);
+            let claimed = self.claim(limit).await;
+            let full = claimed.len() as i64 == limit;
+            for delivery in claimed {
+                let Ok(permit) = permits.clone().acquire_owned().await else { break };
+                let sender = self.sender.clone();
+                let results = results_tx.clone();
+                in_flight.spawn(async move {
+                    let result = sender.attempt(&delivery).await;
+                    let _ = results.send(result);
+                    drop(permit);
+                });
+            }
+            if full {
+                continue;
+            }
+            let sleep = self.until_next_due().await;
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(sleep) => {}
+                () = stop.cancelled() => break,
+            }
+        }
+
+        in_flight.close();
+        in_flight.wait().await;
+        drop(results_tx);
+        let _ = recorder.await;
+    }
+
+    async fn claim(&self, limit: i64) -> Vec<deliveries::DueDelivery> {
+        let lease = chrono::Duration::from_std(self.settings.lease).unwrap_or_default();
+        let result = async {
+            let mut tx = self.db.begin_write().await?;
+            let claimed =
+                deliveries::claim(&mut tx, self.db.backend(), store::now(), lease, limit).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(claimed)
+        }
+        .await;
+        result.unwrap_or_else(|err| {
+            tracing::error!(error = %err, "claiming deliveries failed");
+            Vec::new()
+        })
+    }
+
+    async fn until_next_due(&self) -> Duration {
+        let poll = self.settings.poll;
+        let next = async {
+            let mut conn = self.db.pool().acquire().await?;
+            deliveries::next_due(&mut conn).await
+        }
+        .await;
+        match next {
+            Ok(Some(at)) => (at - store::now()).to_std().unwrap_or(Duration::ZERO).min(poll),
+            Ok(None) => poll,
+            Err(err) => {
+                tracing::error!(error = %err, "reading the delivery queue failed");
+                poll
+            }
+        }
+    }
+}
+
+/// Writes attempt results in batches: one transaction for whatever has arrived, so the
+/// database sees a few large writes instead of one per attempt.
+async fn record_results(
+    db: Db,
+    mut results: mpsc::UnboundedReceiver<AttemptRecord>,
+    schedule: RetrySchedule,
+    wake: Arc<Notify>,
+    metrics: Arc<DeliveryMetrics>,
+) {
+    let mut batch = Vec::new();
+    while results.recv_many(&mut batch, 512).await > 0 {
+        for r in &batch {
+            metrics.observe(r, &schedule);
+        }
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            let written = async {
+                let mut tx = db.begin_write().await?;
+                deliveries::record(&mut tx, &batch, &schedule.0, store::now()).await?;
+                tx.commit().await
+            }
+            .await;
+            match written {
+                Ok(()) => break,
+                // The leases still hold the rows; keep trying until they are written or the
+                // leases expire and the deliveries are attempted again.
+                Err(err) => {
+                    tracing::error!(error = %err, "recording delivery attempts failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    if results.is_closed() && backoff >= Duration::from_secs(5) {
+                        break;
+                    }
+                }
+            }
+        }
+        batch.clear();
+        // A retry may now be due sooner than the worker planned to look.
+        wake.notify_one();
+    }
+}

@@ -1,0 +1,290 @@
+//! Inviting people into an organization by email. Roster sends no email: the inviting
+//! application delivers the token from the create response (the `invite.created` event
+//! never carries it).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::access;
+use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
+use super::validate::Fields;
+use super::views::{ErrorBody, MemberView, Page};
+use crate::app::AppState;
+use crate::auth::principal::Principal;
+use crate::auth::token;
+use crate::domain::event::{EventType, NewEvent};
+use crate::domain::role::{MemberChangeDenied, Role, check_role_change};
+use crate::error::{ApiError, ApiResult};
+use crate::store::invites::{self, Invite, InviteStatus};
+use crate::store::members::{self, Member};
+use crate::store::organizations::Organization;
+use crate::store::{self, StoreError, events, users};
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateInviteRequest {
+    pub email: String,
+    pub role: Role,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AcceptInviteRequest {
+    /// The `rst_inv_…` token from the invite's creation.
+    pub token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteView {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub status: InviteStatus,
+    /// The user who created the invite.
+    pub invited_by: Uuid,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Invite> for InviteView {
+    fn from(i: Invite) -> Self {
+        Self {
+            id: i.id,
+            organization_id: i.organization_id,
+            email: i.email,
+            role: i.role,
+            status: i.status,
+            invited_by: i.invited_by,
+            expires_at: i.expires_at,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedInvite {
+    #[serde(flatten)]
+    pub invite: InviteView,
+    /// `rst_inv_…`: shown once. Send it to the invitee.
+    pub token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AcceptedInvite {
+    pub invite: InviteView,
+    pub member: MemberView,
+}
+
+fn invite_event(
+    event_type: EventType,
+    org: &Organization,
+    principal: &Principal,
+    invite: &Invite,
+    at: DateTime<Utc>,
+) -> NewEvent {
+    let mut data = json!({"inviteId": invite.id, "email": invite.email, "role": invite.role});
+    match event_type {
+        EventType::InviteCreated => data["expiresAt"] = json!(invite.expires_at),
+        EventType::InviteAccepted => data["userId"] = json!(principal.user_id),
+        _ => {}
+    }
+    NewEvent::new(event_type, org.as_ref(), principal.actor(), data, at)
+}
+
+/// Invite someone by email (OWNER or ADMIN; only an OWNER invites an OWNER).
+#[utoipa::path(post, path = "/api/organizations/{id}/invites", tag = "invites",
+    security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = CreateInviteRequest,
+    responses((status = 201, body = CreatedInvite), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody),
+               (status = 409, body = ErrorBody, description = "Already a member, or an invite is pending")))]
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<Uuid>,
+    JsonObject(body): JsonObject,
+) -> ApiResult<(StatusCode, Json<CreatedInvite>)> {
+    let mut f = Fields::new(body, &["email", "role"]);
+    let email = f.email("email");
+    let role = f.one_of("role", &Role::CHOICES);
+    f.finish()?;
+
+    let mut tx = state.db.begin_write().await?;
+    let (org, actor_role) = access::locked_membership(&mut tx, id, &principal).await?;
+    check_role_change(actor_role, None, role).map_err(|reason| match reason {
+        MemberChangeDenied::NotManager => ApiError::managers_only("invite members"),
+        MemberChangeDenied::OwnerOnly => access::owners_only("invite owners"),
+    })?;
+    if let Some(user) = users::find_by_email(&mut tx, &email).await?
+        && members::find(&mut tx, id, user.id).await?.is_some()
+    {
+        return Err(ApiError::conflict("User is already a member of this organization"));
+    }
+    let now = store::now();
+    invites::expire_stale(&mut tx, id, &email, now).await?;
+    let token = token::generate(token::INVITE_PREFIX);
+    let invite = Invite {
+        id: Uuid::now_v7(),
+        organization_id: id,
+        email,
+        role,
+        status: InviteStatus::Pending,
+        invited_by: principal.user_id,
+        expires_at: now + state.config.invite_ttl,
+        created_at: now,
+        updated_at: now,
+    };
+    invites::insert(&mut tx, &invite, &token::digest(&token)).await.map_err(|e| match e {
+        StoreError::Conflict => ApiError::conflict("An invite is already pending for this email"),
+        other => other.into(),
+    })?;
+    let event = invite_event(EventType::InviteCreated, &org, &principal, &invite, now);
+    events::append(&mut tx, &event).await?;
+    state.commit(tx).await?;
+    Ok((StatusCode::CREATED, Json(CreatedInvite { invite: invite.into(), token })))
+}
+
+/// The organization's invites, newest first (OWNER or ADMIN).
+#[utoipa::path(get, path = "/api/organizations/{id}/invites", tag = "invites",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("status" = Option<InviteStatus>, Query),
+           ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = Page<InviteView>), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<Uuid>,
+    query: ListQuery,
+) -> ApiResult<Json<Page<InviteView>>> {
+    let status = match query.params.get("status") {
+        None => None,
+        Some(s) => Some(
+            InviteStatus::CHOICES.iter().find(|(name, _)| name == s).map(|(_, v)| *v).ok_or_else(
+                || {
+                    ApiError::Validation(vec![
+                        "status must be one of the following values: pending, accepted, cancelled, expired"
+                            .into(),
+                    ])
+                },
+            )?,
+        ),
+    };
+    let before = cursor::decode_uuid(query.cursor.as_deref())?;
+    let mut conn = state.db.pool().acquire().await?;
+    access::as_manager(&mut conn, id, &principal, "view invites").await?;
+    let rows = invites::list(&mut conn, id, status, before, query.limit + 1, store::now()).await?;
+    Ok(Json(Page::from_rows(rows, query.limit, |i| i.id.to_string(), InviteView::from)))
+}
+
+/// Cancel a pending invite (OWNER or ADMIN).
+#[utoipa::path(delete, path = "/api/organizations/{id}/invites/{inviteId}", tag = "invites",
+    security(("bearer" = [])), params(("id" = Uuid, Path), ("inviteId" = Uuid, Path)),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+               (status = 409, body = ErrorBody, description = "The invite is not pending")))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((id, invite_id)): ApiPath<(Uuid, Uuid)>,
+) -> ApiResult<StatusCode> {
+    let mut tx = state.db.begin_write().await?;
+    let (org, role) = access::locked_membership(&mut tx, id, &principal).await?;
+    if !role.can_manage() {
+        return Err(ApiError::managers_only("cancel invites"));
+    }
+    let now = store::now();
+    let invite = invites::find(&mut tx, id, invite_id, now)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Invite"))?;
+    if invite.status != InviteStatus::Pending {
+        return Err(ApiError::conflict(format!("Invite is {}", invite.status.as_str())));
+    }
+    invites::set_status(&mut tx, invite.id, InviteStatus::Cancelled, now).await?;
+    let event = invite_event(EventType::InviteCancelled, &org, &principal, &invite, now);
+    events::append(&mut tx, &event).await?;
+    state.commit(tx).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Accept an invite as the signed-in user whose email it was sent to.
+#[utoipa::path(post, path = "/api/invites/accept", tag = "invites",
+    security(("bearer" = [])), request_body = AcceptInviteRequest,
+    responses((status = 200, body = AcceptedInvite), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody),
+               (status = 403, body = ErrorBody, description = "The invite is for another email"),
+               (status = 404, body = ErrorBody, description = "Invite not found"),
+               (status = 409, body = ErrorBody, description = "Cancelled, accepted, or already a member"),
+               (status = 410, body = ErrorBody, description = "Invite has expired")))]
+pub async fn accept(
+    State(state): State<AppState>,
+    principal: Principal,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Json<AcceptedInvite>> {
+    let mut f = Fields::new(body, &["token"]);
+    let presented = f.raw_string("token", 1, token::MAX_LEN);
+    f.finish()?;
+
+    let digest = token::digest(&presented);
+    let now = store::now();
+    let mut conn = state.db.pool().acquire().await?;
+    let found = invites::find_by_token(&mut conn, &digest, now).await?;
+    drop(conn);
+    let org_id = found.ok_or_else(|| ApiError::not_found("Invite"))?.organization_id;
+
+    // Re-read under the organization's lock: two accepts of one invite yield one membership.
+    let mut tx = state.db.begin_write().await?;
+    if !crate::store::organizations::lock(&mut tx, org_id).await? {
+        return Err(ApiError::not_found("Invite"));
+    }
+    let mut invite = invites::find_by_token(&mut tx, &digest, now)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Invite"))?;
+    let user = users::find(&mut tx, principal.user_id).await?.ok_or_else(ApiError::unauthorized)?;
+    if users::normalize_email(&user.email) != users::normalize_email(&invite.email) {
+        return Err(ApiError::forbidden("This invite was sent to another email address"));
+    }
+    match invite.status {
+        InviteStatus::Pending => {}
+        InviteStatus::Expired => {
+            return Err(ApiError::Status(StatusCode::GONE, "Invite has expired".into()));
+        }
+        InviteStatus::Accepted => {
+            return Err(ApiError::conflict("Invite has already been accepted"));
+        }
+        InviteStatus::Cancelled => return Err(ApiError::conflict("Invite has been cancelled")),
+    }
+    members::insert(&mut tx, org_id, user.id, invite.role, now).await.map_err(|e| match e {
+        StoreError::Conflict => ApiError::conflict("User is already a member of this organization"),
+        other => other.into(),
+    })?;
+    invites::set_status(&mut tx, invite.id, InviteStatus::Accepted, now).await?;
+    invite.status = InviteStatus::Accepted;
+    invite.updated_at = now;
+    let (org, _) = access::membership(&mut tx, org_id, &principal).await?;
+    let member = Member {
+        user_id: user.id,
+        organization_id: org_id,
+        email: user.email,
+        name: user.name,
+        role: invite.role,
+        created_at: now,
+        updated_at: now,
+    };
+    let accepted = invite_event(EventType::InviteAccepted, &org, &principal, &invite, now);
+    events::append(&mut tx, &accepted).await?;
+    let added =
+        super::members::member_event(EventType::MemberAdded, &org, &principal, &member, None, now);
+    events::append(&mut tx, &added).await?;
+    state.commit(tx).await?;
+    Ok(Json(AcceptedInvite { invite: invite.into(), member: member.into() }))
+}
