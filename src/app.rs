@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -97,7 +96,7 @@ impl App {
                 concurrency: config.webhook_concurrency,
                 batch: 256,
                 // Long enough that a live attempt always finishes inside its lease.
-                lease: config.webhook_timeout + Duration::from_secs(30),
+                lease: config.webhook_timeout + config.webhook_lease_margin,
                 poll: config.webhook_poll_interval,
                 schedule: config.webhook_retry_schedule.clone(),
             },
@@ -122,6 +121,7 @@ impl App {
             .layer(DefaultBodyLimit::max(http::extract::MAX_BODY_BYTES))
             .layer(CatchPanicLayer::custom(panic_response))
             .layer(TraceLayer::new_for_http())
+            .layer(axum::middleware::from_fn(run_to_completion))
             .with_state(self.state.clone())
     }
 
@@ -163,6 +163,22 @@ impl App {
         self.state.db.close().await;
         tracing::info!("roster stopped");
         Ok(())
+    }
+}
+
+/// Runs each request in a task of its own, so a client that hangs up cannot cancel its handler
+/// midway (hyper drops the connection's future, not the task): a change runs to the end,
+/// including the worker wake-up after its commit, and only the answer is lost.
+async fn run_to_completion(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(err) => {
+            tracing::error!(error = %err, "request task failed");
+            panic_response(Box::new(()))
+        }
     }
 }
 

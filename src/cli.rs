@@ -22,6 +22,30 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Run a local webhook receiver that verifies signatures and prints each delivery.
+    Listen {
+        /// The webhook's signing secret (`whsec_…`).
+        #[arg(long, env = "ROSTER_LISTEN_SECRET", hide_env_values = true)]
+        secret: String,
+        /// Port on 127.0.0.1.
+        #[arg(long, default_value_t = 3002)]
+        port: u16,
+    },
+    /// Check a signature for a body read from stdin; exits 0 when it matches, 1 otherwise.
+    Verify {
+        /// The webhook's signing secret (`whsec_…`).
+        #[arg(long)]
+        secret: String,
+        /// `X-Webhook-Signature` (hex), or `webhook-signature` (`v1,…`) with --id and --timestamp.
+        #[arg(long)]
+        signature: String,
+        /// The `webhook-id` header, for a `v1,…` signature.
+        #[arg(long)]
+        id: Option<String>,
+        /// The `webhook-timestamp` header, for a `v1,…` signature.
+        #[arg(long)]
+        timestamp: Option<i64>,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -40,6 +64,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db.close().await;
             tracing::info!("migrations applied");
             Ok(())
+        }
+        Command::Listen { secret, port } => crate::devtools::listen(secret, port).await,
+        Command::Verify { secret, signature, id, timestamp } => {
+            if crate::devtools::verify(&secret, &signature, id.as_deref(), timestamp)? {
+                println!("valid");
+                Ok(())
+            } else {
+                println!("invalid");
+                std::process::exit(1);
+            }
         }
     }
 }

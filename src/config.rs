@@ -45,6 +45,12 @@ pub struct ServeArgs {
           value_parser = parse_duration, global = true)]
     pub webhook_timeout: Duration,
 
+    /// How much longer than the per-attempt timeout a worker's claim on a delivery lasts; a
+    /// delivery claimed by an instance that died is attempted again once this has passed.
+    #[arg(long, env = "ROSTER_WEBHOOK_LEASE_MARGIN", default_value = "30s",
+          value_parser = parse_duration, global = true)]
+    pub webhook_lease_margin: Duration,
+
     /// `text` for people, `json` for log pipelines.
     #[arg(long, env = "ROSTER_LOG_FORMAT", value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,
@@ -68,6 +74,8 @@ pub struct Config {
     pub webhook_allow_private: bool,
     pub webhook_retry_schedule: RetrySchedule,
     pub webhook_timeout: Duration,
+    /// A delivery's lease is `webhook_timeout + webhook_lease_margin`.
+    pub webhook_lease_margin: Duration,
     pub allow_signup: bool,
     pub invite_ttl: Duration,
     /// Delivery attempts in flight at once, per instance.
@@ -96,6 +104,7 @@ impl Config {
                 Duration::from_secs(30),
             ]),
             webhook_timeout: Duration::from_secs(10),
+            webhook_lease_margin: Duration::from_secs(30),
             allow_signup: true,
             invite_ttl: Duration::from_secs(7 * 24 * 3600),
             webhook_concurrency: 128,
@@ -116,6 +125,7 @@ impl From<ServeArgs> for Config {
             webhook_allow_private: args.webhook_allow_private,
             webhook_retry_schedule: args.webhook_retry_schedule,
             webhook_timeout: args.webhook_timeout,
+            webhook_lease_margin: args.webhook_lease_margin,
             allow_signup: args.allow_signup,
             invite_ttl: args.invite_ttl,
             ..Self::new(args.database_url)

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod delivery;
+pub mod devtools;
 pub mod domain;
 pub mod error;
 pub mod http;

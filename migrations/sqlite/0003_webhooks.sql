@@ -14,11 +14,15 @@ CREATE TABLE webhooks (
 );
 CREATE INDEX webhooks_org_idx ON webhooks (organization_id, id);
 
+-- Subscriptions, with the organization copied in so that finding an event's subscribers
+-- reads only that organization's subscriptions to that event type.
 CREATE TABLE webhook_events (
-    webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
-    event_type TEXT NOT NULL,
+    webhook_id      TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+    organization_id TEXT NOT NULL,
+    event_type      TEXT NOT NULL,
     PRIMARY KEY (webhook_id, event_type)
 );
+CREATE INDEX webhook_events_subscribers_idx ON webhook_events (organization_id, event_type);
 
 -- One delivery per (event, subscribed webhook), written in the event's transaction. Workers
 -- claim due rows by taking a lease (lease_id, lease_until); an expired lease is claimable

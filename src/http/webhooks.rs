@@ -166,6 +166,12 @@ fn checked_url(f: &mut Fields, value: Option<Value>, allow_private: bool) -> Opt
         return None;
     }
     let raw = raw.trim();
+    // The URL is stored as given, so refuse what the parser would silently strip or encode:
+    // control characters (PostgreSQL text cannot even hold NUL).
+    if raw.chars().any(char::is_control) {
+        f.error("url must be a valid URL");
+        return None;
+    }
     let parsed = match reqwest::Url::parse(raw) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => u,
         _ => {

@@ -19,9 +19,39 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
-pub type Tx = Transaction<'static, Any>;
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+/// A write transaction. On SQLite it also holds this process's writer slot, so writers
+/// queue in order here instead of in SQLite's busy handler, whose sleeps (up to 100 ms a
+/// turn) would otherwise add their length to every contended write.
+pub struct Tx {
+    tx: Transaction<'static, Any>,
+    _writer: Option<OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl Deref for Tx {
+    type Target = Transaction<'static, Any>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -49,6 +79,7 @@ impl Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    sqlite_writer: Arc<Mutex<()>>,
 }
 
 impl Db {
@@ -83,7 +114,7 @@ impl Db {
                     .await?
             }
         };
-        Ok(Self { pool, backend })
+        Ok(Self { pool, backend, sqlite_writer: Arc::new(Mutex::new(())) })
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
@@ -107,10 +138,25 @@ impl Db {
     /// front: a deferred transaction that reads first cannot upgrade once another writer has
     /// committed, and would fail instead of waiting.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
-        }
+        let writer = match self.backend {
+            Backend::Sqlite => Some(self.sqlite_writer.clone().lock_owned().await),
+            Backend::Postgres => None,
+        };
+        // sqlx's `begin` is not cancellation-safe: dropped midway, it can hand the connection
+        // back to the pool inside an open transaction (on SQLite, holding the write lock).
+        // Run it to completion in its own task; if our caller is gone by then, the finished
+        // transaction is simply dropped, which rolls it back.
+        let pool = self.pool.clone();
+        let backend = self.backend;
+        let tx = tokio::spawn(async move {
+            match backend {
+                Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+                Backend::Postgres => pool.begin().await,
+            }
+        })
+        .await
+        .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))??;
+        Ok(Tx { tx, _writer: writer })
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {

@@ -54,19 +54,18 @@ async fn load_events(conn: &mut AnyConnection, hook: &mut Webhook) -> Result<(),
     Ok(())
 }
 
-async fn replace_events(
-    conn: &mut AnyConnection,
-    id: Uuid,
-    events: &[EventType],
-) -> Result<(), sqlx::Error> {
+async fn replace_events(conn: &mut AnyConnection, hook: &Webhook) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM webhook_events WHERE webhook_id = $1")
-        .bind(id.to_string())
+        .bind(hook.id.to_string())
         .execute(&mut *conn)
         .await?;
-    for event in events {
-        sqlx::query("INSERT INTO webhook_events (webhook_id, event_type) VALUES ($1, $2)")
-            .bind(id.to_string())
-            .bind(event.as_str())
+    for event in &hook.events {
+        sqlx::query(
+            "INSERT INTO webhook_events (webhook_id, organization_id, event_type) VALUES ($1, $2, $3)",
+        )
+        .bind(hook.id.to_string())
+        .bind(hook.organization_id.to_string())
+        .bind(event.as_str())
             .execute(&mut *conn)
             .await?;
     }
@@ -91,7 +90,7 @@ pub async fn insert(
     .bind(to_millis(hook.updated_at))
     .execute(&mut *conn)
     .await?;
-    replace_events(conn, hook.id, &hook.events).await
+    replace_events(conn, hook).await
 }
 
 /// A webhook of the organization that has not been deleted.
@@ -143,7 +142,7 @@ pub async fn update(conn: &mut AnyConnection, hook: &Webhook) -> Result<(), sqlx
         .bind(to_millis(hook.updated_at))
         .execute(&mut *conn)
         .await?;
-    replace_events(conn, hook.id, &hook.events).await
+    replace_events(conn, hook).await
 }
 
 pub async fn mark_deleted(
@@ -209,9 +208,9 @@ pub async fn subscribers(
     event_type: &str,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT w.id FROM webhooks w JOIN webhook_events e ON e.webhook_id = w.id \
-         WHERE w.organization_id = $1 AND w.is_active = 1 AND w.deleted_at IS NULL \
-         AND e.event_type = $2",
+        "SELECT w.id FROM webhook_events e JOIN webhooks w ON w.id = e.webhook_id \
+         WHERE e.organization_id = $1 AND e.event_type = $2 \
+         AND w.is_active = 1 AND w.deleted_at IS NULL",
     )
     .bind(org_id.to_string())
     .bind(event_type)
