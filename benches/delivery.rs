@@ -47,12 +47,13 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("Roster webhook benchmark ({} cores)", std::thread::available_parallelism()?.get());
     for backend in backends {
+        reset_peak_rss();
         run(backend).await.with_context(|| format!("{backend} benchmark"))?;
+        println!(
+            "peak RSS of the whole process (server, receiver and load generator): {:.1} MB",
+            peak_rss_mb()
+        );
     }
-    println!(
-        "\npeak RSS of the whole process (server, receiver and load): {:.1} MB",
-        peak_rss_mb()
-    );
     Ok(())
 }
 
@@ -297,6 +298,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// Lets each backend's run report its own peak (Linux: writing 5 to clear_refs resets VmHWM).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 fn peak_rss_mb() -> f64 {

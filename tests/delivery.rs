@@ -13,14 +13,13 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::receiver::{Received, Receiver, Reply};
-use common::{Backend, TestApp, TestDb, TestUser, test_config};
+use common::{Api, Backend, TestApp, TestDb, TestUser, test_config};
 use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use roster::config::{Config, RetrySchedule};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 /// How long any single expected delivery may take to show up.
 const WAIT: Duration = Duration::from_secs(15);
@@ -61,54 +60,25 @@ async fn add_someone(app: &TestApp, org: &str, owner: &TestUser, name: &str) -> 
     user
 }
 
-async fn get_json(
-    client: &reqwest::Client,
-    base: &str,
-    path: &str,
-    token: &str,
-) -> (StatusCode, Value) {
-    let res =
-        client.get(format!("{base}{path}")).bearer_auth(token).send().await.expect("request sent");
-    let status = res.status();
-    let body = res.json().await.expect("JSON body");
-    (status, body)
-}
-
 /// The webhook's delivery log, newest first.
-async fn deliveries_at(
-    client: &reqwest::Client,
-    base: &str,
-    org: &str,
-    hook: &str,
-    token: &str,
-) -> Vec<Value> {
+async fn deliveries_at(api: &Api, org: &str, hook: &str, owner: &TestUser) -> Vec<Value> {
     let path = format!("/api/organizations/{org}/webhooks/{hook}/deliveries?limit=100");
-    let (status, body) = get_json(client, base, &path, token).await;
+    let (status, body) = api.get(&path, Some(&owner.token)).await;
     assert_eq!(status, StatusCode::OK, "deliveries: {body}");
     body["data"].as_array().expect("data").clone()
 }
 
 /// Waits until the webhook has exactly one delivery and it is no longer pending; returns it.
-async fn finished_at(
-    client: &reqwest::Client,
-    base: &str,
-    org: &str,
-    hook: &str,
-    token: &str,
-) -> Value {
+async fn finished(api: &Api, org: &str, hook: &str, owner: &TestUser) -> Value {
     let deadline = Instant::now() + WAIT;
     loop {
-        let log = deliveries_at(client, base, org, hook, token).await;
+        let log = deliveries_at(api, org, hook, owner).await;
         if log.len() == 1 && log[0]["status"] != "pending" {
             return log[0].clone();
         }
         assert!(Instant::now() < deadline, "delivery still unfinished after {WAIT:?}: {log:?}");
         tokio::time::sleep(ms(25)).await;
     }
-}
-
-async fn finished(app: &TestApp, org: &str, hook: &str, owner: &TestUser) -> Value {
-    finished_at(&app.client, &app.base, org, hook, &owner.token).await
 }
 
 fn attempts(delivery: &Value) -> &Vec<Value> {
@@ -184,63 +154,6 @@ impl FixedReceiver {
 impl Drop for FixedReceiver {
     fn drop(&mut self) {
         self.task.abort();
-    }
-}
-
-/// A second server on an existing database, for stories that restart with another config.
-struct Server {
-    base: String,
-    client: reqwest::Client,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Server {
-    async fn start(config: Config) -> Self {
-        let app = roster::app::App::build(config).await.expect("server builds");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            app.serve(listener, async {
-                let _ = rx.await;
-            })
-            .await
-            .expect("server runs");
-        });
-        let client =
-            reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
-        Self { base, client, shutdown: Some(tx), task: Some(task) }
-    }
-
-    async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        let res = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .expect("request sent");
-        let status = res.status();
-        (status, res.json().await.expect("JSON body"))
-    }
-
-    async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.expect("server stops cleanly");
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
     }
 }
 
@@ -555,11 +468,10 @@ async fn recovers_after_failures(backend: Backend) {
 /// delivery time once a server runs without it; the receiver gets nothing.
 async fn private_destinations_refused_at_delivery(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let url = db.url.clone();
     let receiver = Receiver::start().await;
     let https_url = receiver.url.replacen("http://", "https://", 1);
 
-    let first = TestApp::spawn_with(backend, |c| c.database_url = url).await;
+    let first = TestApp::start(test_config(&db.url)).await;
     let (owner, org) = owner_and_org(&first).await;
     let (plain, _) = first.create_webhook(&org, &owner, &receiver.url, &["member.added"]).await;
     let (tls, _) = first.create_webhook(&org, &owner, &https_url, &["member.added"]).await;
@@ -569,13 +481,13 @@ async fn private_destinations_refused_at_delivery(backend: Backend) {
     let mut config = test_config(&db.url);
     config.webhook_allow_private = false;
     fast_retries(&mut config);
-    let second = Server::start(config).await;
+    let second = TestApp::start(config).await;
 
     // The API refuses such URLs outright now.
     let (status, body) = second
         .post(
             &format!("/api/organizations/{org}/webhooks"),
-            &owner.token,
+            Some(&owner.token),
             json!({"url": receiver.url, "events": ["member.added"]}),
         )
         .await;
@@ -584,14 +496,14 @@ async fn private_destinations_refused_at_delivery(backend: Backend) {
     let (status, body) = second
         .post(
             &format!("/api/organizations/{org}/members"),
-            &owner.token,
+            Some(&owner.token),
             json!({"email": bob.email, "role": "MEMBER"}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
     for (hook, error) in [(&plain, "insecure_url"), (&tls, "forbidden_address")] {
-        let delivery = finished_at(&second.client, &second.base, &org, hook, &owner.token).await;
+        let delivery = finished(&second, &org, hook, &owner).await;
         assert_eq!(delivery["status"], "failed", "{delivery}");
         assert_numbered(&delivery, 4);
         for attempt in attempts(&delivery) {
@@ -637,7 +549,7 @@ async fn inactive_and_deleted_webhooks_get_no_more_attempts(backend: Backend) {
         deleted.assert_stays_at(1, Duration::from_millis(2500)),
     );
 
-    let log = deliveries_at(&app.client, &app.base, &org, &paused_hook, &owner.token).await;
+    let log = deliveries_at(&app, &org, &paused_hook, &owner).await;
     assert_eq!(log.len(), 1, "{log:?}");
     assert_eq!(attempts(&log[0]).len(), 1, "{log:?}");
     assert_ne!(log[0]["status"], "succeeded", "{log:?}");

@@ -10,220 +10,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::receiver::{Received, Receiver, Reply};
-use common::{Backend, TestApp, TestDb, TestUser, test_config};
+use common::{Api, Backend, TestApp, TestDb, TestUser, test_config};
 use reqwest::{Method, StatusCode};
-use roster::app::App;
 use roster::config::Config;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 const MEMBER_EVENTS: [&str; 2] = ["member.added", "member.removed"];
-
-/// A thin JSON client for any server: a `TestApp`, a server built here, or a child process.
-#[derive(Clone)]
-struct Api {
-    base: String,
-    client: reqwest::Client,
-}
-
-impl Api {
-    fn new(base: String) -> Self {
-        let client =
-            reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
-        Self { base, client }
-    }
-
-    fn of(app: &TestApp) -> Self {
-        Self { base: app.base.clone(), client: app.client.clone() }
-    }
-
-    /// Sends a request; `Err` when no answer came back (refused, reset, timed out).
-    async fn try_call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Result<(StatusCode, Value), reqwest::Error> {
-        let mut req = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let res = req.send().await?;
-        let status = res.status();
-        let text = res.text().await?;
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body: {text}"))
-        };
-        Ok((status, body))
-    }
-
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let what = format!("{method} {path}");
-        self.try_call(method, path, token, body)
-            .await
-            .unwrap_or_else(|e| panic!("{what}: no answer: {e}"))
-    }
-
-    async fn register(&self, name: &str) -> TestUser {
-        let email = format!("{name}@example.com");
-        let (status, body) = self
-            .call(
-                Method::POST,
-                "/api/auth/register",
-                None,
-                Some(json!({"email": email, "password": "correct horse battery", "name": name})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "register {name}: {body}");
-        TestUser {
-            id: body["user"]["id"].as_str().expect("user id").to_owned(),
-            email,
-            token: body["accessToken"].as_str().expect("access token").to_owned(),
-            refresh: body["refreshToken"].as_str().expect("refresh token").to_owned(),
-        }
-    }
-
-    /// Registers `prefix-0` … `prefix-{n-1}` concurrently.
-    async fn register_many(&self, prefix: &str, n: usize) -> Vec<TestUser> {
-        futures::future::join_all((0..n).map(|i| {
-            let api = self.clone();
-            async move { api.register(&format!("{prefix}-{i}")).await }
-        }))
-        .await
-    }
-
-    async fn create_org(&self, owner: &TestUser, name: &str) -> String {
-        let (status, body) = self
-            .call(
-                Method::POST,
-                "/api/organizations",
-                Some(&owner.token),
-                Some(json!({"name": name})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "create org: {body}");
-        body["id"].as_str().expect("org id").to_owned()
-    }
-
-    async fn create_webhook(&self, org: &str, by: &TestUser, url: &str, events: &[&str]) -> String {
-        let (status, body) = self
-            .call(
-                Method::POST,
-                &format!("/api/organizations/{org}/webhooks"),
-                Some(&by.token),
-                Some(json!({"url": url, "events": events})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "create webhook: {body}");
-        body["id"].as_str().expect("webhook id").to_owned()
-    }
-
-    fn add_member_request(
-        &self,
-        org: &str,
-        by: &TestUser,
-        user: &TestUser,
-        role: &str,
-    ) -> reqwest::RequestBuilder {
-        self.client
-            .post(format!("{}/api/organizations/{org}/members", self.base))
-            .bearer_auth(&by.token)
-            .json(&json!({"email": user.email, "role": role}))
-    }
-
-    async fn add_member(&self, org: &str, by: &TestUser, user: &TestUser) {
-        let res = self.add_member_request(org, by, user, "MEMBER").send().await.expect("answer");
-        assert_eq!(
-            res.status(),
-            StatusCode::CREATED,
-            "add member: {}",
-            res.text().await.unwrap_or_default()
-        );
-    }
-
-    async fn remove_member(&self, org: &str, by: &TestUser, user: &TestUser) {
-        let (status, body) = self
-            .call(
-                Method::DELETE,
-                &format!("/api/organizations/{org}/members/{}", user.id),
-                Some(&by.token),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::NO_CONTENT, "remove member: {body}");
-    }
-
-    /// Every item of a cursor-paginated list.
-    async fn list_all(&self, path: &str, token: &str) -> Vec<Value> {
-        let mut all = Vec::new();
-        let mut cursor: Option<String> = None;
-        for _ in 0..100 {
-            let page = match &cursor {
-                None => format!("{path}?limit=100"),
-                Some(c) => format!("{path}?limit=100&cursor={c}"),
-            };
-            let (status, body) = self.call(Method::GET, &page, Some(token), None).await;
-            assert_eq!(status, StatusCode::OK, "GET {page}: {body}");
-            all.extend(body["data"].as_array().expect("data").iter().cloned());
-            match body["nextCursor"].as_str() {
-                Some(next) => cursor = Some(next.to_owned()),
-                None => return all,
-            }
-        }
-        panic!("more than 100 pages of {path}");
-    }
-
-    async fn events(&self, org: &str, owner: &TestUser) -> Vec<Value> {
-        self.list_all(&format!("/api/organizations/{org}/events"), &owner.token).await
-    }
-
-    async fn deliveries(&self, org: &str, webhook: &str, owner: &TestUser) -> Vec<Value> {
-        self.list_all(
-            &format!("/api/organizations/{org}/webhooks/{webhook}/deliveries"),
-            &owner.token,
-        )
-        .await
-    }
-
-    /// Polls the delivery log until `done` holds for it; panics with the log after `timeout`.
-    async fn wait_for_deliveries(
-        &self,
-        org: &str,
-        webhook: &str,
-        owner: &TestUser,
-        timeout: Duration,
-        done: impl Fn(&[Value]) -> bool,
-    ) -> Vec<Value> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let log = self.deliveries(org, webhook, owner).await;
-            if done(&log) {
-                return log;
-            }
-            if Instant::now() > deadline {
-                let summary: Vec<String> = log
-                    .iter()
-                    .map(|d| format!("{} {} attempts={}", d["id"], d["status"], d["attempts"]))
-                    .collect();
-                panic!("delivery log not settled within {timeout:?}:\n{}", summary.join("\n"));
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-}
 
 /// IDs of the logged events whose type is one of `types`.
 fn event_ids_of(events: &[Value], types: &[&str]) -> BTreeSet<String> {
@@ -292,49 +84,6 @@ fn all_succeeded(log: &[Value]) -> bool {
 
 fn secret_key_base64() -> String {
     roster::config::SecretKey([42; 32]).to_base64()
-}
-
-// --------------------------------------------------------------------------------------------
-// A server built in this process (not a TestApp: these share a database or outlive one).
-
-struct Server {
-    api: Api,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Server {
-    async fn start(config: Config) -> Self {
-        let app = App::build(config).await.expect("server builds");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            app.serve(listener, async {
-                let _ = rx.await;
-            })
-            .await
-            .expect("server runs");
-        });
-        Self { api: Api::new(base), shutdown: Some(tx), task: Some(task) }
-    }
-
-    async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.expect("server stops cleanly");
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
 }
 
 // --------------------------------------------------------------------------------------------
@@ -429,7 +178,7 @@ async fn sigkill_mid_delivery_then_restart_loses_nothing(backend: Backend) {
     let owner = api.register("owner").await;
     let users = api.register_many("joiner", EVENTS).await;
     let org = api.create_org(&owner, "Crash Test").await;
-    let webhook = api.create_webhook(&org, &owner, &slow.url, &MEMBER_EVENTS).await;
+    let (webhook, _) = api.create_webhook(&org, &owner, &slow.url, &MEMBER_EVENTS).await;
 
     // Events keep coming while deliveries are made; the kill lands in the middle of both.
     let generator = tokio::spawn({
@@ -525,14 +274,14 @@ async fn sigkill_mid_delivery_then_restart_loses_nothing(backend: Backend) {
 async fn abandoned_requests_lose_and_duplicate_no_delivery(backend: Backend) {
     const TYPES: [&str; 3] = ["member.added", "member.removed", "member.role_updated"];
     let app = TestApp::spawn(backend).await;
-    let api = Api::of(&app);
+    let api = app.api.clone();
     let receiver = Receiver::start().await;
     let owner = api.register("owner").await;
     let users = api.register_many("member", 10).await;
     let org = api.create_org(&owner, "Hangups").await;
-    let webhook = api.create_webhook(&org, &owner, &receiver.url, &TYPES).await;
+    let (webhook, _) = api.create_webhook(&org, &owner, &receiver.url, &TYPES).await;
     for user in &users {
-        api.add_member(&org, &owner, user).await;
+        api.add_member(&org, &owner, user, "MEMBER").await;
     }
 
     // Clients that give up after 1 to 233 ms, most within 5 ms: requests are abandoned at every
@@ -633,22 +382,22 @@ async fn abandoned_requests_lose_and_duplicate_no_delivery(backend: Backend) {
 async fn graceful_shutdown_finishes_in_flight_attempts(backend: Backend) {
     let receiver = Receiver::scripted(vec![Reply::slow(200, Duration::from_secs(1))]).await;
     let mut app = TestApp::spawn(backend).await;
-    let api = Api::of(&app);
+    let api = app.api.clone();
     let owner = api.register("owner").await;
     let joiner = api.register("joiner").await;
     let org = api.create_org(&owner, "Shutdown").await;
-    let webhook = api.create_webhook(&org, &owner, &receiver.url, &["member.added"]).await;
-    api.add_member(&org, &owner, &joiner).await;
+    let (webhook, _) = api.create_webhook(&org, &owner, &receiver.url, &["member.added"]).await;
+    api.add_member(&org, &owner, &joiner, "MEMBER").await;
     receiver.wait_for(1, Duration::from_secs(5)).await;
 
-    // Keep the database past the first server's end (TestApp::stop drops its TestDb).
-    let db = std::mem::replace(&mut app.db, TestDb::new(backend).await);
+    // Keep the database past the first server's end (TestApp::stop drops the TestDb it owns).
+    let db = app.db.take().expect("the app owns its database");
     let stopping = Instant::now();
     app.stop().await;
     let took = stopping.elapsed();
     assert!(took < Duration::from_secs(10), "shutdown took {took:?}");
 
-    let second = Server::start(test_config(&db.url)).await;
+    let second = TestApp::start(test_config(&db.url)).await;
     let log = second.api.deliveries(&org, &webhook, &owner).await;
     assert_eq!(log.len(), 1, "{log:?}");
     let delivery = &log[0];
@@ -694,7 +443,7 @@ async fn add_and_time_arrival(
     n: usize,
 ) -> Duration {
     let started = Instant::now();
-    api.add_member(org, owner, user).await;
+    api.add_member(org, owner, user, "MEMBER").await;
     let got: Vec<Received> = receiver.wait_for(n, Duration::from_secs(5)).await;
     got[n - 1].at.saturating_duration_since(started)
 }
@@ -708,13 +457,13 @@ async fn postgres_two_instances_deliver_each_delivery_exactly_once() {
     const USERS: usize = 10;
     const ROUNDS: usize = 30;
     let db = TestDb::new(Backend::Postgres).await;
-    let a = Server::start(slow_poll_config(&db.url)).await;
-    let b = Server::start(slow_poll_config(&db.url)).await;
+    let a = TestApp::start(slow_poll_config(&db.url)).await;
+    let b = TestApp::start(slow_poll_config(&db.url)).await;
     let receiver = Receiver::start().await;
     let owner = a.api.register("owner").await;
     let users = b.api.register_many("member", USERS).await;
     let org = a.api.create_org(&owner, "Scale Out").await;
-    let webhook = b.api.create_webhook(&org, &owner, &receiver.url, &MEMBER_EVENTS).await;
+    let (webhook, _) = b.api.create_webhook(&org, &owner, &receiver.url, &MEMBER_EVENTS).await;
 
     // 300 events: each user joins and leaves 15 times, through A and B in turn, all users at
     // once.
@@ -725,7 +474,7 @@ async fn postgres_two_instances_deliver_each_delivery_exactly_once() {
             for k in 0..ROUNDS {
                 let api = &instances[(u + k) % 2];
                 if k % 2 == 0 {
-                    api.add_member(&org, &owner, user).await;
+                    api.add_member(&org, &owner, user, "MEMBER").await;
                 } else {
                     api.remove_member(&org, &owner, user).await;
                 }
@@ -770,7 +519,7 @@ async fn postgres_two_instances_deliver_each_delivery_exactly_once() {
     // there can only reach A's or B's worker through PostgreSQL's NOTIFY.
     let mut mute = slow_poll_config(&db.url);
     mute.webhook_concurrency = 0;
-    let c = Server::start(mute).await;
+    let c = TestApp::start(mute).await;
     for (i, user) in latecomers.iter().skip(4).enumerate() {
         n += 1;
         let took = add_and_time_arrival(&c.api, &org, &owner, user, &receiver, n).await;

@@ -14,7 +14,8 @@ use super::metrics::DeliveryMetrics;
 use super::sender::Sender;
 use crate::config::RetrySchedule;
 use crate::store::deliveries::{self, AttemptRecord};
-use crate::store::{self, Db};
+use crate::store::{self, Backend, Db};
+use sqlx::AnyConnection;
 
 /// The PostgreSQL channel a commit that enqueues deliveries notifies.
 pub const NOTIFY_CHANNEL: &str = "roster_deliveries";
@@ -53,20 +54,46 @@ impl Worker {
         ));
         let in_flight = TaskTracker::new();
         let permits = Arc::new(Semaphore::new(self.settings.concurrency));
+        let mut claim_session = None;
 
         while !stop.is_cancelled() {
+            // Claim in batches: with few slots free, wait a moment for more rather than
+            // paying a claim round trip per delivery.
+            let low_water = (self.settings.concurrency / 4).max(1);
+            if permits.available_permits() < low_water {
+                tokio::select! {
+                    enough = permits.clone().acquire_many_owned(low_water as u32) => drop(enough),
+                    () = tokio::time::sleep(Duration::from_millis(5)) => {}
+                    () = stop.cancelled() => break,
+                }
+            }
             let free = permits.available_permits();
             if free == 0 {
-                // Wait for a slot rather than spinning.
+                continue;
+            }
+            // A read first: waking to find nothing due costs no write (and on SQLite no turn
+            // at the single writer).
+            let wait = self.until_next_due().await;
+            if !wait.is_zero() {
                 tokio::select! {
-                    permit = permits.clone().acquire_owned() => drop(permit),
+                    () = self.wake.notified() => {}
+                    () = tokio::time::sleep(wait) => {}
                     () = stop.cancelled() => break,
                 }
                 continue;
             }
             let limit = self.settings.batch.min(free as i64);
-            let claimed = self.claim(limit).await;
-            let full = claimed.len() as i64 == limit;
+            let claimed = self.claim(&mut claim_session, limit).await;
+            if claimed.is_empty() {
+                // Due rows exist but were not ours: another instance is claiming them, or the
+                // claim failed. Back off briefly instead of spinning.
+                tokio::select! {
+                    () = self.wake.notified() => {}
+                    () = tokio::time::sleep(Duration::from_millis(50)) => {}
+                    () = stop.cancelled() => break,
+                }
+                continue;
+            }
             for delivery in claimed {
                 let Ok(permit) = permits.clone().acquire_owned().await else { break };
                 let sender = self.sender.clone();
@@ -77,15 +104,6 @@ impl Worker {
                     drop(permit);
                 });
             }
-            if full {
-                continue;
-            }
-            let sleep = self.until_next_due().await;
-            tokio::select! {
-                () = self.wake.notified() => {}
-                () = tokio::time::sleep(sleep) => {}
-                () = stop.cancelled() => break,
-            }
         }
 
         in_flight.close();
@@ -94,16 +112,42 @@ impl Worker {
         let _ = recorder.await;
     }
 
-    async fn claim(&self, limit: i64) -> Vec<deliveries::DueDelivery> {
+    /// Leases due deliveries. On PostgreSQL this is one statement on the worker's own
+    /// connection (`session`), whose commits skip the WAL flush wait: a lease lost in a crash
+    /// only means the delivery is attempted again.
+    async fn claim(
+        &self,
+        session: &mut Option<AnyConnection>,
+        limit: i64,
+    ) -> Vec<deliveries::DueDelivery> {
         let lease = chrono::Duration::from_std(self.settings.lease).unwrap_or_default();
-        let result = async {
-            let mut tx = self.db.begin_write().await?;
-            let claimed =
-                deliveries::claim(&mut tx, self.db.backend(), store::now(), lease, limit).await?;
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(claimed)
-        }
-        .await;
+        let result = match self.db.backend() {
+            Backend::Postgres => async {
+                let conn = match session {
+                    Some(conn) => conn,
+                    None => {
+                        // Detached: the session setting must never reach a pooled connection.
+                        let mut conn = self.db.pool().acquire().await?.detach();
+                        sqlx::query("SET synchronous_commit = off").execute(&mut conn).await?;
+                        session.insert(conn)
+                    }
+                };
+                deliveries::claim_postgres(conn, store::now(), lease, limit).await
+            }
+            .await
+            .inspect_err(|_| *session = None),
+            Backend::Sqlite => {
+                async {
+                    let mut tx = self.db.begin_write().await?;
+                    let leased = deliveries::lease_due(&mut tx, store::now(), lease, limit).await?;
+                    tx.commit().await?;
+                    let Some(lease_id) = leased else { return Ok(Vec::new()) };
+                    let mut conn = self.db.pool().acquire().await?;
+                    deliveries::load_leased(&mut conn, lease_id).await
+                }
+                .await
+            }
+        };
         result.unwrap_or_else(|err| {
             tracing::error!(error = %err, "claiming deliveries failed");
             Vec::new()
@@ -145,7 +189,7 @@ async fn record_results(
         let mut backoff = Duration::from_millis(50);
         loop {
             let written = async {
-                let mut tx = db.begin_write().await?;
+                let mut tx = db.begin_bookkeeping().await?;
                 deliveries::record(&mut tx, &batch, &schedule.0, store::now()).await?;
                 tx.commit().await
             }
@@ -164,8 +208,13 @@ async fn record_results(
                 }
             }
         }
-        batch.clear();
         // A retry may now be due sooner than the worker planned to look.
-        wake.notify_one();
+        let retrying = batch
+            .iter()
+            .any(|r| !r.succeeded && !r.abandon && (r.chain_attempts as usize) < schedule.0.len());
+        batch.clear();
+        if retrying {
+            wake.notify_one();
+        }
     }
 }

@@ -8,7 +8,7 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
-use super::{Backend, get_opt_time, get_time, get_uuid, to_millis};
+use super::{get_opt_time, get_time, get_uuid, to_millis};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -37,7 +37,7 @@ pub async fn enqueue(
     webhook_ids: &[Uuid],
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    // 9 parameters a row keeps each statement far below SQLite's parameter limit.
+    // 5 parameters a row keeps each statement far below SQLite's parameter limit.
     for chunk in webhook_ids.chunks(100) {
         let mut sql = String::from(
             "INSERT INTO deliveries (id, webhook_id, event_id, event_type, status, chain_attempts, \
@@ -89,35 +89,64 @@ pub struct DueDelivery {
     pub payload: String,
 }
 
-/// Leases up to `limit` due deliveries until `now + lease`.
-pub async fn claim(
+/// SQLite: leases up to `limit` due deliveries until `now + lease` and returns the lease ID
+/// to [`load_leased`] them by. (SQLite has one writer, so no row locking is needed; PostgreSQL
+/// uses [`claim_postgres`].)
+pub async fn lease_due(
     conn: &mut AnyConnection,
-    backend: Backend,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: i64,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let lease_id = Uuid::now_v7();
+    let claimed = sqlx::query(
+        "UPDATE deliveries SET lease_id = $1, next_attempt_at = $2 WHERE id IN (\
+         SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $3 \
+         ORDER BY next_attempt_at LIMIT $4)",
+    )
+    .bind(lease_id.to_string())
+    .bind(to_millis(now + lease))
+    .bind(to_millis(now))
+    .bind(limit)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok((claimed > 0).then_some(lease_id))
+}
+
+/// PostgreSQL only: leases up to `limit` due deliveries and returns them, in one statement.
+pub async fn claim_postgres(
+    conn: &mut AnyConnection,
     now: DateTime<Utc>,
     lease: Duration,
     limit: i64,
 ) -> Result<Vec<DueDelivery>, sqlx::Error> {
     let lease_id = Uuid::now_v7();
-    // PostgreSQL instances skip rows another instance is claiming; SQLite has one writer.
-    let lock = match backend {
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
-    let claimed = sqlx::query(&format!(
-        "UPDATE deliveries SET lease_id = $1, next_attempt_at = $2 WHERE id IN (\
-         SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $3 \
-         ORDER BY next_attempt_at LIMIT $4 {lock})"
-    ))
+    let rows = sqlx::query(
+        "WITH claimed AS (\
+           UPDATE deliveries SET lease_id = $1, next_attempt_at = $2 WHERE id IN (\
+             SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $3 \
+             ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+           RETURNING id, webhook_id, event_id, event_type, chain_attempts, total_attempts) \
+         SELECT d.id, d.webhook_id, d.event_type, d.chain_attempts, d.total_attempts, w.url, \
+         w.is_active, w.deleted_at, w.secret_sealed, w.previous_secret_sealed, \
+         w.previous_secret_expires_at, e.payload \
+         FROM claimed d JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id",
+    )
     .bind(lease_id.to_string())
     .bind(to_millis(now + lease))
     .bind(to_millis(now))
     .bind(limit)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if claimed == 0 {
-        return Ok(Vec::new());
-    }
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|row| due_from_row(row, lease_id)).collect()
+}
+
+/// Everything needed to attempt the deliveries held by `lease_id`.
+pub async fn load_leased(
+    conn: &mut AnyConnection,
+    lease_id: Uuid,
+) -> Result<Vec<DueDelivery>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT d.id, d.webhook_id, d.event_type, d.chain_attempts, d.total_attempts, w.url, \
          w.is_active, w.deleted_at, w.secret_sealed, w.previous_secret_sealed, \
@@ -168,62 +197,119 @@ pub struct AttemptRecord {
     pub abandon: bool,
 }
 
+/// Rows per statement when recording: well under both backends' parameter limits.
+const RECORD_CHUNK: usize = 400;
+
 /// Records attempts and moves each delivery on: succeeded, retried after the next delay of
 /// `schedule`, or failed when the schedule is spent. A result whose lease was lost (it
 /// expired and another worker claimed the row) is logged as an attempt but moves nothing.
+/// Each chunk of results costs two statements, whatever its size.
 pub async fn record(
     conn: &mut AnyConnection,
     results: &[AttemptRecord],
     schedule: &[std::time::Duration],
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    for r in results {
-        let retry_delay = usize::try_from(r.chain_attempts)
-            .ok()
-            .and_then(|n| schedule.get(n))
-            .filter(|_| !r.succeeded && !r.abandon);
-        let (status, next_attempt_at) = match (r.succeeded, retry_delay) {
-            (true, _) => ("succeeded", None),
-            (false, Some(delay)) => {
-                ("pending", Some(to_millis(now + Duration::from_std(*delay).unwrap_or_default())))
-            }
-            (false, None) => ("failed", None),
-        };
-        let moved = sqlx::query(
-            "UPDATE deliveries SET status = $3, next_attempt_at = $4, lease_id = NULL, \
-             chain_attempts = chain_attempts + $5, total_attempts = total_attempts + $5, \
-             updated_at = $6 WHERE id = $1 AND lease_id = $2",
-        )
-        .bind(r.delivery_id.to_string())
-        .bind(r.lease_id.to_string())
-        .bind(status)
-        .bind(next_attempt_at)
-        .bind(i64::from(!r.abandon))
-        .bind(to_millis(now))
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        if moved == 0 {
-            tracing::warn!(delivery = %r.delivery_id, "lease lost before the attempt was recorded");
-        }
-        if r.abandon {
-            continue;
-        }
-        sqlx::query(
-            "INSERT INTO delivery_attempts (id, delivery_id, number, attempted_at, duration_ms, \
-             status_code, error, response_body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(Uuid::now_v7().to_string())
-        .bind(r.delivery_id.to_string())
-        .bind(r.total_attempts + 1)
-        .bind(to_millis(r.attempted_at))
-        .bind(r.duration_ms)
-        .bind(r.status_code.map(i64::from))
-        .bind(r.error.clone())
-        .bind(r.response_body.clone())
-        .execute(&mut *conn)
-        .await?;
+    for chunk in results.chunks(RECORD_CHUNK) {
+        move_on(conn, chunk, schedule, now).await?;
+        log_attempts(conn, chunk).await?;
     }
+    Ok(())
+}
+
+/// The state a delivery moves to after `r`, and when it is next due.
+fn next_state(
+    r: &AttemptRecord,
+    schedule: &[std::time::Duration],
+    now: DateTime<Utc>,
+) -> (&'static str, Option<i64>) {
+    if r.succeeded {
+        return ("succeeded", None);
+    }
+    let retry_delay =
+        usize::try_from(r.chain_attempts).ok().and_then(|n| schedule.get(n)).filter(|_| !r.abandon);
+    match retry_delay {
+        Some(delay) => {
+            ("pending", Some(to_millis(now + Duration::from_std(*delay).unwrap_or_default())))
+        }
+        None => ("failed", None),
+    }
+}
+
+async fn move_on(
+    conn: &mut AnyConnection,
+    chunk: &[AttemptRecord],
+    schedule: &[std::time::Duration],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    // `VALUES` rows are read back as column1…column5 on both backends.
+    let rows: Vec<String> = (0..chunk.len())
+        .map(|i| {
+            let p = i * 5 + 1;
+            format!("(${p}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4)
+        })
+        .collect();
+    let now_param = chunk.len() * 5 + 1;
+    let sql = format!(
+        "UPDATE deliveries SET status = v.column3, next_attempt_at = v.column4, lease_id = NULL, \
+         chain_attempts = deliveries.chain_attempts + v.column5, \
+         total_attempts = deliveries.total_attempts + v.column5, updated_at = ${now_param} \
+         FROM (VALUES {}) AS v WHERE deliveries.id = v.column1 AND deliveries.lease_id = v.column2",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for r in chunk {
+        let (status, next_attempt_at) = next_state(r, schedule, now);
+        query = query
+            .bind(r.delivery_id.to_string())
+            .bind(r.lease_id.to_string())
+            .bind(status)
+            .bind(next_attempt_at)
+            .bind(i64::from(!r.abandon));
+    }
+    let moved = query.bind(to_millis(now)).execute(&mut *conn).await?.rows_affected();
+    if moved < chunk.len() as u64 {
+        tracing::warn!(
+            lost = chunk.len() as u64 - moved,
+            "leases lost before attempts were recorded; those deliveries were claimed again"
+        );
+    }
+    Ok(())
+}
+
+async fn log_attempts(
+    conn: &mut AnyConnection,
+    chunk: &[AttemptRecord],
+) -> Result<(), sqlx::Error> {
+    let made: Vec<&AttemptRecord> = chunk.iter().filter(|r| !r.abandon).collect();
+    if made.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..made.len())
+        .map(|i| {
+            let p = i * 8 + 1;
+            let list: Vec<String> = (p..p + 8).map(|n| format!("${n}")).collect();
+            format!("({})", list.join(", "))
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO delivery_attempts (id, delivery_id, number, attempted_at, duration_ms, \
+         status_code, error, response_body) VALUES {}",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for r in made {
+        query = query
+            .bind(Uuid::now_v7().to_string())
+            .bind(r.delivery_id.to_string())
+            .bind(r.total_attempts + 1)
+            .bind(to_millis(r.attempted_at))
+            .bind(r.duration_ms)
+            .bind(r.status_code.map(i64::from))
+            .bind(r.error.clone())
+            .bind(r.response_body.clone());
+    }
+    query.execute(conn).await?;
     Ok(())
 }
 

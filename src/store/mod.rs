@@ -159,6 +159,17 @@ impl Db {
         Ok(Tx { tx, _writer: writer })
     }
 
+    /// Like [`Self::begin_write`], for bookkeeping whose loss in a crash is harmless because
+    /// it is redone (delivery leases and attempt records: a lost one means the delivery is
+    /// attempted again). On PostgreSQL its commit does not wait for the WAL flush.
+    pub async fn begin_bookkeeping(&self) -> Result<Tx, sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut **tx).await?;
+        }
+        Ok(tx)
+    }
+
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
     }

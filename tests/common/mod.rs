@@ -1,5 +1,5 @@
 //! The test harness: a real Roster server on 127.0.0.1 port 0 with its own database, and a
-//! thin HTTP client. Every story runs on SQLite and on PostgreSQL.
+//! thin HTTP client for it or any other server. Every story runs on SQLite and on PostgreSQL.
 //!
 //! PostgreSQL tests use `ROSTER_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`), each in a schema of its own, and fail when
@@ -9,7 +9,7 @@
 
 pub mod receiver;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use roster::app::App;
@@ -100,10 +100,19 @@ pub fn test_config(url: &str) -> Config {
     config
 }
 
-pub struct TestApp {
+/// A thin JSON client for one Roster server: a `TestApp`'s, or any other reachable at `base`
+/// (a child process running the real binary, say). Every request helper lives here.
+#[derive(Clone)]
+pub struct Api {
     pub base: String,
     pub client: reqwest::Client,
-    pub db: TestDb,
+}
+
+/// A real server on 127.0.0.1 port 0. It owns its database when made by `spawn`/`spawn_with`;
+/// one made by `start` runs on a database owned elsewhere. Derefs to its `Api`.
+pub struct TestApp {
+    pub api: Api,
+    pub db: Option<TestDb>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
 }
@@ -113,11 +122,18 @@ impl TestApp {
         Self::spawn_with(backend, |_| {}).await
     }
 
-    /// Starts a server whose configuration `adjust` may change first.
+    /// Starts a server on a fresh database, with a configuration `adjust` may change first.
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
         let db = TestDb::new(backend).await;
         let mut config = test_config(&db.url);
         adjust(&mut config);
+        let mut app = Self::start(config).await;
+        app.db = Some(db);
+        app
+    }
+
+    /// Builds and serves a server with exactly `config`; it owns no database.
+    pub async fn start(config: Config) -> Self {
         let app = App::build(config).await.expect("server builds");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
@@ -129,9 +145,7 @@ impl TestApp {
             .await
             .expect("server runs");
         });
-        let client =
-            reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
-        Self { base, client, db, shutdown: Some(tx), server: Some(server) }
+        Self { api: Api::new(base), db: None, shutdown: Some(tx), server: Some(server) }
     }
 
     /// Stops the server gracefully and waits for it.
@@ -143,6 +157,56 @@ impl TestApp {
             server.await.expect("server stops cleanly");
         }
     }
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Api {
+    pub fn new(base: String) -> Self {
+        let client =
+            reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
+        Self { base, client }
+    }
+
+    /// Sends a request; `Err` when no answer came back (refused, reset, timed out).
+    pub async fn try_call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Result<(StatusCode, Value), reqwest::Error> {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await?;
+        let status = res.status();
+        let text = res.text().await?;
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body: {text}"))
+        };
+        Ok((status, body))
+    }
 
     /// Sends a request and returns the status and JSON body (`Null` when empty).
     pub async fn call(
@@ -152,22 +216,10 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let res = req.send().await.expect("request sent");
-        let status = res.status();
-        let text = res.text().await.expect("body read");
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body: {text}"))
-        };
-        (status, body)
+        let what = format!("{method} {path}");
+        self.try_call(method, path, token, body)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: no answer: {e}"))
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
@@ -205,12 +257,36 @@ impl TestApp {
         }
     }
 
+    /// Registers `prefix-0` … `prefix-{n-1}` concurrently.
+    pub async fn register_many(&self, prefix: &str, n: usize) -> Vec<TestUser> {
+        futures::future::join_all((0..n).map(|i| {
+            let api = self.clone();
+            async move { api.register(&format!("{prefix}-{i}")).await }
+        }))
+        .await
+    }
+
     /// Creates an organization owned by `owner` and returns its ID.
     pub async fn create_org(&self, owner: &TestUser, name: &str) -> String {
         let (status, body) =
             self.post("/api/organizations", Some(&owner.token), json!({"name": name})).await;
         assert_eq!(status, StatusCode::CREATED, "create org: {body}");
         body["id"].as_str().expect("org id").to_owned()
+    }
+
+    /// The unsent request that adds `user` to `org` with `role`, acting as `by`; for callers
+    /// that must see whether an answer came back at all.
+    pub fn add_member_request(
+        &self,
+        org: &str,
+        by: &TestUser,
+        user: &TestUser,
+        role: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .post(format!("{}/api/organizations/{org}/members", self.base))
+            .bearer_auth(&by.token)
+            .json(&json!({"email": user.email, "role": role}))
     }
 
     /// Adds `user` to `org` with `role`, acting as `by`.
@@ -225,6 +301,14 @@ impl TestApp {
         assert_eq!(status, StatusCode::CREATED, "add member: {body}");
     }
 
+    /// Removes `user` from `org`, acting as `by`.
+    pub async fn remove_member(&self, org: &str, by: &TestUser, user: &TestUser) {
+        let (status, body) = self
+            .delete(&format!("/api/organizations/{org}/members/{}", user.id), Some(&by.token))
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "remove member: {body}");
+    }
+
     /// An organization with an OWNER, an ADMIN, a MEMBER and an outsider.
     pub async fn org_with_roles(&self) -> RoleFixture {
         let owner = self.register("owner").await;
@@ -237,24 +321,6 @@ impl TestApp {
         RoleFixture { org, owner, admin, member, outsider }
     }
 
-    /// The organization's event types, oldest first, as the owner reads them.
-    pub async fn event_types(&self, org: &str, owner: &TestUser) -> Vec<String> {
-        let (status, body) = self
-            .get(&format!("/api/organizations/{org}/events?limit=100"), Some(&owner.token))
-            .await;
-        assert_eq!(status, StatusCode::OK, "events: {body}");
-        let mut types: Vec<String> = body["data"]
-            .as_array()
-            .expect("data")
-            .iter()
-            .map(|e| e["event"].as_str().expect("event").to_owned())
-            .collect();
-        types.reverse();
-        types
-    }
-}
-
-impl TestApp {
     /// Creates a webhook as `by` and returns its ID and secret.
     pub async fn create_webhook(
         &self,
@@ -276,12 +342,80 @@ impl TestApp {
             body["secret"].as_str().expect("secret").to_owned(),
         )
     }
-}
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+    /// Every item of a cursor-paginated list.
+    pub async fn list_all(&self, path: &str, token: &str) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..100 {
+            let page = match &cursor {
+                None => format!("{path}?limit=100"),
+                Some(c) => format!("{path}?limit=100&cursor={c}"),
+            };
+            let (status, body) = self.get(&page, Some(token)).await;
+            assert_eq!(status, StatusCode::OK, "GET {page}: {body}");
+            all.extend(body["data"].as_array().expect("data").iter().cloned());
+            match body["nextCursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return all,
+            }
+        }
+        panic!("more than 100 pages of {path}");
+    }
+
+    /// The organization's event types, oldest first, as the owner reads them.
+    pub async fn event_types(&self, org: &str, owner: &TestUser) -> Vec<String> {
+        let (status, body) = self
+            .get(&format!("/api/organizations/{org}/events?limit=100"), Some(&owner.token))
+            .await;
+        assert_eq!(status, StatusCode::OK, "events: {body}");
+        let mut types: Vec<String> = body["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(|e| e["event"].as_str().expect("event").to_owned())
+            .collect();
+        types.reverse();
+        types
+    }
+
+    /// Every event of the organization's log, newest first, as the owner reads them.
+    pub async fn events(&self, org: &str, owner: &TestUser) -> Vec<Value> {
+        self.list_all(&format!("/api/organizations/{org}/events"), &owner.token).await
+    }
+
+    /// Every delivery of the webhook's log, newest first, as the owner reads them.
+    pub async fn deliveries(&self, org: &str, webhook: &str, owner: &TestUser) -> Vec<Value> {
+        self.list_all(
+            &format!("/api/organizations/{org}/webhooks/{webhook}/deliveries"),
+            &owner.token,
+        )
+        .await
+    }
+
+    /// Polls the delivery log until `done` holds for it; panics with the log after `timeout`.
+    pub async fn wait_for_deliveries(
+        &self,
+        org: &str,
+        webhook: &str,
+        owner: &TestUser,
+        timeout: Duration,
+        done: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let log = self.deliveries(org, webhook, owner).await;
+            if done(&log) {
+                return log;
+            }
+            if Instant::now() > deadline {
+                let summary: Vec<String> = log
+                    .iter()
+                    .map(|d| format!("{} {} attempts={}", d["id"], d["status"], d["attempts"]))
+                    .collect();
+                panic!("delivery log not settled within {timeout:?}:\n{}", summary.join("\n"));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 }
