@@ -16,6 +16,7 @@ use tower_http::trace::TraceLayer;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::password::Passwords;
 use crate::config::Config;
 use crate::crypto::SecretBox;
 use crate::delivery::metrics::DeliveryMetrics;
@@ -36,6 +37,7 @@ pub struct AppState {
     pub secret_box: SecretBox,
     /// Wakes this instance's delivery worker.
     pub deliveries_queued: Arc<Notify>,
+    pub passwords: Passwords,
 }
 
 impl AppState {
@@ -69,6 +71,7 @@ impl App {
                 delivery_metrics: Arc::new(delivery_metrics),
                 secret_box: SecretBox::new(&secret_key),
                 deliveries_queued: Arc::new(Notify::new()),
+                passwords: Passwords::per_core(),
             },
         })
     }

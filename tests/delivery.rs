@@ -464,6 +464,29 @@ async fn recovers_after_failures(backend: Backend) {
     app.stop().await;
 }
 
+/// A receiver answering with a NUL byte (which PostgreSQL text cannot hold) is recorded once,
+/// and later deliveries are recorded too: one odd answer never wedges the recorder.
+async fn nul_bytes_in_answers_are_recorded(backend: Backend) {
+    let app = TestApp::spawn_with(backend, fast_retries).await;
+    let odd = FixedReceiver::start(200, None, "ok\0done".into()).await;
+    let plain = Receiver::start().await;
+    let (owner, org) = owner_and_org(&app).await;
+    let (odd_hook, _) = app.create_webhook(&org, &owner, &odd.url, &["member.added"]).await;
+    add_someone(&app, &org, &owner, "bob").await;
+    let delivery = finished(&app, &org, &odd_hook, &owner).await;
+    assert_eq!(delivery["status"], "succeeded", "{delivery}");
+    assert_numbered(&delivery, 1);
+    assert_eq!(attempts(&delivery)[0]["responseBody"], "ok\u{FFFD}done");
+
+    let (plain_hook, _) = app.create_webhook(&org, &owner, &plain.url, &["member.added"]).await;
+    add_someone(&app, &org, &owner, "carol").await;
+    plain.wait_for(1, WAIT).await;
+    let delivery = finished(&app, &org, &plain_hook, &owner).await;
+    assert_eq!(delivery["status"], "succeeded", "{delivery}");
+    assert_eq!(odd.hits.load(Ordering::SeqCst), 2, "one delivery per event, no repeats");
+    app.stop().await;
+}
+
 /// Webhooks to private addresses, stored while private delivery was allowed, are refused at
 /// delivery time once a server runs without it; the receiver gets nothing.
 async fn private_destinations_refused_at_delivery(backend: Backend) {
@@ -629,6 +652,7 @@ on_both_backends!(
     inactive_and_deleted_webhooks_get_no_more_attempts,
     fan_out_to_every_subscriber,
     metrics_report_deliveries,
+    nul_bytes_in_answers_are_recorded,
 );
 
 #[test]

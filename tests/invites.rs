@@ -1151,6 +1151,26 @@ async fn tenant_isolation(backend: Backend) {
     app.stop().await;
 }
 
+/// Only an OWNER may invite an OWNER, so only an OWNER may take such an invite back.
+async fn only_owners_cancel_owner_invites(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let f = app.org_with_roles().await;
+    let owner_invite = invite(&app, &f.org, &f.owner, "boss@example.com", "OWNER").await;
+    let id = str_of(&owner_invite, "id");
+    let (status, body) = app.delete(&invite_path(&f.org, id), Some(&f.admin.token)).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::FORBIDDEN,
+        "Access denied. Only owners can cancel invites for owners.",
+    );
+    let pending = list_all(&app, &f.org, &f.owner, Some("pending")).await;
+    assert_eq!(ids(&pending), vec![id.to_owned()]);
+    let (status, _) = app.delete(&invite_path(&f.org, id), Some(&f.owner.token)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    app.stop().await;
+}
+
 on_both_backends!(
     owner_invites_any_role,
     admin_invites_members_and_admins_only,
@@ -1173,4 +1193,5 @@ on_both_backends!(
     race_concurrent_creates,
     race_cancel_and_accept,
     tenant_isolation,
+    only_owners_cancel_owner_invites,
 );

@@ -869,6 +869,26 @@ async fn test_sends_webhook_test_whatever_the_subscription(backend: Backend) {
         .post(&format!("{}/test", hook_path(&f.org, &random_id())), Some(&f.owner.token), json!({}))
         .await;
     assert_error(status, &body, StatusCode::NOT_FOUND, WEBHOOK_NOT_FOUND);
+
+    // The test event is in the event log, and can be picked out of it.
+    let (status, body) = app
+        .get(
+            &format!("/api/organizations/{}/events?event=webhook.test", f.org),
+            Some(&f.owner.token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let logged = body["data"].as_array().expect("data");
+    assert_eq!(logged.len(), 1, "{body}");
+    assert_eq!(logged[0]["event"], "webhook.test");
+
+    // An inactive webhook cannot be tested: the delivery would never be attempted.
+    let (status, body) = app
+        .patch(&hook_path(&f.org, &hook), Some(&f.owner.token), json!({"isActive": false}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app.post(&test, Some(&f.owner.token), json!({})).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "Webhook is inactive");
     receiver.assert_stays_at(1, Duration::from_millis(300)).await;
 }
 

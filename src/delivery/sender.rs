@@ -32,7 +32,9 @@ impl Sender {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .pool_max_idle_per_host(256)
-            .tcp_nodelay(true);
+            .tcp_nodelay(true)
+            // A proxy would resolve and connect on our behalf, out of the SSRF guard's sight.
+            .no_proxy();
         if !allow_private {
             builder = builder.dns_resolver(Arc::new(GuardedResolver));
         }
@@ -159,5 +161,6 @@ async fn excerpt(mut response: reqwest::Response) -> String {
         }
     }
     bytes.truncate(RESPONSE_EXCERPT_BYTES);
-    String::from_utf8_lossy(&bytes).into_owned()
+    // PostgreSQL text cannot hold NUL; a receiver's answer must never make a record unstorable.
+    String::from_utf8_lossy(&bytes).replace('\0', "\u{FFFD}")
 }

@@ -16,15 +16,18 @@ pub fn is_forbidden(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return forbidden_v4(v4);
             }
-            let first = v6.segments()[0];
-            v6.is_loopback()
+            let segments = v6.segments();
+            let first = segments[0];
+            // ::/96 holds the deprecated IPv4-compatible form (::a.b.c.d) as well as :: and ::1.
+            segments[..6].iter().all(|s| *s == 0)
+                || v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00 // unique local
                 || (first & 0xffc0) == 0xfe80 // link-local
                 || (first & 0xffc0) == 0xfec0 // site-local (deprecated)
-                || first == 0x2001 && v6.segments()[1] == 0x0db8 // documentation
-                || first == 0x0064 && v6.segments()[1] == 0xff9b // NAT64 can reach IPv4 privates
+                || first == 0x2001 && segments[1] == 0x0db8 // documentation
+                || first == 0x0064 && segments[1] == 0xff9b // NAT64 can reach IPv4 privates
                 || first == 0x2002 // 6to4 embeds any IPv4
         }
     }
@@ -94,6 +97,8 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "64:ff9b::a00:1",
+            "::127.0.0.1",
+            "::10.0.0.1",
         ] {
             assert!(forbidden(ip), "{ip} should be forbidden");
         }

@@ -186,28 +186,7 @@ async fn record_results(
         for r in &batch {
             metrics.observe(r, &schedule);
         }
-        let mut backoff = Duration::from_millis(50);
-        loop {
-            let written = async {
-                let mut tx = db.begin_bookkeeping().await?;
-                deliveries::record(&mut tx, &batch, &schedule.0, store::now()).await?;
-                tx.commit().await
-            }
-            .await;
-            match written {
-                Ok(()) => break,
-                // The leases still hold the rows; keep trying until they are written or the
-                // leases expire and the deliveries are attempted again.
-                Err(err) => {
-                    tracing::error!(error = %err, "recording delivery attempts failed; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                    if results.is_closed() && backoff >= Duration::from_secs(5) {
-                        break;
-                    }
-                }
-            }
-        }
+        write_batch(&db, &mut batch, &schedule).await;
         // A retry may now be due sooner than the worker planned to look.
         let retrying = batch
             .iter()
@@ -217,4 +196,42 @@ async fn record_results(
             wake.notify_one();
         }
     }
+}
+
+/// Writes one batch of results. A batch that keeps failing is written row by row, and a row
+/// that still fails is written without the receiver's answer; a row that cannot be written at
+/// all is left to its lease, after which the delivery is attempted again. Nothing here waits
+/// forever on one bad row.
+async fn write_batch(db: &Db, batch: &mut [AttemptRecord], schedule: &RetrySchedule) {
+    let mut backoff = Duration::from_millis(50);
+    for _ in 0..3 {
+        match write(db, batch, schedule).await {
+            Ok(()) => return,
+            Err(err) => {
+                tracing::error!(error = %err, "recording delivery attempts failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff *= 4;
+            }
+        }
+    }
+    for record in batch.iter_mut() {
+        if write(db, std::slice::from_ref(record), schedule).await.is_ok() {
+            continue;
+        }
+        record.response_body = None;
+        if let Err(err) = write(db, std::slice::from_ref(record), schedule).await {
+            tracing::error!(delivery = %record.delivery_id, error = %err,
+                "cannot record a delivery attempt; it will be attempted again when its lease ends");
+        }
+    }
+}
+
+async fn write(
+    db: &Db,
+    batch: &[AttemptRecord],
+    schedule: &RetrySchedule,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_bookkeeping().await?;
+    deliveries::record(&mut tx, batch, &schedule.0, store::now()).await?;
+    tx.commit().await
 }

@@ -16,7 +16,7 @@ use super::validate::Fields;
 use super::views::{ErrorBody, UserView};
 use crate::app::AppState;
 use crate::auth::principal::{Credential, Principal};
-use crate::auth::{password, token};
+use crate::auth::token;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::store::tokens::{RefreshOutcome, TokenKind, TokenRecord};
@@ -121,7 +121,7 @@ pub async fn register(
         return Err(ApiError::forbidden("Sign-up is disabled"));
     }
 
-    let password_hash = password::hash(password).await?;
+    let password_hash = state.passwords.hash(password).await?;
     let now = store::now();
     let user = User { id: Uuid::now_v7(), email, name, created_at: now, updated_at: now };
     let mut tx = state.db.begin_write().await?;
@@ -176,9 +176,10 @@ pub async fn login(
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
     };
-    let valid = password::verify(password, stored).await?;
+    let valid = state.passwords.verify(password, stored).await?;
     let Some(user) = user.filter(|_| valid) else {
         login_failures::record(&mut conn, &[&by_email, &by_address], now).await?;
+        login_failures::prune(&mut conn, None, now, window).await?;
         return Err(ApiError::Status(StatusCode::UNAUTHORIZED, "Invalid email or password".into()));
     };
     drop(conn);

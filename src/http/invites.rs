@@ -206,6 +206,9 @@ pub async fn cancel(
     let invite = invites::find(&mut tx, id, invite_id, now)
         .await?
         .ok_or_else(|| ApiError::not_found("Invite"))?;
+    if invite.role == Role::Owner && role != Role::Owner {
+        return Err(access::owners_only("cancel invites for owners"));
+    }
     if invite.status != InviteStatus::Pending {
         return Err(ApiError::conflict(format!("Invite is {}", invite.status.as_str())));
     }

@@ -14,7 +14,7 @@ use super::validate::Fields;
 use super::views::{ErrorBody, OrganizationView, Page};
 use crate::app::AppState;
 use crate::auth::principal::Principal;
-use crate::domain::event::{EventType, NewEvent};
+use crate::domain::event::{EventType, NewEvent, TEST_EVENT};
 use crate::domain::role::Role;
 use crate::domain::slug;
 use crate::error::{ApiError, ApiResult};
@@ -253,11 +253,13 @@ pub async fn list_events(
     ApiPath(id): ApiPath<Uuid>,
     query: ListQuery,
 ) -> ApiResult<Json<Page<EventView>>> {
+    // The catalog, plus the test deliveries' `webhook.test`.
     let event_type = match query.params.get("event") {
         None => None,
-        Some(name) => Some(EventType::parse(name).ok_or_else(|| {
+        Some(name) if name == TEST_EVENT => Some(TEST_EVENT),
+        Some(name) => Some(EventType::parse(name).map(EventType::as_str).ok_or_else(|| {
             ApiError::Validation(vec![format!(
-                "event must be one of the following values: {}",
+                "event must be one of the following values: {}, {TEST_EVENT}",
                 EventType::catalog()
             )])
         })?),

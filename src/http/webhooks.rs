@@ -78,13 +78,35 @@ impl From<Webhook> for WebhookView {
     }
 }
 
-/// A webhook with its signing secret, which is shown only here.
+/// A webhook with its signing secret, which is shown only here. Fields in the order of the
+/// original API page's example response.
 #[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct WebhookWithSecret {
-    #[serde(flatten)]
-    pub webhook: WebhookView,
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub url: String,
+    pub events: Vec<String>,
+    pub is_active: bool,
     #[schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
     pub secret: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl WebhookWithSecret {
+    fn new(webhook: WebhookView, secret: String) -> Self {
+        Self {
+            id: webhook.id,
+            organization_id: webhook.organization_id,
+            url: webhook.url,
+            events: webhook.events,
+            is_active: webhook.is_active,
+            secret,
+            created_at: webhook.created_at,
+            updated_at: webhook.updated_at,
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -161,7 +183,7 @@ fn checked_url(f: &mut Fields, value: Option<Value>, allow_private: bool) -> Opt
         f.error("url must be a valid URL");
         return None;
     };
-    if raw.len() > URL_MAX {
+    if raw.chars().count() > URL_MAX {
         f.error(format!("url must be shorter than or equal to {URL_MAX} characters"));
         return None;
     }
@@ -229,6 +251,18 @@ fn checked_events(f: &mut Fields, value: Option<Value>) -> Option<Vec<EventType>
     Some(events)
 }
 
+/// Like [`manager_webhook`], holding the webhook's row lock for the rest of the transaction.
+async fn locked_manager_webhook(
+    conn: &mut sqlx::AnyConnection,
+    org_id: Uuid,
+    webhook_id: Uuid,
+    principal: &Principal,
+    action: &str,
+) -> ApiResult<(crate::store::organizations::Organization, Webhook)> {
+    webhooks::lock(conn, webhook_id).await?;
+    manager_webhook(conn, org_id, webhook_id, principal, action).await
+}
+
 async fn manager_webhook(
     conn: &mut sqlx::AnyConnection,
     org_id: Uuid,
@@ -289,7 +323,7 @@ pub async fn create(
     );
     events::append(&mut tx, &event).await?;
     state.commit(tx).await?;
-    Ok((StatusCode::CREATED, Json(WebhookWithSecret { webhook: view, secret })))
+    Ok((StatusCode::CREATED, Json(WebhookWithSecret::new(view, secret))))
 }
 
 /// The organization's webhooks, newest first. Secrets are never listed.
@@ -359,7 +393,7 @@ pub async fn update(
 
     let mut tx = state.db.begin_write().await?;
     let (_, mut hook) =
-        manager_webhook(&mut tx, org_id, webhook_id, &principal, "update webhooks").await?;
+        locked_manager_webhook(&mut tx, org_id, webhook_id, &principal, "update webhooks").await?;
     if let Some(url) = url {
         hook.url = url;
     }
@@ -387,7 +421,7 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     let mut tx = state.db.begin_write().await?;
     let (_, hook) =
-        manager_webhook(&mut tx, org_id, webhook_id, &principal, "delete webhooks").await?;
+        locked_manager_webhook(&mut tx, org_id, webhook_id, &principal, "delete webhooks").await?;
     webhooks::mark_deleted(&mut tx, hook.id, store::now()).await?;
     state.commit(tx).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -410,13 +444,14 @@ pub async fn rotate_secret(
     let sealed = state.secret_box.seal(&secret)?;
     let mut tx = state.db.begin_write().await?;
     let (_, mut hook) =
-        manager_webhook(&mut tx, org_id, webhook_id, &principal, "rotate webhook secrets").await?;
+        locked_manager_webhook(&mut tx, org_id, webhook_id, &principal, "rotate webhook secrets")
+            .await?;
     let now = store::now();
     let overlap_until = now + chrono::Duration::hours(ROTATION_OVERLAP_HOURS);
     webhooks::rotate_secret(&mut tx, hook.id, &sealed, overlap_until, now).await?;
     state.commit(tx).await?;
     hook.updated_at = now;
-    Ok(Json(WebhookWithSecret { webhook: hook.into(), secret }))
+    Ok(Json(WebhookWithSecret::new(hook.into(), secret)))
 }
 
 /// Send one `webhook.test` delivery with sample data, whatever the subscriptions.
@@ -434,6 +469,9 @@ pub async fn test(
     let mut tx = state.db.begin_write().await?;
     let (org, hook) =
         manager_webhook(&mut tx, org_id, webhook_id, &principal, "test webhooks").await?;
+    if !hook.is_active {
+        return Err(ApiError::conflict("Webhook is inactive"));
+    }
     let now = store::now();
     let event = NewEvent::test(
         org.as_ref(),

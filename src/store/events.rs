@@ -6,7 +6,7 @@ use sqlx::AnyConnection;
 use uuid::Uuid;
 
 use super::{deliveries, get_time, get_uuid, to_millis, webhooks};
-use crate::domain::event::{EventType, NewEvent};
+use crate::domain::event::NewEvent;
 
 #[derive(Debug, Clone)]
 pub struct StoredEvent {
@@ -63,7 +63,7 @@ async fn insert(conn: &mut AnyConnection, event: &NewEvent) -> Result<(), sqlx::
 pub async fn list(
     conn: &mut AnyConnection,
     org_id: Uuid,
-    event_type: Option<EventType>,
+    event_type: Option<&str>,
     before: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
@@ -73,7 +73,7 @@ pub async fn list(
          AND ($2 = '' OR event_type = $2) AND ($3 = '' OR id < $3) ORDER BY id DESC LIMIT $4",
     )
     .bind(org_id.to_string())
-    .bind(event_type.map(|e| e.as_str()).unwrap_or(""))
+    .bind(event_type.unwrap_or("").to_owned())
     .bind(before.map(|b| b.to_string()).unwrap_or_default())
     .bind(limit)
     .fetch_all(conn)

@@ -145,6 +145,16 @@ pub async fn update(conn: &mut AnyConnection, hook: &Webhook) -> Result<(), sqlx
     replace_events(conn, hook).await
 }
 
+/// Serialises changes to one webhook: read-modify-write handlers take this first, so two
+/// concurrent edits cannot overwrite each other's fields.
+pub async fn lock(conn: &mut AnyConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE webhooks SET id = id WHERE id = $1")
+        .bind(id.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn mark_deleted(
     conn: &mut AnyConnection,
     id: Uuid,
