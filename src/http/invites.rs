@@ -19,7 +19,7 @@ use crate::app::AppState;
 use crate::auth::principal::Principal;
 use crate::auth::token;
 use crate::domain::event::{EventType, NewEvent};
-use crate::domain::role::{MemberChangeDenied, Role, check_role_change};
+use crate::domain::role::{Role, check_role_change};
 use crate::error::{ApiError, ApiResult};
 use crate::store::invites::{self, Invite, InviteStatus};
 use crate::store::members::{self, Member};
@@ -119,10 +119,8 @@ pub async fn create(
 
     let mut tx = state.db.begin_write().await?;
     let (org, actor_role) = access::locked_membership(&mut tx, id, &principal).await?;
-    check_role_change(actor_role, None, role).map_err(|reason| match reason {
-        MemberChangeDenied::NotManager => ApiError::managers_only("invite members"),
-        MemberChangeDenied::OwnerOnly => access::owners_only("invite owners"),
-    })?;
+    check_role_change(actor_role, None, role)
+        .map_err(|r| super::members::denied(r, "invite members", "invite owners"))?;
     if let Some(user) = users::find_by_email(&mut tx, &email).await?
         && members::find(&mut tx, id, user.id).await?.is_some()
     {

@@ -39,7 +39,7 @@ fn last_owner() -> ApiError {
 }
 
 /// `action` is what managers may do; `owner_action` what only owners may.
-fn denied(reason: MemberChangeDenied, action: &str, owner_action: &str) -> ApiError {
+pub(super) fn denied(reason: MemberChangeDenied, action: &str, owner_action: &str) -> ApiError {
     match reason {
         MemberChangeDenied::NotManager => ApiError::managers_only(action),
         MemberChangeDenied::OwnerOnly => access::owners_only(owner_action),
