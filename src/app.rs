@@ -25,7 +25,7 @@ use crate::delivery::worker::{Worker, WorkerSettings};
 use crate::error::ApiError;
 use crate::http;
 use crate::metrics::{self, Metrics};
-use crate::store::{Db, Tx};
+use crate::store::{Backend, Db, Tx};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -58,9 +58,10 @@ pub struct App {
 
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        // The key first: a PostgreSQL start without one fails before touching the database.
+        let secret_key = crate::keys::resolve(&config, Backend::from_url(&config.database_url)?)?;
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
-        let secret_key = crate::keys::resolve(&config, db.backend())?;
         let metrics = Metrics::new()?;
         let delivery_metrics = DeliveryMetrics::register(metrics.registry())?;
         Ok(Self {
@@ -139,26 +140,33 @@ impl App {
         let delivery = self.spawn_delivery(stop_delivery.clone())?;
         tracing::info!(%addr, backend = ?self.state.db.backend(), "roster listening");
         let service = self.router().into_make_service_with_connect_info::<SocketAddr>();
-        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<tokio::time::Instant>();
+        let stopping = stop_delivery.clone();
         let server = axum::serve(listener, service).with_graceful_shutdown(async move {
             shutdown.await;
-            let _ = stopping_tx.send(());
+            // Requests and delivery attempts drain side by side, within one grace period.
+            stopping.cancel();
+            let _ = stopping_tx.send(tokio::time::Instant::now());
         });
-        // In-flight requests get a bounded grace period; a hung client cannot hold the exit.
         let grace = self.state.config.shutdown_grace;
+        let (deadline_tx, deadline_rx) = tokio::sync::watch::channel(None);
         let deadline = async move {
-            if stopping_rx.await.is_ok() {
-                tokio::time::sleep(grace).await;
-            } else {
-                std::future::pending::<()>().await;
+            match stopping_rx.await {
+                Ok(started) => {
+                    let _ = deadline_tx.send(Some(started + grace));
+                    tokio::time::sleep_until(started + grace).await;
+                }
+                Err(_) => std::future::pending::<()>().await,
             }
         };
+        // A hung client cannot hold the exit: past the grace period, connections are dropped.
         tokio::select! {
             result = server => result?,
             () = deadline => tracing::warn!(?grace, "grace period over; closing open connections"),
         }
         stop_delivery.cancel();
-        if tokio::time::timeout(grace, delivery).await.is_err() {
+        let until = (*deadline_rx.borrow()).unwrap_or_else(|| tokio::time::Instant::now() + grace);
+        if tokio::time::timeout_at(until, delivery).await.is_err() {
             tracing::warn!(
                 "delivery attempts still running at exit; their leases will expire and they will be retried"
             );

@@ -47,6 +47,11 @@ impl ApiError {
         Self::Status(StatusCode::NOT_FOUND, format!("{thing} not found"))
     }
 
+    /// 503: the server is overloaded right now.
+    pub fn unavailable() -> Self {
+        Self::Status(StatusCode::SERVICE_UNAVAILABLE, "Server is busy. Try again shortly.".into())
+    }
+
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::Status(StatusCode::CONFLICT, message.into())
     }
@@ -92,7 +97,20 @@ impl IntoResponse for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
-        Self::Internal(err.into())
+        match err {
+            // Overload, not a fault: say so, and let the client come back.
+            sqlx::Error::PoolTimedOut => Self::unavailable(),
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<crate::auth::password::PasswordError> for ApiError {
+    fn from(err: crate::auth::password::PasswordError) -> Self {
+        match err {
+            crate::auth::password::PasswordError::Busy => Self::unavailable(),
+            crate::auth::password::PasswordError::Failed(err) => Self::Internal(err),
+        }
     }
 }
 

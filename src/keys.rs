@@ -49,11 +49,31 @@ fn load_or_create(path: &Path) -> anyhow::Result<SecretKey> {
         Ok(text) => text.parse().map_err(|e| anyhow::anyhow!("{}: {e}", path.display())),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             let key = random_key();
-            write_private(path, &key.to_base64())?;
-            tracing::info!(path = %path.display(), "generated a new secret key; back it up with the database");
-            Ok(key)
+            if publish(path, &key.to_base64())? {
+                tracing::info!(path = %path.display(), "generated a new secret key; back it up with the database");
+                Ok(key)
+            } else {
+                // Another process starting at the same moment published its key first.
+                load_or_create(path)
+            }
         }
         Err(err) => Err(anyhow::anyhow!("reading {}: {err}", path.display())),
+    }
+}
+
+/// Writes `contents` to a private temporary file, flushes it to disk, then links it into
+/// place only if nothing is there yet: readers never see a partial key, and two processes
+/// cannot both win. Returns false if another key was already in place.
+fn publish(path: &Path, contents: &str) -> anyhow::Result<bool> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let temp = dir.join(format!(".roster.key.{}", uuid::Uuid::new_v4().simple()));
+    write_private(&temp, contents)?;
+    let linked = std::fs::hard_link(&temp, path);
+    let _ = std::fs::remove_file(&temp);
+    match linked {
+        Ok(()) => Ok(true),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(err) => Err(anyhow::anyhow!("writing {}: {err}", path.display())),
     }
 }
 
@@ -64,12 +84,16 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     let mut file =
         std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
     file.write_all(contents.as_bytes())?;
+    file.sync_all()?;
     Ok(())
 }
 
 #[cfg(not(unix))]
 fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
-    std::fs::write(path, contents)?;
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()?;
     Ok(())
 }
 
@@ -85,6 +109,19 @@ mod tests {
             Some(PathBuf::from("/var/lib/roster/roster.key"))
         );
         assert_eq!(sqlite_key_path("sqlite::memory:"), None);
+    }
+
+    #[test]
+    fn concurrent_first_starts_agree_on_one_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("roster.key");
+        let keys: Vec<SecretKey> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8).map(|_| s.spawn(|| load_or_create(&path))).collect();
+            handles.into_iter().map(|h| h.join().expect("thread").expect("key")).collect()
+        });
+        assert!(keys.windows(2).all(|w| w[0] == w[1]));
+        let leftovers = std::fs::read_dir(dir.path()).expect("dir").count();
+        assert_eq!(leftovers, 1, "only roster.key remains");
     }
 
     #[test]

@@ -319,8 +319,8 @@ async fn login_rate_limited_after_max_failures(backend: Backend) {
 }
 
 async fn login_failures_for_one_email_do_not_block_another(backend: Backend) {
-    // The per-address limit is 10x the per-email one, so six failures from one address are
-    // well under it: only the emails' own limits apply.
+    // The per-network limit is 10x the per-pair one, so six failures from one address are
+    // well under it: only each email's own limit applies.
     let app = TestApp::spawn_with(backend, |c| c.login_max_failures = 3).await;
     let ada = app.register("ada").await;
     let bob = app.register("bob").await;
@@ -335,6 +335,49 @@ async fn login_failures_for_one_email_do_not_block_another(backend: Backend) {
         fail_login(&app, &bob.email).await;
     }
     rate_limited_login(&app, &bob.email, PASSWORD).await;
+    app.stop().await;
+}
+
+/// Parallel guesses count against each other: they cannot slip past the limit together.
+async fn login_limit_holds_under_parallel_guesses(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.login_max_failures = 3).await;
+    let ada = app.register("ada").await;
+    let guesses = (0..30).map(|_| login(&app, &ada.email, "wrong password"));
+    let answers = futures::future::join_all(guesses).await;
+    let refused = answers.iter().filter(|(s, _)| *s == StatusCode::TOO_MANY_REQUESTS).count();
+    let checked = answers.iter().filter(|(s, _)| *s == StatusCode::UNAUTHORIZED).count();
+    assert_eq!(refused + checked, 30, "{answers:?}");
+    assert!(checked <= 3, "only 3 guesses may be checked, {checked} were");
+    rate_limited_login(&app, &ada.email, PASSWORD).await;
+    app.stop().await;
+}
+
+/// Someone guessing from elsewhere cannot lock the owner out from their own address.
+async fn guesses_from_elsewhere_do_not_lock_the_owner_out(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.login_max_failures = 3).await;
+    let ada = app.register("ada").await;
+    let stranger = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .expect("client");
+    for _ in 0..3 {
+        let res = stranger
+            .post(format!("{}/api/auth/login", app.base))
+            .json(&json!({"email": ada.email, "password": "wrong password"}))
+            .send()
+            .await
+            .expect("stranger's request");
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = stranger
+        .post(format!("{}/api/auth/login", app.base))
+        .json(&json!({"email": ada.email, "password": "wrong password"}))
+        .send()
+        .await
+        .expect("stranger's request");
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "the stranger is stopped");
+    let (status, body) = login(&app, &ada.email, PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "the owner still signs in: {body}");
     app.stop().await;
 }
 
@@ -614,6 +657,8 @@ async fn pat_routes_require_authentication(backend: Backend) {
 }
 
 on_both_backends!(
+    login_limit_holds_under_parallel_guesses,
+    guesses_from_elsewhere_do_not_lock_the_owner_out,
     register_returns_user_and_token_pair,
     register_rejects_email_taken_in_other_case,
     register_reports_every_violation_at_once,

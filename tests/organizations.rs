@@ -972,6 +972,25 @@ async fn operations_endpoints(backend: Backend) {
     app.stop().await;
 }
 
+/// Organizations created with one name at the same moment all get their own derived slug.
+async fn concurrent_creates_with_one_name_all_succeed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let owner = app.register("owner").await;
+    let creates = (0..12)
+        .map(|_| app.post("/api/organizations", Some(&owner.token), json!({"name": "Iota X"})));
+    let answers = futures::future::join_all(creates).await;
+    let slugs: BTreeSet<String> = answers
+        .iter()
+        .map(|(status, body)| {
+            assert_eq!(*status, StatusCode::CREATED, "{body}");
+            body["slug"].as_str().expect("slug").to_owned()
+        })
+        .collect();
+    assert_eq!(slugs.len(), 12, "{slugs:?}");
+    assert!(slugs.contains("iota-x"));
+    app.stop().await;
+}
+
 on_both_backends!(
     create_org_answers_201_with_derived_and_unique_slugs,
     create_org_rejects_bad_input,
@@ -983,4 +1002,5 @@ on_both_backends!(
     input_hygiene_across_routes,
     tenants_are_isolated,
     operations_endpoints,
+    concurrent_creates_with_one_name_all_succeed,
 );

@@ -156,39 +156,66 @@ pub async fn login(
     let now = store::now();
     let config = &state.config;
     let window = chrono::Duration::from_std(config.login_window).unwrap_or_default();
-    let by_email = format!("email:{}", users::normalize_email(&email));
-    let by_address = format!("address:{}", peer.ip());
+    let email_key = users::normalize_email(&email);
+    let network = client_network(peer.ip());
+    // The pair limit stops guessing at one account from one place; the looser per-email and
+    // per-network limits stop spreading guesses out, without letting a stranger lock the
+    // owner of an email out of their own account from their own network.
+    let by_pair = format!("pair:{email_key}|{network}");
+    let by_email = format!("email:{email_key}");
+    let by_network = format!("network:{network}");
+    let limits = [
+        (by_pair.as_str(), config.login_max_failures),
+        (by_email.as_str(), config.login_max_failures * 5),
+        (by_network.as_str(), config.login_max_failures * 10),
+    ];
+
     let mut conn = state.db.pool().acquire().await?;
-    for (subject, limit) in
-        [(&by_email, config.login_max_failures), (&by_address, config.login_max_failures * 10)]
-    {
-        let (failures, oldest) =
+    let subjects: Vec<&str> = limits.iter().map(|(subject, _)| *subject).collect();
+    let attempt = login_failures::record(&mut conn, &subjects, now).await?;
+    for (subject, limit) in limits {
+        let (attempts, oldest) =
             login_failures::count_recent(&mut conn, subject, now, window).await?;
-        if failures >= limit {
+        if attempts > limit {
+            login_failures::forget(&mut conn, &attempt).await?;
             let frees_at = oldest.map(store::from_millis).unwrap_or(now) + window;
             let retry_after_secs = (frees_at - now).num_seconds().max(1) as u64;
             return Err(ApiError::RateLimited { retry_after_secs });
         }
     }
-
     let found = users::find_credentials(&mut conn, &email).await?;
+    // No pooled connection is held while waiting for the hash.
+    drop(conn);
     let (user, stored) = match found {
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
     };
     let valid = state.passwords.verify(password, stored).await?;
     let Some(user) = user.filter(|_| valid) else {
-        login_failures::record(&mut conn, &[&by_email, &by_address], now).await?;
-        login_failures::prune(&mut conn, None, now, window).await?;
+        // The recorded attempt stays, as a failure.
+        let mut conn = state.db.pool().acquire().await?;
+        login_failures::prune(&mut conn, now, window).await?;
         return Err(ApiError::Status(StatusCode::UNAUTHORIZED, "Invalid email or password".into()));
     };
-    drop(conn);
 
     let mut tx = state.db.begin_write().await?;
-    login_failures::prune(&mut tx, Some(&by_email), now, window).await?;
+    login_failures::forget(&mut tx, &attempt).await?;
+    login_failures::clear(&mut tx, &by_pair).await?;
     let session = issue_session(&mut tx, config, user, Uuid::now_v7(), now).await?;
     tx.commit().await?;
     Ok(Json(session))
+}
+
+/// The client's network for rate limiting: its IPv4 address, or the /64 of its IPv6 address
+/// (one subscriber commonly holds a whole /64).
+fn client_network(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        other => other.to_canonical().to_string(),
+    }
 }
 
 /// Exchange a refresh token for a new pair. Each refresh token works once; presenting a spent
@@ -246,4 +273,18 @@ pub async fn logout(State(state): State<AppState>, principal: Principal) -> ApiR
         _ => tokens::revoke(&mut conn, principal.token_id, now).await?,
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_network;
+
+    #[test]
+    fn rate_limits_ipv6_clients_by_their_64() {
+        let net = |s: &str| client_network(s.parse().expect("ip"));
+        assert_eq!(net("203.0.113.7"), "203.0.113.7");
+        assert_eq!(net("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(net("2001:db8:1:2:bbbb::9"), net("2001:db8:1:2:aaaa::1"));
+        assert_eq!(net("::ffff:203.0.113.7"), "203.0.113.7");
+    }
 }

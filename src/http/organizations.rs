@@ -70,17 +70,42 @@ pub async fn create(
     let given_slug = slug_field(&mut f);
     f.finish()?;
 
+    // A derived slug found free can still be taken by a concurrent create before ours
+    // commits; then try again with another. An explicit slug that is taken is the caller's 409.
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match create_once(&state, &principal, &name, given_slug.as_deref()).await {
+            Err(StoreError::Conflict) if given_slug.is_none() && tries < 4 => continue,
+            Err(StoreError::Conflict) => return Err(slug_taken()),
+            Err(other) => return Err(other.into()),
+            Ok(org) => {
+                return Ok((StatusCode::CREATED, Json(OrganizationView::new(org, Role::Owner))));
+            }
+        }
+    }
+}
+
+async fn create_once(
+    state: &AppState,
+    principal: &Principal,
+    name: &str,
+    given_slug: Option<&str>,
+) -> Result<Organization, StoreError> {
     let now = store::now();
     let mut tx = state.db.begin_write().await?;
     let slug = match given_slug {
-        Some(slug) => slug,
-        None => free_slug(&mut tx, &slug::derive(&name)).await?,
+        Some(slug) => slug.to_owned(),
+        None => free_slug(&mut tx, &slug::derive(name)).await?,
     };
-    let org = Organization { id: Uuid::now_v7(), slug, name, created_at: now, updated_at: now };
-    organizations::insert(&mut tx, &org).await.map_err(|e| match e {
-        StoreError::Conflict => slug_taken(),
-        other => other.into(),
-    })?;
+    let org = Organization {
+        id: Uuid::now_v7(),
+        slug,
+        name: name.to_owned(),
+        created_at: now,
+        updated_at: now,
+    };
+    organizations::insert(&mut tx, &org).await?;
     members::insert(&mut tx, org.id, principal.user_id, Role::Owner, now).await?;
     let event = NewEvent::new(
         EventType::OrganizationCreated,
@@ -91,11 +116,12 @@ pub async fn create(
     );
     events::append(&mut tx, &event).await?;
     state.commit(tx).await?;
-    Ok((StatusCode::CREATED, Json(OrganizationView::new(org, Role::Owner))))
+    Ok(org)
 }
 
-/// A derived slug that is not taken yet: the base, or the base with a short random suffix.
-async fn free_slug(conn: &mut sqlx::AnyConnection, base: &str) -> ApiResult<String> {
+/// A derived slug that is not taken yet: the base, or the base with a short random suffix
+/// (`Conflict` if five suffixes are all taken).
+async fn free_slug(conn: &mut sqlx::AnyConnection, base: &str) -> Result<String, StoreError> {
     if !organizations::slug_exists(conn, base).await? {
         return Ok(base.to_owned());
     }
@@ -107,7 +133,7 @@ async fn free_slug(conn: &mut sqlx::AnyConnection, base: &str) -> ApiResult<Stri
             return Ok(candidate);
         }
     }
-    Err(slug_taken())
+    Err(StoreError::Conflict)
 }
 
 /// The caller's organizations with their role in each, newest first.

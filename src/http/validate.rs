@@ -32,10 +32,6 @@ impl Fields {
         self.body.remove(name).filter(|v| !v.is_null())
     }
 
-    pub fn has(&self, name: &str) -> bool {
-        self.body.get(name).is_some_and(|v| !v.is_null())
-    }
-
     /// A required, non-blank string of at most `max` characters, trimmed.
     pub fn text(&mut self, name: &str, max: usize) -> String {
         let Some(value) = self.take(name) else {

@@ -1,17 +1,15 @@
 //! The append-only event log. Every change that emits an event appends it here inside the
 //! change's own transaction, so the log never misses or invents a change.
 
-use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
-use super::{deliveries, get_time, get_uuid, to_millis, webhooks};
+use super::{deliveries, get_uuid, to_millis, webhooks};
 use crate::domain::event::NewEvent;
 
 #[derive(Debug, Clone)]
 pub struct StoredEvent {
     pub id: Uuid,
-    pub created_at: DateTime<Utc>,
     /// The webhook body, exactly as delivered.
     pub payload: String,
 }
@@ -69,7 +67,7 @@ pub async fn list(
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
     use sqlx::Row;
     sqlx::query(
-        "SELECT id, payload, created_at FROM events WHERE organization_id = $1 \
+        "SELECT id, payload FROM events WHERE organization_id = $1 \
          AND ($2 = '' OR event_type = $2) AND ($3 = '' OR id < $3) ORDER BY id DESC LIMIT $4",
     )
     .bind(org_id.to_string())
@@ -79,12 +77,6 @@ pub async fn list(
     .fetch_all(conn)
     .await?
     .iter()
-    .map(|row| {
-        Ok(StoredEvent {
-            id: get_uuid(row, "id")?,
-            created_at: get_time(row, "created_at")?,
-            payload: row.try_get("payload")?,
-        })
-    })
+    .map(|row| Ok(StoredEvent { id: get_uuid(row, "id")?, payload: row.try_get("payload")? }))
     .collect()
 }

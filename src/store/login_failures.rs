@@ -1,5 +1,8 @@
-//! Failed sign-ins, counted per subject (an email or a client address) over a sliding window.
-//! Kept in the database so that every instance on one PostgreSQL enforces one limit.
+//! Sign-in attempts, counted per subject (an email, a client network, or the pair) over a
+//! sliding window. An attempt is recorded before its password is checked and forgotten if it
+//! succeeds or is refused, so parallel attempts count against each other and cannot slip past
+//! the limit together. Kept in the database, so every instance on one PostgreSQL enforces one
+//! limit.
 
 use chrono::{DateTime, Duration, Utc};
 use sqlx::AnyConnection;
@@ -7,24 +10,39 @@ use uuid::Uuid;
 
 use super::to_millis;
 
+/// Records one attempt against each subject; returns the rows, to [`forget`] them later.
 pub async fn record(
     conn: &mut AnyConnection,
     subjects: &[&str],
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    let mut ids = Vec::with_capacity(subjects.len());
     for subject in subjects {
+        let id = Uuid::now_v7();
         sqlx::query("INSERT INTO login_failures (id, subject, occurred_at) VALUES ($1, $2, $3)")
-            .bind(Uuid::now_v7().to_string())
+            .bind(id.to_string())
             .bind(*subject)
             .bind(to_millis(now))
+            .execute(&mut *conn)
+            .await?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// Removes recorded attempts: one that succeeded, or one that was refused unchecked.
+pub async fn forget(conn: &mut AnyConnection, ids: &[Uuid]) -> Result<(), sqlx::Error> {
+    for id in ids {
+        sqlx::query("DELETE FROM login_failures WHERE id = $1")
+            .bind(id.to_string())
             .execute(&mut *conn)
             .await?;
     }
     Ok(())
 }
 
-/// The most failures any of `subjects` has had within `window`, and the oldest of those
-/// failures' time (when the window starts to free up).
+/// How many attempts `subject` has within `window`, and the time of the oldest of them (when
+/// the window starts to free up).
 pub async fn count_recent(
     conn: &mut AnyConnection,
     subject: &str,
@@ -43,16 +61,23 @@ pub async fn count_recent(
     Ok((row.try_get("n")?, row.try_get("oldest")?))
 }
 
-/// Forgets failures older than `window`, and a subject's failures once it signs in.
+/// Forgets every attempt of `subject` (after a successful sign-in).
+pub async fn clear(conn: &mut AnyConnection, subject: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_failures WHERE subject = $1")
+        .bind(subject)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Forgets attempts older than `window`.
 pub async fn prune(
     conn: &mut AnyConnection,
-    subject: Option<&str>,
     now: DateTime<Utc>,
     window: Duration,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_failures WHERE occurred_at <= $1 OR subject = $2")
+    sqlx::query("DELETE FROM login_failures WHERE occurred_at <= $1")
         .bind(to_millis(now - window))
-        .bind(subject.unwrap_or(""))
         .execute(conn)
         .await?;
     Ok(())
