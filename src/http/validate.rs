@@ -120,7 +120,11 @@ impl Fields {
     /// An optional integer within `min..=max`.
     pub fn optional_int(&mut self, name: &str, min: i64, max: i64) -> Option<i64> {
         let value = self.take(name)?;
-        let Some(n) = value.as_i64() else {
+        // JSON has one number type: 1e3 and 1000.0 are the integer 1000, as in JavaScript.
+        let integral = value.as_i64().or_else(|| {
+            value.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)
+        });
+        let Some(n) = integral else {
             self.error(format!("{name} must be an integer number"));
             return None;
         };
@@ -213,6 +217,16 @@ mod tests {
                 "password must be longer than or equal to 8 characters",
             ]
         );
+    }
+
+    #[test]
+    fn integers_may_be_written_as_floats() {
+        let mut f = Fields::new(object(json!({"a": 1e3, "b": 2.5, "c": "3"})), &["a", "b", "c"]);
+        assert_eq!(f.optional_int("a", 1, 5000), Some(1000));
+        assert_eq!(f.optional_int("b", 1, 5000), None);
+        assert_eq!(f.optional_int("c", 1, 5000), None);
+        let Err(ApiError::Validation(errors)) = f.finish() else { panic!("expected errors") };
+        assert_eq!(errors, ["b must be an integer number", "c must be an integer number"]);
     }
 
     #[test]
