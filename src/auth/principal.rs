@@ -53,9 +53,15 @@ impl FromRequestParts<AppState> for Principal {
         let record = tokens::find_bearer(&mut conn, &token::digest(presented), now)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
+        drop(conn);
         let credential = match record.kind {
             tokens::TokenKind::PersonalAccess => {
-                tokens::touch(&mut conn, record.id, now).await?;
+                // `lastUsedAt` is kept to the minute: most requests need no write.
+                if record.last_used_at.is_none_or(|at| now - at >= tokens::TOUCH_EVERY) {
+                    let mut tx = state.db.begin_write().await?;
+                    tokens::touch(&mut tx, record.id, now).await?;
+                    tx.commit().await?;
+                }
                 Credential::PersonalAccess
             }
             _ => Credential::Session { family_id: record.family_id },

@@ -170,14 +170,21 @@ pub async fn login(
         (by_network.as_str(), config.login_max_failures * 10),
     ];
 
-    let mut conn = state.db.pool().acquire().await?;
+    // The attempt is committed before counting: the k-th concurrent attempt then counts at
+    // least k, whatever the isolation level, so no more than the limit get through.
     let subjects: Vec<&str> = limits.iter().map(|(subject, _)| *subject).collect();
-    let attempt = login_failures::record(&mut conn, &subjects, now).await?;
+    let mut tx = state.db.begin_write().await?;
+    let attempt = login_failures::record(&mut tx, &subjects, now).await?;
+    tx.commit().await?;
+    let mut conn = state.db.pool().acquire().await?;
     for (subject, limit) in limits {
         let (attempts, oldest) =
             login_failures::count_recent(&mut conn, subject, now, window).await?;
         if attempts > limit {
-            login_failures::forget(&mut conn, &attempt).await?;
+            drop(conn);
+            let mut tx = state.db.begin_write().await?;
+            login_failures::forget(&mut tx, &attempt).await?;
+            tx.commit().await?;
             let frees_at = oldest.map(store::from_millis).unwrap_or(now) + window;
             let retry_after_secs = (frees_at - now).num_seconds().max(1) as u64;
             return Err(ApiError::RateLimited { retry_after_secs });
@@ -193,8 +200,9 @@ pub async fn login(
     let valid = state.passwords.verify(password, stored).await?;
     let Some(user) = user.filter(|_| valid) else {
         // The recorded attempt stays, as a failure.
-        let mut conn = state.db.pool().acquire().await?;
-        login_failures::prune(&mut conn, now, window).await?;
+        let mut tx = state.db.begin_write().await?;
+        login_failures::prune(&mut tx, now, window).await?;
+        tx.commit().await?;
         return Err(ApiError::Status(StatusCode::UNAUTHORIZED, "Invalid email or password".into()));
     };
 
@@ -265,13 +273,14 @@ fn invalid_refresh() -> ApiError {
     responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, principal: Principal) -> ApiResult<StatusCode> {
     let now = store::now();
-    let mut conn = state.db.pool().acquire().await?;
+    let mut tx = state.db.begin_write().await?;
     match principal.credential {
         Credential::Session { family_id: Some(family) } => {
-            tokens::revoke_family(&mut conn, family, now).await?
+            tokens::revoke_family(&mut tx, family, now).await?
         }
-        _ => tokens::revoke(&mut conn, principal.token_id, now).await?,
+        _ => tokens::revoke(&mut tx, principal.token_id, now).await?,
     }
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -99,8 +99,9 @@ pub async fn create_token(
         last_used_at: None,
         created_at: now,
     };
-    let mut conn = state.db.pool().acquire().await?;
-    tokens::insert(&mut conn, &record, &token::digest(&value)).await?;
+    let mut tx = state.db.begin_write().await?;
+    tokens::insert(&mut tx, &record, &token::digest(&value)).await?;
+    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { info: record.into(), token: value })))
 }
 
@@ -131,10 +132,9 @@ pub async fn revoke_token(
     principal: Principal,
     ApiPath(token_id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    let mut conn = state.db.pool().acquire().await?;
-    if tokens::revoke_personal(&mut conn, principal.user_id, token_id, store::now()).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found("Token"))
-    }
+    let mut tx = state.db.begin_write().await?;
+    let revoked =
+        tokens::revoke_personal(&mut tx, principal.user_id, token_id, store::now()).await?;
+    tx.commit().await?;
+    if revoked { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::not_found("Token")) }
 }

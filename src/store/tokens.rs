@@ -106,20 +106,22 @@ pub async fn find_bearer(
     .transpose()
 }
 
-/// Records use of a personal access token, at most once a minute to spare writes.
+/// How stale `last_used_at` may get before a use records itself.
+pub const TOUCH_EVERY: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+
+/// Records use of a personal access token, at most once per [`TOUCH_EVERY`] to spare writes.
 pub async fn touch(
     conn: &mut AnyConnection,
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let now = to_millis(now);
     sqlx::query(
         "UPDATE tokens SET last_used_at = $2 WHERE id = $1 \
          AND (last_used_at IS NULL OR last_used_at < $3)",
     )
     .bind(id.to_string())
-    .bind(now)
-    .bind(now - 60_000)
+    .bind(to_millis(now))
+    .bind(to_millis(now - TOUCH_EVERY))
     .execute(conn)
     .await?;
     Ok(())
