@@ -365,22 +365,19 @@ async fn guesses_from_elsewhere_do_not_lock_the_owner_out(backend: Backend) {
         .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
         .build()
         .expect("client");
-    for _ in 0..3 {
-        let res = stranger
+    let stranger_guesses = || async {
+        stranger
             .post(format!("{}/api/auth/login", app.base))
             .json(&json!({"email": ada.email, "password": "wrong password"}))
             .send()
             .await
-            .expect("stranger's request");
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+            .expect("stranger's request")
+            .status()
+    };
+    for _ in 0..3 {
+        assert_eq!(stranger_guesses().await, StatusCode::UNAUTHORIZED);
     }
-    let res = stranger
-        .post(format!("{}/api/auth/login", app.base))
-        .json(&json!({"email": ada.email, "password": "wrong password"}))
-        .send()
-        .await
-        .expect("stranger's request");
-    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "the stranger is stopped");
+    assert_eq!(stranger_guesses().await, StatusCode::TOO_MANY_REQUESTS, "the stranger is stopped");
     let (status, body) = login(&app, &ada.email, PASSWORD).await;
     assert_eq!(status, StatusCode::OK, "the owner still signs in: {body}");
     app.stop().await;

@@ -5,7 +5,7 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
-use super::{get_opt_time, get_time, get_uuid, to_millis};
+use super::{get_time, get_uuid, to_millis};
 use crate::domain::event::EventType;
 
 #[derive(Debug, Clone)]
@@ -17,13 +17,6 @@ pub struct Webhook {
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-/// The sealed signing secrets: the current one, and the previous one during its overlap.
-#[derive(Debug, Clone)]
-pub struct SealedSecrets {
-    pub current: String,
-    pub previous: Option<(String, DateTime<Utc>)>,
 }
 
 const COLUMNS: &str = "id, organization_id, url, is_active, created_at, updated_at";
@@ -168,26 +161,6 @@ pub async fn mark_deleted(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-pub async fn secrets(
-    conn: &mut AnyConnection,
-    id: Uuid,
-) -> Result<Option<SealedSecrets>, sqlx::Error> {
-    use sqlx::Row;
-    let row = sqlx::query(
-        "SELECT secret_sealed, previous_secret_sealed, previous_secret_expires_at \
-         FROM webhooks WHERE id = $1",
-    )
-    .bind(id.to_string())
-    .fetch_optional(conn)
-    .await?;
-    row.map(|row| {
-        let previous: Option<String> = row.try_get("previous_secret_sealed")?;
-        let until = get_opt_time(&row, "previous_secret_expires_at")?;
-        Ok(SealedSecrets { current: row.try_get("secret_sealed")?, previous: previous.zip(until) })
-    })
-    .transpose()
 }
 
 /// Makes `sealed` the current secret; the old one keeps signing until `overlap_until`.
