@@ -64,6 +64,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ROSTER_ALLOW_SIGNUP", default_value = "true", action = clap::ArgAction::Set,
           global = true)]
     pub allow_signup: bool,
+
+    /// The public base URL of this server, e.g. `https://roster.example.com`: the OAuth
+    /// issuer. When unset, it is `http://` plus the request's `Host`.
+    #[arg(long, env = "ROSTER_PUBLIC_URL", value_parser = parse_public_url, global = true)]
+    pub public_url: Option<String>,
 }
 
 /// The checked configuration the server runs with.
@@ -89,6 +94,12 @@ pub struct Config {
     pub login_window: Duration,
     /// How long graceful shutdown waits for in-flight work.
     pub shutdown_grace: Duration,
+    /// The OAuth issuer, without a trailing slash; see [`ServeArgs::public_url`].
+    pub public_url: Option<String>,
+    /// How long an OAuth authorization code can be exchanged.
+    pub oauth_code_ttl: Duration,
+    /// How long an OAuth app's rotated-out client secret keeps working.
+    pub oauth_secret_overlap: Duration,
 }
 
 impl Config {
@@ -114,6 +125,9 @@ impl Config {
             login_max_failures: 10,
             login_window: Duration::from_secs(15 * 60),
             shutdown_grace: Duration::from_secs(30),
+            public_url: None,
+            oauth_code_ttl: Duration::from_secs(60),
+            oauth_secret_overlap: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -128,6 +142,7 @@ impl From<ServeArgs> for Config {
             webhook_lease_margin: args.webhook_lease_margin,
             allow_signup: args.allow_signup,
             invite_ttl: args.invite_ttl,
+            public_url: args.public_url,
             ..Self::new(args.database_url)
         }
     }
@@ -160,6 +175,23 @@ impl SecretKey {
     pub fn to_base64(&self) -> String {
         STANDARD.encode(self.0)
     }
+}
+
+/// An absolute `http(s)://` origin, kept without a trailing slash.
+pub fn parse_public_url(s: &str) -> Result<String, String> {
+    let parsed = url::Url::parse(s.trim()).map_err(|e| format!("invalid public URL {s:?}: {e}"))?;
+    let path_ok = parsed.path() == "/" || parsed.path().is_empty();
+    if !matches!(parsed.scheme(), "http" | "https")
+        || parsed.host().is_none()
+        || !path_ok
+        || parsed.query().is_some()
+        || parsed.fragment().is_some()
+    {
+        return Err(format!(
+            "public URL must be an http(s) origin such as https://roster.example.com, not {s:?}"
+        ));
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }
 
 /// Delays before the first, second, … retry.
@@ -209,6 +241,21 @@ mod tests {
         let key: SecretKey = STANDARD.encode([7u8; 32]).parse().expect("valid key");
         assert_eq!(format!("{key:?}"), "SecretKey(<redacted>)");
         assert!("c2hvcnQ=".parse::<SecretKey>().is_err());
+    }
+
+    #[test]
+    fn public_urls_are_origins() {
+        assert_eq!(
+            parse_public_url("https://roster.example.com/").as_deref(),
+            Ok("https://roster.example.com")
+        );
+        assert_eq!(
+            parse_public_url("http://127.0.0.1:3001").as_deref(),
+            Ok("http://127.0.0.1:3001")
+        );
+        assert!(parse_public_url("https://roster.example.com/api").is_err());
+        assert!(parse_public_url("ftp://roster.example.com").is_err());
+        assert!(parse_public_url("roster.example.com").is_err());
     }
 
     #[test]

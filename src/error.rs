@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use crate::domain::scope::Scope;
 use crate::store::StoreError;
 
 pub const AUTH_REQUIRED: &str = "Authentication required. Provide a valid bearer token.";
@@ -18,6 +19,8 @@ pub enum ApiError {
     Status(StatusCode, String),
     /// 429 with the seconds after which a retry may succeed.
     RateLimited { retry_after_secs: u64 },
+    /// 403 for an OAuth token without the scope a route needs (RFC 6750 §3.1).
+    InsufficientScope(Scope),
     /// Anything the caller cannot fix. The cause is logged, never returned.
     Internal(anyhow::Error),
 }
@@ -61,6 +64,7 @@ impl ApiError {
             Self::Validation(_) => StatusCode::BAD_REQUEST,
             Self::Status(status, _) => *status,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -75,12 +79,17 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let mut retry_after = None;
+        let mut challenge = None;
         let message = match self {
             Self::Validation(messages) => json!(messages),
             Self::Status(_, message) => json!(message),
             Self::RateLimited { retry_after_secs } => {
                 retry_after = Some(retry_after_secs);
                 json!("Too many requests. Try again later.")
+            }
+            Self::InsufficientScope(scope) => {
+                challenge = Some(format!(r#"Bearer error="insufficient_scope", scope="{scope}""#));
+                json!(format!("Access denied. This token lacks the {scope} scope."))
             }
             Self::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");
@@ -90,6 +99,9 @@ impl IntoResponse for ApiError {
         let mut response = (status, axum::Json(body(status, message))).into_response();
         if let Some(secs) = retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }

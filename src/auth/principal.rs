@@ -1,5 +1,6 @@
-//! The extractor every authenticated route takes. A missing, malformed, unknown, expired or
-//! revoked bearer token all answer the same 401.
+//! The extractor every authenticated route takes, for all three kinds of bearer token:
+//! sign-in sessions, personal access tokens and OAuth tokens. A missing, malformed, unknown,
+//! expired or revoked token all answer the same 401.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -9,33 +10,77 @@ use uuid::Uuid;
 use super::token;
 use crate::app::AppState;
 use crate::domain::event::Actor;
-use crate::error::ApiError;
-use crate::store::{self, tokens};
+use crate::domain::scope::Scopes;
+use crate::error::{ApiError, ApiResult};
+use crate::store::{self, oauth_grants, tokens};
+
+/// What an OAuth token was granted.
+#[derive(Debug, Clone)]
+pub struct OAuthGrant {
+    pub app_id: Uuid,
+    pub client_id: String,
+    /// The only organization the token can reach.
+    pub organization_id: Uuid,
+    /// The token's scopes, narrowed to the app's current ones.
+    pub scopes: Scopes,
+}
 
 /// How the caller proved who they are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Credential {
     /// An access token from sign-in or refresh, in the given token family.
     Session { family_id: Option<Uuid> },
     /// A personal access token.
     PersonalAccess,
+    /// An OAuth access token: acting for a user (`authorization_code`) or as the app itself
+    /// (`client_credentials`).
+    OAuth(OAuthGrant),
 }
 
 /// The authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub user_id: Uuid,
     pub token_id: Uuid,
+    /// Who acts: a user, or an app acting as itself with a `client_credentials` token.
+    pub actor: Actor,
     pub credential: Credential,
 }
 
 impl Principal {
+    /// Who events name as having acted.
     pub fn actor(&self) -> Actor {
-        Actor::User(self.user_id)
+        self.actor
+    }
+
+    /// The user acting, if a user is acting.
+    pub fn user_id(&self) -> Option<Uuid> {
+        match self.actor {
+            Actor::User(user) => Some(user),
+            Actor::OauthApp(_) => None,
+        }
+    }
+
+    pub fn oauth(&self) -> Option<&OAuthGrant> {
+        match &self.credential {
+            Credential::OAuth(grant) => Some(grant),
+            _ => None,
+        }
+    }
+
+    /// The signed-in person, on routes about people themselves, which no OAuth token opens.
+    pub fn person(&self) -> ApiResult<Uuid> {
+        match (self.oauth(), self.actor) {
+            (None, Actor::User(user)) => Ok(user),
+            _ => Err(oauth_not_allowed()),
+        }
     }
 }
 
-fn bearer(parts: &Parts) -> Option<&str> {
+pub fn oauth_not_allowed() -> ApiError {
+    ApiError::forbidden("Access denied. OAuth tokens cannot be used for this route.")
+}
+
+pub fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
@@ -48,6 +93,9 @@ impl FromRequestParts<AppState> for Principal {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let presented = bearer(parts).ok_or_else(ApiError::unauthorized)?;
+        if presented.starts_with(token::OAUTH_ACCESS_PREFIX) {
+            return oauth_principal(state, presented).await;
+        }
         let now = store::now();
         let mut conn = state.db.pool().acquire().await?;
         let record = tokens::find_bearer(&mut conn, &token::digest(presented), now)
@@ -66,6 +114,24 @@ impl FromRequestParts<AppState> for Principal {
             }
             _ => Credential::Session { family_id: record.family_id },
         };
-        Ok(Principal { user_id: record.user_id, token_id: record.id, credential })
+        Ok(Principal { token_id: record.id, actor: Actor::User(record.user_id), credential })
     }
+}
+
+async fn oauth_principal(state: &AppState, presented: &str) -> ApiResult<Principal> {
+    let mut conn = state.db.pool().acquire().await?;
+    let live = oauth_grants::find_live(&mut conn, &token::digest(presented), store::now())
+        .await?
+        .filter(|live| live.token.kind == oauth_grants::TokenKind::Access)
+        .ok_or_else(ApiError::unauthorized)?;
+    Ok(Principal {
+        token_id: live.token.id,
+        actor: live.token.user_id.map_or(Actor::OauthApp(live.token.app_id), Actor::User),
+        credential: Credential::OAuth(OAuthGrant {
+            app_id: live.token.app_id,
+            client_id: live.client_id,
+            organization_id: live.organization_id,
+            scopes: live.scopes,
+        }),
+    })
 }

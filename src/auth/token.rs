@@ -10,12 +10,24 @@ pub const ACCESS_PREFIX: &str = "rst_at_";
 pub const REFRESH_PREFIX: &str = "rst_rt_";
 pub const PERSONAL_PREFIX: &str = "rst_pat_";
 pub const INVITE_PREFIX: &str = "rst_inv_";
+pub const OAUTH_ACCESS_PREFIX: &str = "rst_oat_";
+pub const OAUTH_REFRESH_PREFIX: &str = "rst_ort_";
+pub const OAUTH_CODE_PREFIX: &str = "rst_ac_";
+pub const CLIENT_ID_PREFIX: &str = "rst_ci_";
+pub const CLIENT_SECRET_PREFIX: &str = "rst_cs_";
 
 /// Longest token the API will look up; anything longer is not ours.
 pub const MAX_LEN: usize = 128;
 
 pub fn generate(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// A public identifier: 128 random bits, enough to never collide, short enough to type.
+pub fn generate_id(prefix: &str) -> String {
+    let mut bytes = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
 }

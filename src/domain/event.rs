@@ -56,6 +56,14 @@ pub enum Actor {
     OauthApp(Uuid),
 }
 
+impl Actor {
+    pub fn id(self) -> Uuid {
+        match self {
+            Actor::User(id) | Actor::OauthApp(id) => id,
+        }
+    }
+}
+
 /// The organization as an event describes it, captured when the event happens.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct OrgRef {

@@ -1,22 +1,73 @@
 //! Who may see and change an organization. Non-members get the same 404 as a missing
 //! organization, so IDs reveal nothing across tenants.
+//!
+//! Every organization route names what an OAuth token needs to use it ([`Need`]). An OAuth
+//! token reaches only its own organization (anything else reads as missing) and only with
+//! the scope; then the route's role rules apply as for people. An app acting as itself has
+//! the role of an ADMIN; a token acting for a user has that user's role.
 
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
-use crate::auth::principal::Principal;
+use crate::auth::principal::{Principal, oauth_not_allowed};
+use crate::domain::event::Actor;
 use crate::domain::role::Role;
+use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::store::organizations::{self, Organization};
+
+/// What an OAuth token must hold to use a route.
+#[derive(Debug, Clone, Copy)]
+pub enum Need {
+    Scope(Scope),
+    /// No scope opens the route: it is for people's own tokens only.
+    NoOAuth,
+}
+
+impl From<Scope> for Need {
+    fn from(scope: Scope) -> Self {
+        Need::Scope(scope)
+    }
+}
+
+/// The role an app acting as itself has in its organization.
+pub const APP_ROLE: Role = Role::Admin;
 
 pub async fn membership(
     conn: &mut AnyConnection,
     org_id: Uuid,
     principal: &Principal,
+    need: impl Into<Need>,
 ) -> ApiResult<(Organization, Role)> {
-    organizations::find_membership(conn, org_id, principal.user_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Organization"))
+    let missing = || ApiError::not_found("Organization");
+    if let Some(grant) = principal.oauth() {
+        if grant.organization_id != org_id {
+            return Err(missing());
+        }
+        match need.into() {
+            Need::Scope(scope) if !grant.scopes.contains(scope) => {
+                return Err(ApiError::InsufficientScope(scope));
+            }
+            Need::Scope(_) => {}
+            Need::NoOAuth => {
+                // Still a 404 when the organization is gone or the user has left it.
+                resolve(conn, org_id, principal).await?.ok_or_else(missing)?;
+                return Err(oauth_not_allowed());
+            }
+        }
+    }
+    resolve(conn, org_id, principal).await?.ok_or_else(missing)
+}
+
+async fn resolve(
+    conn: &mut AnyConnection,
+    org_id: Uuid,
+    principal: &Principal,
+) -> ApiResult<Option<(Organization, Role)>> {
+    Ok(match principal.actor() {
+        Actor::User(user) => organizations::find_membership(conn, org_id, user).await?,
+        Actor::OauthApp(_) => organizations::find(conn, org_id).await?.map(|org| (org, APP_ROLE)),
+    })
 }
 
 /// The organization, if the caller is an OWNER or ADMIN of it.
@@ -24,9 +75,10 @@ pub async fn as_manager(
     conn: &mut AnyConnection,
     org_id: Uuid,
     principal: &Principal,
+    need: impl Into<Need>,
     action: &str,
 ) -> ApiResult<(Organization, Role)> {
-    let (org, role) = membership(conn, org_id, principal).await?;
+    let (org, role) = membership(conn, org_id, principal, need).await?;
     if !role.can_manage() {
         return Err(ApiError::managers_only(action));
     }
@@ -42,9 +94,10 @@ pub async fn locked_membership(
     conn: &mut AnyConnection,
     org_id: Uuid,
     principal: &Principal,
+    need: impl Into<Need>,
 ) -> ApiResult<(Organization, Role)> {
     if !organizations::lock(conn, org_id).await? {
         return Err(ApiError::not_found("Organization"));
     }
-    membership(conn, org_id, principal).await
+    membership(conn, org_id, principal, need).await
 }

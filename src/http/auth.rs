@@ -153,11 +153,26 @@ pub async fn login(
     let password = f.raw_string("password", 1, PASSWORD_MAX);
     f.finish()?;
 
+    let user = check_sign_in(&state, peer.ip(), &email, password).await?;
+    let mut tx = state.db.begin_write().await?;
+    let session = issue_session(&mut tx, &state.config, user, Uuid::now_v7(), store::now()).await?;
+    tx.commit().await?;
+    Ok(Json(session))
+}
+
+/// Checks an email and password under the sign-in rate limits: the user, `401 "Invalid email
+/// or password"`, or `429`. Shared by sign-in and the OAuth consent page.
+pub async fn check_sign_in(
+    state: &AppState,
+    client: std::net::IpAddr,
+    email: &str,
+    password: String,
+) -> ApiResult<User> {
     let now = store::now();
     let config = &state.config;
     let window = chrono::Duration::from_std(config.login_window).unwrap_or_default();
-    let email_key = users::normalize_email(&email);
-    let network = client_network(peer.ip());
+    let email_key = users::normalize_email(email);
+    let network = client_network(client);
     // The pair limit stops guessing at one account from one place; the looser per-email and
     // per-network limits stop spreading guesses out, without letting a stranger lock the
     // owner of an email out of their own account from their own network.
@@ -190,7 +205,7 @@ pub async fn login(
             return Err(ApiError::RateLimited { retry_after_secs });
         }
     }
-    let found = users::find_credentials(&mut conn, &email).await?;
+    let found = users::find_credentials(&mut conn, email).await?;
     // No pooled connection is held while waiting for the hash.
     drop(conn);
     let (user, stored) = match found {
@@ -209,9 +224,8 @@ pub async fn login(
     let mut tx = state.db.begin_write().await?;
     login_failures::forget(&mut tx, &attempt).await?;
     login_failures::clear(&mut tx, &by_pair).await?;
-    let session = issue_session(&mut tx, config, user, Uuid::now_v7(), now).await?;
     tx.commit().await?;
-    Ok(Json(session))
+    Ok(user)
 }
 
 /// The client's network for rate limiting: its IPv4 address, or the /64 of its IPv6 address
@@ -272,6 +286,8 @@ fn invalid_refresh() -> ApiError {
     security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, principal: Principal) -> ApiResult<StatusCode> {
+    // OAuth tokens are revoked at /api/oauth/revoke, by their client.
+    principal.person()?;
     let now = store::now();
     let mut tx = state.db.begin_write().await?;
     match principal.credential {

@@ -11,7 +11,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::access;
+use super::access::{self, Need};
 use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
 use super::validate::Fields;
 use super::views::{ErrorBody, MemberView, Page};
@@ -20,6 +20,7 @@ use crate::auth::principal::Principal;
 use crate::auth::token;
 use crate::domain::event::{EventType, NewEvent};
 use crate::domain::role::{Role, check_role_change};
+use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::store::invites::{self, Invite, InviteStatus};
 use crate::store::members::{self, Member};
@@ -93,7 +94,7 @@ fn invite_event(
     let mut data = json!({"inviteId": invite.id, "email": invite.email, "role": invite.role});
     match event_type {
         EventType::InviteCreated => data["expiresAt"] = json!(invite.expires_at),
-        EventType::InviteAccepted => data["userId"] = json!(principal.user_id),
+        EventType::InviteAccepted => data["userId"] = json!(principal.actor().id()),
         _ => {}
     }
     NewEvent::new(event_type, org.as_ref(), principal.actor(), data, at)
@@ -101,7 +102,7 @@ fn invite_event(
 
 /// Invite someone by email (OWNER or ADMIN; only an OWNER invites an OWNER).
 #[utoipa::path(post, path = "/api/organizations/{id}/invites", tag = "invites",
-    security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = CreateInviteRequest,
+    security(("bearer" = []), ("oauth2" = ["invites:write"])), params(("id" = Uuid, Path)), request_body = CreateInviteRequest,
     responses((status = 201, body = CreatedInvite), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody),
@@ -118,7 +119,8 @@ pub async fn create(
     f.finish()?;
 
     let mut tx = state.db.begin_write().await?;
-    let (org, actor_role) = access::locked_membership(&mut tx, id, &principal).await?;
+    let (org, actor_role) =
+        access::locked_membership(&mut tx, id, &principal, Scope::InvitesWrite).await?;
     check_role_change(actor_role, None, role)
         .map_err(|r| super::members::denied(r, "invite members", "invite owners"))?;
     if let Some(user) = users::find_by_email(&mut tx, &email).await?
@@ -135,7 +137,7 @@ pub async fn create(
         email,
         role,
         status: InviteStatus::Pending,
-        invited_by: principal.user_id,
+        invited_by: principal.actor().id(),
         expires_at: now + state.config.invite_ttl,
         created_at: now,
         updated_at: now,
@@ -152,7 +154,7 @@ pub async fn create(
 
 /// The organization's invites, newest first (OWNER or ADMIN).
 #[utoipa::path(get, path = "/api/organizations/{id}/invites", tag = "invites",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("oauth2" = ["invites:read"])),
     params(("id" = Uuid, Path), ("status" = Option<InviteStatus>, Query),
            ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = Page<InviteView>), (status = 400, body = ErrorBody),
@@ -179,14 +181,14 @@ pub async fn list(
     };
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
     let mut conn = state.db.pool().acquire().await?;
-    access::as_manager(&mut conn, id, &principal, "view invites").await?;
+    access::as_manager(&mut conn, id, &principal, Scope::InvitesRead, "view invites").await?;
     let rows = invites::list(&mut conn, id, status, before, query.limit + 1, store::now()).await?;
     Ok(Json(Page::from_rows(rows, query.limit, |i| i.id.to_string(), InviteView::from)))
 }
 
 /// Cancel a pending invite (OWNER or ADMIN).
 #[utoipa::path(delete, path = "/api/organizations/{id}/invites/{inviteId}", tag = "invites",
-    security(("bearer" = [])), params(("id" = Uuid, Path), ("inviteId" = Uuid, Path)),
+    security(("bearer" = []), ("oauth2" = ["invites:write"])), params(("id" = Uuid, Path), ("inviteId" = Uuid, Path)),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
                (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
                (status = 409, body = ErrorBody, description = "The invite is not pending")))]
@@ -196,7 +198,8 @@ pub async fn cancel(
     ApiPath((id, invite_id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
     let mut tx = state.db.begin_write().await?;
-    let (org, role) = access::locked_membership(&mut tx, id, &principal).await?;
+    let (org, role) =
+        access::locked_membership(&mut tx, id, &principal, Scope::InvitesWrite).await?;
     if !role.can_manage() {
         return Err(ApiError::managers_only("cancel invites"));
     }
@@ -234,6 +237,7 @@ pub async fn accept(
     let mut f = Fields::new(body, &["token"]);
     let presented = f.raw_string("token", 1, token::MAX_LEN);
     f.finish()?;
+    let user_id = principal.person()?;
 
     let digest = token::digest(&presented);
     let now = store::now();
@@ -250,7 +254,7 @@ pub async fn accept(
     let mut invite = invites::find_by_token(&mut tx, &digest, now)
         .await?
         .ok_or_else(|| ApiError::not_found("Invite"))?;
-    let user = users::find(&mut tx, principal.user_id).await?.ok_or_else(ApiError::unauthorized)?;
+    let user = users::find(&mut tx, user_id).await?.ok_or_else(ApiError::unauthorized)?;
     if users::normalize_email(&user.email) != users::normalize_email(&invite.email) {
         return Err(ApiError::forbidden("This invite was sent to another email address"));
     }
@@ -271,7 +275,7 @@ pub async fn accept(
     invites::set_status(&mut tx, invite.id, InviteStatus::Accepted, now).await?;
     invite.status = InviteStatus::Accepted;
     invite.updated_at = now;
-    let (org, _) = access::membership(&mut tx, org_id, &principal).await?;
+    let (org, _) = access::membership(&mut tx, org_id, &principal, Need::NoOAuth).await?;
     let member = Member {
         user_id: user.id,
         organization_id: org_id,

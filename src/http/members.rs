@@ -17,6 +17,7 @@ use crate::app::AppState;
 use crate::auth::principal::Principal;
 use crate::domain::event::{EventType, NewEvent};
 use crate::domain::role::{MemberChangeDenied, Role, check_removal, check_role_change};
+use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::store::members::{self, Member};
 use crate::store::organizations::Organization;
@@ -66,7 +67,7 @@ pub(super) fn member_event(
 
 /// Members of the organization, newest first; any member may list them.
 #[utoipa::path(get, path = "/api/organizations/{id}/members", tag = "members",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("oauth2" = ["members:read"])),
     params(("id" = Uuid, Path), ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = Page<MemberView>), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -89,7 +90,7 @@ pub async fn list(
         })
         .transpose()?;
     let mut conn = state.db.pool().acquire().await?;
-    access::membership(&mut conn, id, &principal).await?;
+    access::membership(&mut conn, id, &principal, Scope::MembersRead).await?;
     let rows = members::list(&mut conn, id, after, query.limit + 1).await?;
     Ok(Json(Page::from_rows(
         rows,
@@ -104,7 +105,7 @@ pub async fn list(
 
 /// Add an existing user to the organization (OWNER or ADMIN; only an OWNER grants OWNER).
 #[utoipa::path(post, path = "/api/organizations/{id}/members", tag = "members",
-    security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = AddMemberRequest,
+    security(("bearer" = []), ("oauth2" = ["members:write"])), params(("id" = Uuid, Path)), request_body = AddMemberRequest,
     responses((status = 201, body = MemberView), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody, description = "Organization or user not found"),
@@ -121,7 +122,8 @@ pub async fn add(
     f.finish()?;
 
     let mut tx = state.db.begin_write().await?;
-    let (org, actor_role) = access::locked_membership(&mut tx, id, &principal).await?;
+    let (org, actor_role) =
+        access::locked_membership(&mut tx, id, &principal, Scope::MembersWrite).await?;
     check_role_change(actor_role, None, role).map_err(|r| denied(r, "add members", GRANT_OWNER))?;
     let user =
         users::find_by_email(&mut tx, &email).await?.ok_or_else(|| ApiError::not_found("User"))?;
@@ -147,7 +149,7 @@ pub async fn add(
 
 /// Change a member's role (OWNER or ADMIN; only an OWNER grants or takes away OWNER).
 #[utoipa::path(patch, path = "/api/organizations/{id}/members/{userId}", tag = "members",
-    security(("bearer" = [])), params(("id" = Uuid, Path), ("userId" = Uuid, Path)),
+    security(("bearer" = []), ("oauth2" = ["members:write"])), params(("id" = Uuid, Path), ("userId" = Uuid, Path)),
     request_body = UpdateMemberRequest,
     responses((status = 200, body = MemberView), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -164,7 +166,8 @@ pub async fn update(
     f.finish()?;
 
     let mut tx = state.db.begin_write().await?;
-    let (org, actor_role) = access::locked_membership(&mut tx, id, &principal).await?;
+    let (org, actor_role) =
+        access::locked_membership(&mut tx, id, &principal, Scope::MembersWrite).await?;
     if !actor_role.can_manage() {
         return Err(ApiError::managers_only("update members"));
     }
@@ -192,7 +195,7 @@ pub async fn update(
 
 /// Remove a member (OWNER or ADMIN; an ADMIN cannot remove an OWNER), or leave.
 #[utoipa::path(delete, path = "/api/organizations/{id}/members/{userId}", tag = "members",
-    security(("bearer" = [])), params(("id" = Uuid, Path), ("userId" = Uuid, Path)),
+    security(("bearer" = []), ("oauth2" = ["members:write"])), params(("id" = Uuid, Path), ("userId" = Uuid, Path)),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
                (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
                (status = 409, body = ErrorBody, description = "Organization must have at least one owner")))]
@@ -202,8 +205,9 @@ pub async fn remove(
     ApiPath((id, user_id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
     let mut tx = state.db.begin_write().await?;
-    let (org, actor_role) = access::locked_membership(&mut tx, id, &principal).await?;
-    let is_self = user_id == principal.user_id;
+    let (org, actor_role) =
+        access::locked_membership(&mut tx, id, &principal, Scope::MembersWrite).await?;
+    let is_self = principal.user_id() == Some(user_id);
     if !is_self && !actor_role.can_manage() {
         return Err(ApiError::managers_only("remove members"));
     }

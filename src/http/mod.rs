@@ -6,6 +6,8 @@ pub mod auth;
 pub mod extract;
 pub mod invites;
 pub mod members;
+pub mod oauth;
+pub mod oauth_apps;
 pub mod ops;
 pub mod organizations;
 pub mod users;
@@ -16,7 +18,10 @@ pub mod webhooks;
 use axum::Router;
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::IntoResponse;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{
+    AuthorizationCode, ClientCredentials, Flow, Http, HttpAuthScheme, OAuth2, Scopes,
+    SecurityScheme,
+};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -36,6 +41,8 @@ use crate::error::ApiError;
         (name = "members", description = "Members and roles"),
         (name = "invites", description = "Inviting people by email"),
         (name = "webhooks", description = "Signed, retried webhook deliveries"),
+        (name = "oauth-apps", description = "An organization's OAuth apps"),
+        (name = "oauth", description = "The OAuth 2.0 authorization server (RFC 6749, 7636, 7009, 7662, 8414)"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]
@@ -48,6 +55,21 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components
             .add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        let scopes = || {
+            Scopes::from_iter(
+                crate::domain::scope::Scope::ALL.iter().map(|s| (s.as_str(), s.about())),
+            )
+        };
+        let flows = [
+            Flow::AuthorizationCode(AuthorizationCode::new(
+                "/api/oauth/authorize",
+                "/api/oauth/token",
+                scopes(),
+            )),
+            Flow::ClientCredentials(ClientCredentials::new("/api/oauth/token", scopes())),
+        ];
+        // OAuth tokens are Bearer tokens too; each route lists the one scope it needs.
+        components.add_security_scheme("oauth2", SecurityScheme::OAuth2(OAuth2::new(flows)));
     }
 }
 
@@ -79,6 +101,16 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(webhooks::list_deliveries))
         .routes(routes!(webhooks::redeliver))
         .routes(routes!(webhooks::recover))
+        .routes(routes!(oauth_apps::create, oauth_apps::list))
+        .routes(routes!(oauth_apps::get, oauth_apps::update))
+        .routes(routes!(oauth_apps::rotate_secret))
+        .routes(routes!(oauth_apps::revoke))
+        .routes(routes!(oauth::authorize::page, oauth::authorize::authorize_json))
+        .routes(routes!(oauth::authorize::consent))
+        .routes(routes!(oauth::token::token))
+        .routes(routes!(oauth::token_admin::revoke))
+        .routes(routes!(oauth::token_admin::introspect))
+        .routes(routes!(oauth::metadata::metadata))
         .split_for_parts();
     router
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))

@@ -14,8 +14,9 @@ use super::validate::Fields;
 use super::views::{ErrorBody, OrganizationView, Page};
 use crate::app::AppState;
 use crate::auth::principal::Principal;
-use crate::domain::event::{EventType, NewEvent, TEST_EVENT};
+use crate::domain::event::{Actor, EventType, NewEvent, TEST_EVENT};
 use crate::domain::role::Role;
+use crate::domain::scope::Scope;
 use crate::domain::slug;
 use crate::error::{ApiError, ApiResult};
 use crate::store::organizations::{self, Organization};
@@ -69,13 +70,14 @@ pub async fn create(
     let name = f.text("name", NAME_MAX);
     let given_slug = slug_field(&mut f);
     f.finish()?;
+    let user_id = principal.person()?;
 
     // A derived slug found free can still be taken by a concurrent create before ours
     // commits; then try again with another. An explicit slug that is taken is the caller's 409.
     let mut tries = 0;
     loop {
         tries += 1;
-        match create_once(&state, &principal, &name, given_slug.as_deref()).await {
+        match create_once(&state, user_id, &name, given_slug.as_deref()).await {
             Err(StoreError::Conflict) if given_slug.is_none() && tries < 4 => continue,
             Err(StoreError::Conflict) => return Err(slug_taken()),
             Err(other) => return Err(other.into()),
@@ -88,7 +90,7 @@ pub async fn create(
 
 async fn create_once(
     state: &AppState,
-    principal: &Principal,
+    user_id: Uuid,
     name: &str,
     given_slug: Option<&str>,
 ) -> Result<Organization, StoreError> {
@@ -106,11 +108,11 @@ async fn create_once(
         updated_at: now,
     };
     organizations::insert(&mut tx, &org).await?;
-    members::insert(&mut tx, org.id, principal.user_id, Role::Owner, now).await?;
+    members::insert(&mut tx, org.id, user_id, Role::Owner, now).await?;
     let event = NewEvent::new(
         EventType::OrganizationCreated,
         org.as_ref(),
-        principal.actor(),
+        Actor::User(user_id),
         json!({}),
         now,
     );
@@ -136,9 +138,10 @@ async fn free_slug(conn: &mut sqlx::AnyConnection, base: &str) -> Result<String,
     Err(StoreError::Conflict)
 }
 
-/// The caller's organizations with their role in each, newest first.
+/// The caller's organizations with their role in each, newest first. An OAuth token sees
+/// only its own organization.
 #[utoipa::path(get, path = "/api/organizations", tag = "organizations",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("oauth2" = ["organization:read"])),
     params(("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = Page<OrganizationView>), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody)))]
@@ -149,8 +152,24 @@ pub async fn list(
 ) -> ApiResult<Json<Page<OrganizationView>>> {
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
     let mut conn = state.db.pool().acquire().await?;
-    let rows =
-        organizations::list_for_user(&mut conn, principal.user_id, before, query.limit + 1).await?;
+    let rows = match (principal.oauth(), principal.user_id()) {
+        (Some(grant), _) => {
+            let org_id = grant.organization_id;
+            match access::membership(&mut conn, org_id, &principal, Scope::OrganizationRead).await {
+                Ok(row) => vec![row]
+                    .into_iter()
+                    .filter(|(org, _)| before.is_none_or(|b| org.id < b))
+                    .collect(),
+                // The user the token acts for has left: nothing to list.
+                Err(err) if err.status() == StatusCode::NOT_FOUND => Vec::new(),
+                Err(err) => return Err(err),
+            }
+        }
+        (None, Some(user_id)) => {
+            organizations::list_for_user(&mut conn, user_id, before, query.limit + 1).await?
+        }
+        (None, None) => return Err(ApiError::unauthorized()),
+    };
     Ok(Json(Page::from_rows(
         rows,
         query.limit,
@@ -161,7 +180,7 @@ pub async fn list(
 
 /// One organization; any member may read it.
 #[utoipa::path(get, path = "/api/organizations/{id}", tag = "organizations",
-    security(("bearer" = [])), params(("id" = Uuid, Path)),
+    security(("bearer" = []), ("oauth2" = ["organization:read"])), params(("id" = Uuid, Path)),
     responses((status = 200, body = OrganizationView), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody),
                (status = 404, body = ErrorBody, description = "Organization not found")))]
@@ -171,13 +190,14 @@ pub async fn get(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<OrganizationView>> {
     let mut conn = state.db.pool().acquire().await?;
-    let (org, role) = access::membership(&mut conn, id, &principal).await?;
+    let (org, role) =
+        access::membership(&mut conn, id, &principal, Scope::OrganizationRead).await?;
     Ok(Json(OrganizationView::new(org, role)))
 }
 
 /// Rename an organization or change its slug (OWNER or ADMIN).
 #[utoipa::path(patch, path = "/api/organizations/{id}", tag = "organizations",
-    security(("bearer" = [])), params(("id" = Uuid, Path)),
+    security(("bearer" = []), ("oauth2" = ["organization:write"])), params(("id" = Uuid, Path)),
     request_body = UpdateOrganizationRequest,
     responses((status = 200, body = OrganizationView), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -194,7 +214,8 @@ pub async fn update(
     f.finish()?;
 
     let mut tx = state.db.begin_write().await?;
-    let (mut org, role) = access::locked_membership(&mut tx, id, &principal).await?;
+    let (mut org, role) =
+        access::locked_membership(&mut tx, id, &principal, Scope::OrganizationWrite).await?;
     if !role.can_manage() {
         return Err(ApiError::managers_only("update organizations"));
     }
@@ -229,7 +250,7 @@ pub async fn update(
 
 /// Delete an organization (OWNER only). Its event log is kept.
 #[utoipa::path(delete, path = "/api/organizations/{id}", tag = "organizations",
-    security(("bearer" = [])), params(("id" = Uuid, Path)),
+    security(("bearer" = []), ("oauth2" = ["organization:write"])), params(("id" = Uuid, Path)),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
                (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete(
@@ -238,7 +259,8 @@ pub async fn delete(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
     let mut tx = state.db.begin_write().await?;
-    let (org, role) = access::locked_membership(&mut tx, id, &principal).await?;
+    let (org, role) =
+        access::locked_membership(&mut tx, id, &principal, Scope::OrganizationWrite).await?;
     if role != Role::Owner {
         return Err(access::owners_only("delete organizations"));
     }
@@ -267,7 +289,7 @@ pub struct EventView {
 
 /// The organization's event log, newest first (OWNER or ADMIN).
 #[utoipa::path(get, path = "/api/organizations/{id}/events", tag = "organizations",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("oauth2" = ["organization:read"])),
     params(("id" = Uuid, Path), ("event" = Option<String>, Query, description = "Only this event type"),
            ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = Page<EventView>), (status = 400, body = ErrorBody),
@@ -292,7 +314,8 @@ pub async fn list_events(
     };
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
     let mut conn = state.db.pool().acquire().await?;
-    access::as_manager(&mut conn, id, &principal, "view the event log").await?;
+    access::as_manager(&mut conn, id, &principal, Scope::OrganizationRead, "view the event log")
+        .await?;
     let rows = events::list(&mut conn, id, event_type, before, query.limit + 1).await?;
     let views = rows
         .into_iter()

@@ -25,9 +25,9 @@ pub const TOKEN_MAX_DAYS: i64 = 3650;
 #[utoipa::path(get, path = "/api/users/me", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
 pub async fn me(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<UserView>> {
+    let user_id = principal.person()?;
     let mut conn = state.db.pool().acquire().await?;
-    let user =
-        users::find(&mut conn, principal.user_id).await?.ok_or_else(ApiError::unauthorized)?;
+    let user = users::find(&mut conn, user_id).await?.ok_or_else(ApiError::unauthorized)?;
     Ok(Json(user.into()))
 }
 
@@ -86,13 +86,14 @@ pub async fn create_token(
     let name = f.text("name", TOKEN_NAME_MAX);
     let days = f.optional_int("expiresInDays", 1, TOKEN_MAX_DAYS);
     f.finish()?;
+    let user_id = principal.person()?;
 
     let now = store::now();
     let value = token::generate(token::PERSONAL_PREFIX);
     let record = TokenRecord {
         id: Uuid::now_v7(),
         kind: TokenKind::PersonalAccess,
-        user_id: principal.user_id,
+        user_id,
         family_id: None,
         name: Some(name),
         expires_at: days.map(|d| now + chrono::Duration::days(d)),
@@ -114,11 +115,11 @@ pub async fn list_tokens(
     principal: Principal,
     query: ListQuery,
 ) -> ApiResult<Json<Page<TokenView>>> {
+    let user_id = principal.person()?;
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
     let mut conn = state.db.pool().acquire().await?;
     let rows =
-        tokens::list_personal(&mut conn, principal.user_id, store::now(), before, query.limit + 1)
-            .await?;
+        tokens::list_personal(&mut conn, user_id, store::now(), before, query.limit + 1).await?;
     Ok(Json(Page::from_rows(rows, query.limit, |t| t.id.to_string(), TokenView::from)))
 }
 
@@ -132,9 +133,9 @@ pub async fn revoke_token(
     principal: Principal,
     ApiPath(token_id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
+    let user_id = principal.person()?;
     let mut tx = state.db.begin_write().await?;
-    let revoked =
-        tokens::revoke_personal(&mut tx, principal.user_id, token_id, store::now()).await?;
+    let revoked = tokens::revoke_personal(&mut tx, user_id, token_id, store::now()).await?;
     tx.commit().await?;
     if revoked { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::not_found("Token")) }
 }

@@ -19,6 +19,7 @@ use crate::auth::principal::Principal;
 use crate::delivery::signature;
 use crate::delivery::ssrf::is_forbidden;
 use crate::domain::event::{EventType, NewEvent};
+use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::store::deliveries::{self, Attempt, Delivery, DeliveryStatus};
 use crate::store::webhooks::{self, Webhook};
@@ -260,7 +261,7 @@ async fn locked_manager_webhook(
     action: &str,
 ) -> ApiResult<(crate::store::organizations::Organization, Webhook)> {
     webhooks::lock(conn, webhook_id).await?;
-    manager_webhook(conn, org_id, webhook_id, principal, action).await
+    manager_webhook(conn, org_id, webhook_id, principal, Scope::WebhooksWrite, action).await
 }
 
 async fn manager_webhook(
@@ -268,9 +269,10 @@ async fn manager_webhook(
     org_id: Uuid,
     webhook_id: Uuid,
     principal: &Principal,
+    scope: Scope,
     action: &str,
 ) -> ApiResult<(crate::store::organizations::Organization, Webhook)> {
-    let (org, _) = access::as_manager(conn, org_id, principal, action).await?;
+    let (org, _) = access::as_manager(conn, org_id, principal, scope, action).await?;
     let hook = webhooks::find(conn, org_id, webhook_id)
         .await?
         .ok_or_else(|| ApiError::not_found("Webhook"))?;
@@ -279,7 +281,7 @@ async fn manager_webhook(
 
 /// Create a webhook endpoint for receiving events. Only OWNERS and ADMINS can create webhooks.
 #[utoipa::path(post, path = "/api/organizations/{organizationId}/webhooks", tag = "webhooks",
-    security(("bearer" = [])), params(("organizationId" = Uuid, Path)),
+    security(("bearer" = []), ("oauth2" = ["webhooks:write"])), params(("organizationId" = Uuid, Path)),
     request_body = CreateWebhookRequest,
     responses((status = 201, body = WebhookWithSecret,
                description = "Webhook created successfully. Returns webhook configuration with signing secret."),
@@ -301,7 +303,9 @@ pub async fn create(
     let secret = signature::generate_secret();
     let sealed = state.secret_box.seal(&secret)?;
     let mut tx = state.db.begin_write().await?;
-    let (org, _) = access::as_manager(&mut tx, org_id, &principal, "create webhooks").await?;
+    let (org, _) =
+        access::as_manager(&mut tx, org_id, &principal, Scope::WebhooksWrite, "create webhooks")
+            .await?;
     let now = store::now();
     let hook = Webhook {
         id: Uuid::now_v7(),
@@ -328,7 +332,7 @@ pub async fn create(
 
 /// The organization's webhooks, newest first. Secrets are never listed.
 #[utoipa::path(get, path = "/api/organizations/{organizationId}/webhooks", tag = "webhooks",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("oauth2" = ["webhooks:read"])),
     params(("organizationId" = Uuid, Path), ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = Page<WebhookView>), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -341,14 +345,14 @@ pub async fn list(
 ) -> ApiResult<Json<Page<WebhookView>>> {
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
     let mut conn = state.db.pool().acquire().await?;
-    access::as_manager(&mut conn, org_id, &principal, "view webhooks").await?;
+    access::as_manager(&mut conn, org_id, &principal, Scope::WebhooksRead, "view webhooks").await?;
     let rows = webhooks::list(&mut conn, org_id, before, query.limit + 1).await?;
     Ok(Json(Page::from_rows(rows, query.limit, |w| w.id.to_string(), WebhookView::from)))
 }
 
 /// One webhook, without its secret.
 #[utoipa::path(get, path = "/api/organizations/{organizationId}/webhooks/{webhookId}", tag = "webhooks",
-    security(("bearer" = [])), params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path)),
+    security(("bearer" = []), ("oauth2" = ["webhooks:read"])), params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path)),
     responses((status = 200, body = WebhookView), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody)))]
@@ -358,15 +362,22 @@ pub async fn get(
     ApiPath((org_id, webhook_id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<Json<WebhookView>> {
     let mut conn = state.db.pool().acquire().await?;
-    let (_, hook) =
-        manager_webhook(&mut conn, org_id, webhook_id, &principal, "view webhooks").await?;
+    let (_, hook) = manager_webhook(
+        &mut conn,
+        org_id,
+        webhook_id,
+        &principal,
+        Scope::WebhooksRead,
+        "view webhooks",
+    )
+    .await?;
     Ok(Json(hook.into()))
 }
 
 /// Change a webhook's URL, subscriptions or whether it is active. An inactive webhook gets no
 /// new deliveries, and its pending ones are not attempted again.
 #[utoipa::path(patch, path = "/api/organizations/{organizationId}/webhooks/{webhookId}", tag = "webhooks",
-    security(("bearer" = [])), params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path)),
+    security(("bearer" = []), ("oauth2" = ["webhooks:write"])), params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path)),
     request_body = UpdateWebhookRequest,
     responses((status = 200, body = WebhookView), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -411,7 +422,7 @@ pub async fn update(
 
 /// Delete a webhook. It gets no further attempts.
 #[utoipa::path(delete, path = "/api/organizations/{organizationId}/webhooks/{webhookId}", tag = "webhooks",
-    security(("bearer" = [])), params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path)),
+    security(("bearer" = []), ("oauth2" = ["webhooks:write"])), params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path)),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
                (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete(
@@ -430,7 +441,7 @@ pub async fn delete(
 /// Replace the signing secret. For 24 hours deliveries carry signatures by both secrets in
 /// `webhook-signature`; `X-Webhook-Signature` uses the new one.
 #[utoipa::path(post, path = "/api/organizations/{organizationId}/webhooks/{webhookId}/rotate-secret",
-    tag = "webhooks", security(("bearer" = [])),
+    tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:write"])),
     params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path)),
     responses((status = 200, body = WebhookWithSecret), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -456,7 +467,7 @@ pub async fn rotate_secret(
 
 /// Send one `webhook.test` delivery with sample data, whatever the subscriptions.
 #[utoipa::path(post, path = "/api/organizations/{organizationId}/webhooks/{webhookId}/test",
-    tag = "webhooks", security(("bearer" = [])),
+    tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:write"])),
     params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path)),
     responses((status = 202, body = Requeued), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -467,8 +478,15 @@ pub async fn test(
     ApiPath((org_id, webhook_id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<(StatusCode, Json<Requeued>)> {
     let mut tx = state.db.begin_write().await?;
-    let (org, hook) =
-        manager_webhook(&mut tx, org_id, webhook_id, &principal, "test webhooks").await?;
+    let (org, hook) = manager_webhook(
+        &mut tx,
+        org_id,
+        webhook_id,
+        &principal,
+        Scope::WebhooksWrite,
+        "test webhooks",
+    )
+    .await?;
     if !hook.is_active {
         return Err(ApiError::conflict("Webhook is inactive"));
     }
@@ -486,7 +504,7 @@ pub async fn test(
 
 /// The webhook's deliveries, newest first, each with every attempt.
 #[utoipa::path(get, path = "/api/organizations/{organizationId}/webhooks/{webhookId}/deliveries",
-    tag = "webhooks", security(("bearer" = [])),
+    tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:read"])),
     params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path),
            ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = Page<DeliveryView>), (status = 400, body = ErrorBody),
@@ -500,7 +518,15 @@ pub async fn list_deliveries(
 ) -> ApiResult<Json<Page<DeliveryView>>> {
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
     let mut conn = state.db.pool().acquire().await?;
-    manager_webhook(&mut conn, org_id, webhook_id, &principal, "view webhook deliveries").await?;
+    manager_webhook(
+        &mut conn,
+        org_id,
+        webhook_id,
+        &principal,
+        Scope::WebhooksRead,
+        "view webhook deliveries",
+    )
+    .await?;
     let rows = deliveries::list(&mut conn, webhook_id, before, query.limit + 1).await?;
     Ok(Json(Page::from_rows(rows, query.limit, |d| d.id.to_string(), DeliveryView::from)))
 }
@@ -508,7 +534,7 @@ pub async fn list_deliveries(
 /// Start a fresh attempt chain for a finished delivery.
 #[utoipa::path(post,
     path = "/api/organizations/{organizationId}/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver",
-    tag = "webhooks", security(("bearer" = [])),
+    tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:write"])),
     params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path), ("deliveryId" = Uuid, Path)),
     responses((status = 202, body = Requeued), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -520,7 +546,15 @@ pub async fn redeliver(
     ApiPath((org_id, webhook_id, delivery_id)): ApiPath<(Uuid, Uuid, Uuid)>,
 ) -> ApiResult<(StatusCode, Json<Requeued>)> {
     let mut tx = state.db.begin_write().await?;
-    manager_webhook(&mut tx, org_id, webhook_id, &principal, "redeliver webhooks").await?;
+    manager_webhook(
+        &mut tx,
+        org_id,
+        webhook_id,
+        &principal,
+        Scope::WebhooksWrite,
+        "redeliver webhooks",
+    )
+    .await?;
     match deliveries::find_status(&mut tx, webhook_id, delivery_id).await? {
         None => return Err(ApiError::not_found("Delivery")),
         Some(DeliveryStatus::Pending) => {
@@ -535,7 +569,7 @@ pub async fn redeliver(
 /// Start a fresh attempt chain for every delivery of this webhook that failed at or after
 /// `since`, for when a receiver was down for a while.
 #[utoipa::path(post, path = "/api/organizations/{organizationId}/webhooks/{webhookId}/recover",
-    tag = "webhooks", security(("bearer" = [])),
+    tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:write"])),
     params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path)),
     request_body = RecoverRequest,
     responses((status = 202, body = Requeued), (status = 400, body = ErrorBody),
@@ -552,7 +586,15 @@ pub async fn recover(
     f.finish()?;
 
     let mut tx = state.db.begin_write().await?;
-    manager_webhook(&mut tx, org_id, webhook_id, &principal, "recover webhook deliveries").await?;
+    manager_webhook(
+        &mut tx,
+        org_id,
+        webhook_id,
+        &principal,
+        Scope::WebhooksWrite,
+        "recover webhook deliveries",
+    )
+    .await?;
     let requeued = deliveries::recover(&mut tx, webhook_id, since, store::now()).await?;
     state.commit(tx).await?;
     Ok((StatusCode::ACCEPTED, Json(Requeued { requeued })))

@@ -8,6 +8,8 @@ pub mod events;
 pub mod invites;
 pub mod login_failures;
 pub mod members;
+pub mod oauth_apps;
+pub mod oauth_grants;
 pub mod organizations;
 pub mod tokens;
 pub mod users;

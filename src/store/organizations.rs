@@ -60,6 +60,19 @@ pub async fn insert(conn: &mut AnyConnection, org: &Organization) -> Result<(), 
     Ok(())
 }
 
+pub async fn find(
+    conn: &mut AnyConnection,
+    org_id: Uuid,
+) -> Result<Option<Organization>, sqlx::Error> {
+    sqlx::query(&format!("SELECT {COLUMNS} FROM organizations o WHERE o.id = $1"))
+        .bind(org_id.to_string())
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
 /// The organization and the user's role in it, if the user is a member.
 pub async fn find_membership(
     conn: &mut AnyConnection,

@@ -7,6 +7,7 @@
 //! PostgreSQL.
 #![allow(dead_code)]
 
+pub mod oauth;
 pub mod receiver;
 
 use std::time::{Duration, Instant};

@@ -1,0 +1,54 @@
+//! Form-encoded OAuth request bodies. RFC 6749 §3.1: an empty parameter counts as absent,
+//! and no parameter may be repeated.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+
+use super::error::OAuthError;
+
+pub struct OAuthForm(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequest<S> for OAuthForm {
+    type Rejection = OAuthError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, OAuthError> {
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                mime.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            });
+        if !is_form {
+            return Err(OAuthError::invalid_request(
+                "Content-Type must be application/x-www-form-urlencoded",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| OAuthError::invalid_request("Request body could not be read"))?;
+        Ok(Self::parse(&bytes))
+    }
+}
+
+impl OAuthForm {
+    pub fn parse(bytes: &[u8]) -> Self {
+        Self(url::form_urlencoded::parse(bytes).into_owned().collect())
+    }
+
+    /// The parameter's value; `None` when absent or empty.
+    pub fn get(&self, name: &str) -> Result<Option<&str>, OAuthError> {
+        let mut values = self.0.iter().filter(|(k, v)| k == name && !v.is_empty());
+        let first = values.next().map(|(_, v)| v.as_str());
+        if values.next().is_some() {
+            return Err(OAuthError::invalid_request(format!("{name} must not be repeated")));
+        }
+        Ok(first)
+    }
+
+    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name)?.ok_or_else(|| OAuthError::invalid_request(format!("{name} is required")))
+    }
+}
