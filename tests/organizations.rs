@@ -904,6 +904,12 @@ async fn operations_endpoints(backend: Backend) {
         ("/api/organizations/{id}/events", &["get"]),
         ("/api/organizations/{id}/members", &["get", "post"]),
         ("/api/organizations/{id}/members/{userId}", &["delete", "patch"]),
+        ("/api/organizations/{id}/oauth-apps", &["get", "post"]),
+        ("/api/oauth/authorize", &["get", "post"]),
+        ("/api/oauth/token", &["post"]),
+        ("/api/oauth/revoke", &["post"]),
+        ("/api/oauth/introspect", &["post"]),
+        ("/.well-known/oauth-authorization-server", &["get"]),
     ];
     for (path, methods) in expected {
         let item = paths.get(*path).unwrap_or_else(|| panic!("{path} is documented"));
@@ -914,6 +920,16 @@ async fn operations_endpoints(backend: Backend) {
         }
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object(), "bearer scheme");
+    // The OAuth2 scheme lists every scope, and each organization route names the one it needs.
+    let oauth2 = &doc["components"]["securitySchemes"]["oauth2"];
+    let scopes = oauth2["flows"]["clientCredentials"]["scopes"].as_object().expect("scopes");
+    assert_eq!(scopes.len(), 8, "{oauth2}");
+    assert!(oauth2["flows"]["authorizationCode"]["authorizationUrl"].is_string(), "{oauth2}");
+    assert_eq!(
+        paths["/api/organizations/{id}/members"]["post"]["security"],
+        json!([{"bearer": []}, {"oauth2": ["members:write"]}])
+    );
+    assert_eq!(paths["/api/users/me"]["get"]["security"], json!([{"bearer": []}]));
     // Every documented operation is served: none answers the router's 404 or 405 fallback.
     for (path, item) in paths {
         let concrete = path

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -281,8 +282,15 @@ pub async fn consent(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let message = "The form could not be read. Go back to the app and start again.";
+            return page::respond(rejection.status(), page::problem(message), None);
+        }
+    };
     let form = OAuthForm::parse(&body);
     let presented = form.get("csrf_token").ok().flatten().unwrap_or_default();
     let expected = csrf_cookie(&headers).unwrap_or_default();
