@@ -420,6 +420,29 @@ async fn refresh_reuse_revokes_the_family(backend: Backend) {
     app.stop().await;
 }
 
+/// Concurrent uses of one refresh token: at most one rotates, the rest are refused as reuse,
+/// and none fails on the server (their revocations of the family take turns).
+async fn parallel_refreshes_rotate_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ada = app.register("ada").await;
+    let answers = futures::future::join_all((0..8).map(|_| refresh(&app, &ada.refresh))).await;
+    let statuses: Vec<StatusCode> = answers.iter().map(|(status, _)| *status).collect();
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    assert!(statuses.iter().filter(|s| **s == StatusCode::OK).count() <= 1, "{statuses:?}");
+    // Reuse happened, so the family is gone, including any pair the winner got.
+    for (status, body) in &answers {
+        if *status == StatusCode::OK {
+            let token = body["accessToken"].as_str().expect("access token");
+            let (status, _) = app.get("/api/users/me", Some(token)).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+        }
+    }
+    app.stop().await;
+}
+
 async fn refresh_reuse_leaves_other_sessions_alone(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let ada = app.register("ada").await;
@@ -674,6 +697,7 @@ on_both_backends!(
     refresh_rotates_the_pair,
     refresh_reuse_revokes_the_family,
     refresh_reuse_leaves_other_sessions_alone,
+    parallel_refreshes_rotate_once,
     refresh_rejects_garbage_and_access_tokens,
     refresh_requires_the_field,
     logout_revokes_access_and_refresh_tokens,

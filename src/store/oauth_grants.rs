@@ -86,6 +86,17 @@ pub async fn redeem_code(
     .execute(&mut *conn)
     .await?
     .rows_affected();
+    if spent == 0 {
+        // Losers queue on the code's row, so that their revocations of the grant run one
+        // after another instead of deadlocking on its tokens.
+        sqlx::query(
+            "UPDATE oauth_codes SET used_at = used_at WHERE code_hash = $1 AND app_id = $2",
+        )
+        .bind(code_hash)
+        .bind(app_id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    }
     let Some(row) = sqlx::query(
         "SELECT id, app_id, user_id, scopes, redirect_uri, code_challenge, grant_id, expires_at, \
          used_at, created_at FROM oauth_codes WHERE code_hash = $1 AND app_id = $2",
@@ -273,6 +284,16 @@ pub async fn rotate_refresh(
     .execute(&mut *conn)
     .await?
     .rows_affected();
+    if spent == 0 {
+        // As in `redeem_code`: concurrent replays take turns on the presented token's row.
+        sqlx::query(
+            "UPDATE oauth_tokens SET used_at = used_at WHERE token_hash = $1 AND app_id = $2",
+        )
+        .bind(token_hash)
+        .bind(app_id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    }
     let Some(row) = sqlx::query(&format!(
         "SELECT {TOKEN_COLUMNS}, t.used_at, t.revoked_at FROM oauth_tokens t \
          WHERE t.token_hash = $1 AND t.app_id = $2 AND t.kind = 'refresh'"

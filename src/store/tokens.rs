@@ -152,6 +152,16 @@ pub async fn consume_refresh(
     .execute(&mut *conn)
     .await?
     .rows_affected();
+    if spent == 0 {
+        // Concurrent replays take turns on the presented token's row, so that their
+        // revocations of the family run one after another instead of deadlocking.
+        sqlx::query(
+            "UPDATE tokens SET used_at = used_at WHERE token_hash = $1 AND kind = 'refresh'",
+        )
+        .bind(token_hash)
+        .execute(&mut *conn)
+        .await?;
+    }
 
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS}, used_at, revoked_at FROM tokens WHERE token_hash = $1 AND kind = 'refresh'"

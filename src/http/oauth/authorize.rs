@@ -330,11 +330,11 @@ pub async fn consent(
     }
     let user = match check_sign_in(&state, peer.ip(), &email, password).await {
         Ok(user) => user,
-        Err(ApiError::RateLimited { .. }) => {
-            return again(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many sign-in attempts. Try again later.",
-            );
+        Err(ApiError::RateLimited { retry_after_secs }) => {
+            let mut response =
+                again(StatusCode::TOO_MANY_REQUESTS, "Too many sign-in attempts. Try again later.");
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            return response;
         }
         Err(err) if err.status() == StatusCode::UNAUTHORIZED => {
             return again(StatusCode::UNAUTHORIZED, "Invalid email or password");
