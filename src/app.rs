@@ -139,6 +139,12 @@ impl App {
         let stop_delivery = CancellationToken::new();
         let delivery = self.spawn_delivery(stop_delivery.clone())?;
         tracing::info!(%addr, backend = ?self.state.db.backend(), "roster listening");
+        if self.state.config.public_url.is_none() {
+            tracing::warn!(
+                "ROSTER_PUBLIC_URL is not set: the OAuth issuer is taken from each request's Host \
+                 header; set it in production"
+            );
+        }
         let service = self.router().into_make_service_with_connect_info::<SocketAddr>();
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<tokio::time::Instant>();
         let stopping = stop_delivery.clone();

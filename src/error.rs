@@ -19,6 +19,9 @@ pub enum ApiError {
     Status(StatusCode, String),
     /// 429 with the seconds after which a retry may succeed.
     RateLimited { retry_after_secs: u64 },
+    /// 401 `AUTH_REQUIRED` with an RFC 6750 challenge, which says `invalid_token` when a
+    /// token was presented.
+    Unauthenticated { token_presented: bool },
     /// 403 for an OAuth token without the scope a route needs (RFC 6750 §3.1).
     InsufficientScope(Scope),
     /// Anything the caller cannot fix. The cause is logged, never returned.
@@ -32,8 +35,14 @@ impl ApiError {
         Self::Status(StatusCode::BAD_REQUEST, message.into())
     }
 
+    /// No usable credentials: none, or one that is malformed, unknown, expired or revoked.
     pub fn unauthorized() -> Self {
-        Self::Status(StatusCode::UNAUTHORIZED, AUTH_REQUIRED.into())
+        Self::Unauthenticated { token_presented: true }
+    }
+
+    /// No bearer token at all.
+    pub fn no_token() -> Self {
+        Self::Unauthenticated { token_presented: false }
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -65,6 +74,7 @@ impl ApiError {
             Self::Status(status, _) => *status,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -87,6 +97,14 @@ impl IntoResponse for ApiError {
                 retry_after = Some(retry_after_secs);
                 json!("Too many requests. Try again later.")
             }
+            Self::Unauthenticated { token_presented } => {
+                challenge = Some(if token_presented {
+                    r#"Bearer realm="roster", error="invalid_token""#.to_owned()
+                } else {
+                    r#"Bearer realm="roster""#.to_owned()
+                });
+                json!(AUTH_REQUIRED)
+            }
             Self::InsufficientScope(scope) => {
                 challenge = Some(format!(r#"Bearer error="insufficient_scope", scope="{scope}""#));
                 json!(format!("Access denied. This token lacks the {scope} scope."))
@@ -99,6 +117,10 @@ impl IntoResponse for ApiError {
         let mut response = (status, axum::Json(body(status, message))).into_response();
         if let Some(secs) = retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        // Every 401 names the scheme to authenticate with (RFC 7235 §3.1).
+        if status == StatusCode::UNAUTHORIZED && challenge.is_none() {
+            challenge = Some(r#"Bearer realm="roster""#.to_owned());
         }
         if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, value);

@@ -1753,8 +1753,9 @@ async fn refresh_after_user_left_is_invalid_grant(backend: Backend) {
     app.remove_member(&f.org, &f.owner, &f.member).await;
     let (status, headers, body) = refresh(&app, &oauth_app, &grant.refresh, None).await;
     assert_oauth_error(status, &headers, &body, StatusCode::BAD_REQUEST, "invalid_grant");
+    // Leaving ended the grant: the access token is no longer valid anywhere.
     let (status, body) = app.get(&members_path(&f.org), Some(&grant.access)).await;
-    assert_error(status, &body, StatusCode::NOT_FOUND, "Organization not found");
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, AUTH_REQUIRED);
     app.stop().await;
 }
 

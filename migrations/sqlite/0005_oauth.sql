@@ -33,6 +33,19 @@ CREATE TABLE oauth_codes (
     created_at     INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX oauth_codes_code_hash_key ON oauth_codes (code_hash);
+CREATE INDEX oauth_codes_app_idx ON oauth_codes (app_id);
+
+-- One authorization: a redeemed code, or one client_credentials issuance. Its tokens die with
+-- it. Rotation locks this row, so a revocation racing a refresh cannot miss the new pair.
+CREATE TABLE oauth_grants (
+    id         TEXT PRIMARY KEY,
+    app_id     TEXT NOT NULL REFERENCES oauth_apps (id) ON DELETE CASCADE,
+    user_id    TEXT REFERENCES users (id) ON DELETE CASCADE,
+    revoked_at INTEGER,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX oauth_grants_app_idx ON oauth_grants (app_id);
+CREATE INDEX oauth_grants_user_idx ON oauth_grants (user_id, app_id);
 
 -- OAuth access and refresh tokens. user_id is empty for client_credentials tokens, which
 -- act as the app. Tokens of one grant share grant_id, for rotation reuse and revocation.
@@ -42,7 +55,7 @@ CREATE TABLE oauth_tokens (
     token_hash TEXT NOT NULL,
     app_id     TEXT NOT NULL REFERENCES oauth_apps (id) ON DELETE CASCADE,
     user_id    TEXT REFERENCES users (id) ON DELETE CASCADE,
-    grant_id   TEXT NOT NULL,
+    grant_id   TEXT NOT NULL REFERENCES oauth_grants (id) ON DELETE CASCADE,
     scopes     TEXT NOT NULL,
     expires_at INTEGER NOT NULL,
     used_at    INTEGER,
@@ -52,3 +65,7 @@ CREATE TABLE oauth_tokens (
 CREATE UNIQUE INDEX oauth_tokens_token_hash_key ON oauth_tokens (token_hash);
 CREATE INDEX oauth_tokens_grant_idx ON oauth_tokens (grant_id);
 CREATE INDEX oauth_tokens_app_idx ON oauth_tokens (app_id);
+
+-- Webhooks an app created with its own token; revoking the app deactivates them.
+ALTER TABLE webhooks ADD COLUMN oauth_app_id TEXT;
+CREATE INDEX webhooks_oauth_app_idx ON webhooks (oauth_app_id);

@@ -92,6 +92,9 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if !parts.headers.contains_key(header::AUTHORIZATION) {
+            return Err(ApiError::no_token());
+        }
         let presented = bearer(parts).ok_or_else(ApiError::unauthorized)?;
         if presented.starts_with(token::OAUTH_ACCESS_PREFIX) {
             return oauth_principal(state, presented).await;

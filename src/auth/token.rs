@@ -20,14 +20,16 @@ pub const CLIENT_SECRET_PREFIX: &str = "rst_cs_";
 pub const MAX_LEN: usize = 128;
 
 pub fn generate(prefix: &str) -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+    random::<32>(prefix)
 }
 
 /// A public identifier: 128 random bits, enough to never collide, short enough to type.
 pub fn generate_id(prefix: &str) -> String {
-    let mut bytes = [0u8; 16];
+    random::<16>(prefix)
+}
+
+fn random<const N: usize>(prefix: &str) -> String {
+    let mut bytes = [0u8; N];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
 }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::event::EventType;
+
 macro_rules! scopes {
     ($($variant:ident => $name:literal: $about:literal),+ $(,)?) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -45,6 +47,21 @@ impl Scope {
     }
 }
 
+/// The scope that reads what an event tells: a webhook subscribed to it hands its data over
+/// just like the API does. `None` for events no OAuth token may receive.
+pub fn reading(event: EventType) -> Option<Scope> {
+    use EventType::*;
+    match event {
+        OrganizationCreated | OrganizationUpdated | OrganizationDeleted => {
+            Some(Scope::OrganizationRead)
+        }
+        MemberAdded | MemberRemoved | MemberRoleUpdated => Some(Scope::MembersRead),
+        InviteCreated | InviteAccepted | InviteCancelled => Some(Scope::InvitesRead),
+        WebhookCreated => Some(Scope::WebhooksRead),
+        OauthAppCreated | OauthAppRevoked => None,
+    }
+}
+
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -84,6 +101,11 @@ impl Scopes {
         self.0.iter().all(|s| other.contains(*s))
     }
 
+    /// The scopes of this set that `other` lacks.
+    pub fn without(&self, other: &Scopes) -> Scopes {
+        Self(self.0.iter().copied().filter(|s| !other.contains(*s)).collect())
+    }
+
     /// The scopes in both sets.
     pub fn intersect(&self, other: &Scopes) -> Scopes {
         Self(self.0.iter().copied().filter(|s| other.contains(*s)).collect())
@@ -118,6 +140,8 @@ mod tests {
         assert!(set.is_subset_of(&all));
         assert!(!all.is_subset_of(&set));
         assert_eq!(all.intersect(&set), set);
+        assert_eq!(all.without(&set).iter().count(), 6);
+        assert!(set.without(&all).is_empty());
         assert_eq!(Scope::ALL.len(), 8);
     }
 }

@@ -21,7 +21,7 @@ use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::store::members::{self, Member};
 use crate::store::organizations::Organization;
-use crate::store::{self, StoreError, events, users};
+use crate::store::{self, StoreError, events, oauth_grants, users};
 
 #[derive(Deserialize, ToSchema)]
 pub struct AddMemberRequest {
@@ -220,6 +220,8 @@ pub async fn remove(
     }
     members::delete(&mut tx, id, user_id).await?;
     let now = store::now();
+    // Apps the member authorized lose that access with the membership, for good.
+    oauth_grants::revoke_user_grants(&mut tx, id, user_id, now).await?;
     let event = member_event(EventType::MemberRemoved, &org, &principal, &member, None, now);
     events::append(&mut tx, &event).await?;
     state.commit(tx).await?;

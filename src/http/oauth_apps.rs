@@ -23,7 +23,7 @@ use crate::domain::scope::{Scope, Scopes};
 use crate::error::{ApiError, ApiResult};
 use crate::store::oauth_apps::{self, AppStatus, OAuthApp};
 use crate::store::organizations::Organization;
-use crate::store::{self, events};
+use crate::store::{self, events, oauth_grants, webhooks};
 
 pub const NAME_MAX: usize = 100;
 pub const REDIRECT_URIS_MAX: usize = 10;
@@ -324,6 +324,8 @@ pub async fn update(
         app.redirect_uris = uris;
     }
     if let Some(scopes) = scopes {
+        // Dropped scopes leave the app's tokens for good, not only while the app lacks them.
+        oauth_grants::remove_scopes(&mut tx, app.id, &app.scopes.without(&scopes)).await?;
         app.scopes = scopes;
     }
     app.updated_at = store::now();
@@ -384,6 +386,8 @@ pub async fn revoke(
     app.status = AppStatus::Revoked;
     app.updated_at = store::now();
     oauth_apps::update(&mut tx, &app).await?;
+    // Its webhooks would otherwise keep handing it the organization's events.
+    webhooks::deactivate_for_app(&mut tx, app.id, app.updated_at).await?;
     events::append(&mut tx, &app_event(EventType::OauthAppRevoked, &org, &principal, &app)).await?;
     state.commit(tx).await?;
     Ok(Json(app.into()))

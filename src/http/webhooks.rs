@@ -19,9 +19,10 @@ use crate::auth::principal::Principal;
 use crate::delivery::signature;
 use crate::delivery::ssrf::is_forbidden;
 use crate::domain::event::{EventType, NewEvent};
-use crate::domain::scope::Scope;
+use crate::domain::scope::{self, Scope, Scopes};
 use crate::error::{ApiError, ApiResult};
 use crate::store::deliveries::{self, Attempt, Delivery, DeliveryStatus};
+use crate::store::oauth_apps;
 use crate::store::webhooks::{self, Webhook};
 use crate::store::{self, events};
 
@@ -252,6 +253,39 @@ fn checked_events(f: &mut Fields, value: Option<Value>) -> Option<Vec<EventType>
     Some(events)
 }
 
+/// An OAuth token may subscribe a webhook only to events it could read through the API;
+/// otherwise a webhook pointed at the app would hand it what its scopes withhold. The app's
+/// row is held to the end of the transaction, so that a revocation racing this either comes
+/// first (and this is refused) or deactivates the webhook written here.
+async fn check_readable(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    principal: &Principal,
+    events: &[EventType],
+) -> ApiResult<()> {
+    let Some(grant) = principal.oauth() else { return Ok(()) };
+    let app = oauth_apps::hold(conn, state.db.backend(), grant.app_id)
+        .await?
+        .filter(|app| app.is_active())
+        .ok_or_else(ApiError::unauthorized)?;
+    let scopes = grant.scopes.intersect(&app.scopes);
+    let mut needed = Vec::new();
+    for event in events {
+        match scope::reading(*event) {
+            Some(scope) => needed.push(scope),
+            None => {
+                return Err(ApiError::forbidden(
+                    "Access denied. OAuth tokens cannot subscribe to oauth_app events.",
+                ));
+            }
+        }
+    }
+    match Scopes::new(needed).iter().find(|scope| !scopes.contains(*scope)) {
+        Some(missing) => Err(ApiError::InsufficientScope(missing)),
+        None => Ok(()),
+    }
+}
+
 /// Like [`manager_webhook`], holding the webhook's row lock for the rest of the transaction.
 async fn locked_manager_webhook(
     conn: &mut sqlx::AnyConnection,
@@ -316,7 +350,8 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    webhooks::insert(&mut tx, &hook, &sealed).await?;
+    check_readable(&mut tx, &state, &principal, &hook.events).await?;
+    webhooks::insert(&mut tx, &hook, &sealed, principal.oauth().map(|g| g.app_id)).await?;
     let view = WebhookView::from(hook);
     let event = NewEvent::new(
         EventType::WebhookCreated,
@@ -414,6 +449,7 @@ pub async fn update(
     if let Some(active) = is_active {
         hook.is_active = active;
     }
+    check_readable(&mut tx, &state, &principal, &hook.events).await?;
     hook.updated_at = store::now();
     webhooks::update(&mut tx, &hook).await?;
     state.commit(tx).await?;

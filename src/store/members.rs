@@ -138,3 +138,19 @@ pub async fn delete(
         .await?;
     Ok(())
 }
+
+/// Whether the user is a member, holding their membership row until the transaction ends: a
+/// concurrent removal then waits for what this transaction grants, or comes first and is seen.
+pub async fn hold(
+    conn: &mut AnyConnection,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let held =
+        sqlx::query("UPDATE members SET role = role WHERE organization_id = $1 AND user_id = $2")
+            .bind(org_id.to_string())
+            .bind(user_id.to_string())
+            .execute(conn)
+            .await?;
+    Ok(held.rows_affected() == 1)
+}

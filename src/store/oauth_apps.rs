@@ -6,7 +6,7 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
-use super::{get_opt_time, get_time, get_uuid, to_millis};
+use super::{Backend, get_opt_time, get_time, get_uuid, to_millis};
 use crate::domain::scope::Scopes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -138,6 +138,27 @@ pub async fn find_locked(
         .execute(&mut *conn)
         .await?;
     find(conn, org_id, id).await
+}
+
+/// The app as it is now, holding a shared lock on its row on PostgreSQL (SQLite's single
+/// writer serializes anyway): a concurrent change of its scopes or status waits for what this
+/// transaction issues, or comes first and is what this transaction reads.
+pub async fn hold(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: Uuid,
+) -> Result<Option<OAuthApp>, sqlx::Error> {
+    let lock = match backend {
+        Backend::Postgres => " FOR SHARE",
+        Backend::Sqlite => "",
+    };
+    sqlx::query(&format!("SELECT {COLUMNS} FROM oauth_apps WHERE id = $1{lock}"))
+        .bind(id.to_string())
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// An app and its secret digests, by client ID.

@@ -1,6 +1,11 @@
-//! What the OAuth authorization server hands out: authorization codes, and access and
-//! refresh tokens. Only SHA-256 digests are stored. Tokens from one authorization share a
-//! `grant_id`, so that a replayed code or refresh token revokes all of them.
+//! What the OAuth authorization server hands out: authorization codes, grants, and access
+//! and refresh tokens. Only SHA-256 digests are stored. Every token belongs to a grant (one
+//! redeemed code, or one `client_credentials` issuance); revoking the grant ends all of its
+//! tokens at once, including a pair a concurrent refresh is issuing, because rotation locks
+//! the grant's row.
+//!
+//! Lock order, to stay free of deadlocks: the app's row (shared), the user's membership, a
+//! code's or refresh token's row, then its grant.
 
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
@@ -66,6 +71,42 @@ pub async fn insert_code(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The user a code of the app was issued to, read without a lock, so that their membership
+/// can be locked first (see the lock order above).
+pub async fn code_user(
+    conn: &mut AnyConnection,
+    code_hash: &str,
+    app_id: Uuid,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let user: Option<String> =
+        sqlx::query_scalar("SELECT user_id FROM oauth_codes WHERE code_hash = $1 AND app_id = $2")
+            .bind(code_hash)
+            .bind(app_id.to_string())
+            .fetch_optional(conn)
+            .await?;
+    user.map(|u| Uuid::parse_str(&u).map_err(|e| sqlx::Error::Decode(Box::new(e)))).transpose()
+}
+
+/// The user a refresh token of the app acts for (`Some(None)` for none), read without a lock
+/// like [`code_user`].
+pub async fn refresh_user(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    app_id: Uuid,
+) -> Result<Option<Option<Uuid>>, sqlx::Error> {
+    let row: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT user_id FROM oauth_tokens WHERE token_hash = $1 AND app_id = $2 AND kind = 'refresh'",
+    )
+    .bind(token_hash)
+    .bind(app_id.to_string())
+    .fetch_optional(conn)
+    .await?;
+    row.map(|user| {
+        user.map(|u| Uuid::parse_str(&u).map_err(|e| sqlx::Error::Decode(Box::new(e)))).transpose()
+    })
+    .transpose()
 }
 
 /// Spends the client's code. The conditional update lets exactly one of two concurrent
@@ -174,16 +215,47 @@ fn token_from_row(row: &AnyRow) -> Result<OAuthToken, sqlx::Error> {
     use sqlx::Row;
     let kind: String = row.try_get("kind")?;
     let user: Option<String> = row.try_get("user_id")?;
+    let decode = |index: &str, message: String| sqlx::Error::ColumnDecode {
+        index: index.to_owned(),
+        source: message.into(),
+    };
     Ok(OAuthToken {
         id: get_uuid(row, "id")?,
-        kind: if kind == "refresh" { TokenKind::Refresh } else { TokenKind::Access },
+        kind: match kind.as_str() {
+            "access" => TokenKind::Access,
+            "refresh" => TokenKind::Refresh,
+            other => return Err(decode("kind", format!("unknown token kind {other}"))),
+        },
         app_id: get_uuid(row, "app_id")?,
-        user_id: user.and_then(|u| Uuid::parse_str(&u).ok()),
+        // Never read a damaged user as "no user": that would mean acting as the app.
+        user_id: user
+            .map(|u| Uuid::parse_str(&u).map_err(|e| decode("user_id", e.to_string())))
+            .transpose()?,
         grant_id: get_uuid(row, "grant_id")?,
         scopes: scopes_of(row)?,
         expires_at: get_time(row, "expires_at")?,
         created_at: get_time(row, "created_at")?,
     })
+}
+
+/// Starts a grant: the tokens issued under it live and die together.
+pub async fn insert_grant(
+    conn: &mut AnyConnection,
+    id: Uuid,
+    app_id: Uuid,
+    user_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO oauth_grants (id, app_id, user_id, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id.to_string())
+    .bind(app_id.to_string())
+    .bind(user_id.map(|u| u.to_string()))
+    .bind(to_millis(now))
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 pub async fn insert_token(
@@ -218,8 +290,9 @@ pub async fn find_live(
     let Some(row) = sqlx::query(&format!(
         "SELECT {TOKEN_COLUMNS}, a.organization_id, a.client_id, a.scopes AS app_scopes \
          FROM oauth_tokens t JOIN oauth_apps a ON a.id = t.app_id \
+         JOIN oauth_grants g ON g.id = t.grant_id \
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.used_at IS NULL \
-         AND t.expires_at > $2 AND a.status = 'active'"
+         AND t.expires_at > $2 AND a.status = 'active' AND g.revoked_at IS NULL"
     ))
     .bind(token_hash)
     .bind(to_millis(now))
@@ -307,7 +380,20 @@ pub async fn rotate_refresh(
     };
     let token = token_from_row(&row)?;
     if spent == 1 {
-        return Ok(RefreshOutcome::Rotated(token));
+        // Holding the grant's row until commit: a revocation of the grant either comes first
+        // (and this rotation fails) or waits and then also ends the pair issued here.
+        let live = sqlx::query(
+            "UPDATE oauth_grants SET revoked_at = revoked_at WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(token.grant_id.to_string())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        return Ok(if live == 1 {
+            RefreshOutcome::Rotated(token)
+        } else {
+            RefreshOutcome::Invalid
+        });
     }
     let replayed =
         get_opt_time(&row, "used_at")?.is_some() && get_opt_time(&row, "revoked_at")?.is_none();
@@ -324,13 +410,64 @@ pub async fn revoke_grant(
     grant_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE oauth_grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+        .bind(grant_id.to_string())
+        .bind(to_millis(now))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Revokes the user's grants to the organization's apps, and their codes not yet exchanged:
+/// leaving an organization ends them.
+pub async fn revoke_user_grants(
+    conn: &mut AnyConnection,
+    org_id: Uuid,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE oauth_tokens SET revoked_at = $2 WHERE grant_id = $1 AND revoked_at IS NULL",
+        "UPDATE oauth_grants SET revoked_at = $3 WHERE user_id = $2 AND revoked_at IS NULL \
+         AND app_id IN (SELECT id FROM oauth_apps WHERE organization_id = $1)",
     )
-    .bind(grant_id.to_string())
+    .bind(org_id.to_string())
+    .bind(user_id.to_string())
+    .bind(to_millis(now))
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE oauth_codes SET expires_at = $3 WHERE user_id = $2 AND used_at IS NULL \
+         AND expires_at > $3 AND app_id IN (SELECT id FROM oauth_apps WHERE organization_id = $1)",
+    )
+    .bind(org_id.to_string())
+    .bind(user_id.to_string())
     .bind(to_millis(now))
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Takes `removed` out of the scopes of every token the app holds, so that giving the app a
+/// scope back later does not hand it to tokens issued before. (A pending code is narrowed to
+/// the app's scopes when it is exchanged.)
+pub async fn remove_scopes(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    removed: &Scopes,
+) -> Result<(), sqlx::Error> {
+    for scope in removed.iter() {
+        // Stored scopes are space-separated; pad them so every name is matched whole.
+        let padded = format!(" {scope} ");
+        sqlx::query(
+            "UPDATE oauth_tokens SET scopes = TRIM(REPLACE(' ' || scopes || ' ', $2, ' ')) \
+             WHERE app_id = $1 AND ' ' || scopes || ' ' LIKE $3",
+        )
+        .bind(app_id.to_string())
+        .bind(&padded)
+        .bind(format!("% {scope} %"))
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 

@@ -65,14 +65,16 @@ async fn replace_events(conn: &mut AnyConnection, hook: &Webhook) -> Result<(), 
     Ok(())
 }
 
+/// Stores a new webhook; `oauth_app` is the app whose own token created it, if one did.
 pub async fn insert(
     conn: &mut AnyConnection,
     hook: &Webhook,
     sealed_secret: &str,
+    oauth_app: Option<Uuid>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO webhooks (id, organization_id, url, is_active, secret_sealed, created_at, \
-         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         updated_at, oauth_app_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(hook.id.to_string())
     .bind(hook.organization_id.to_string())
@@ -81,9 +83,27 @@ pub async fn insert(
     .bind(sealed_secret)
     .bind(to_millis(hook.created_at))
     .bind(to_millis(hook.updated_at))
+    .bind(oauth_app.map(|a| a.to_string()))
     .execute(&mut *conn)
     .await?;
     replace_events(conn, hook).await
+}
+
+/// Deactivates the live webhooks an app created; they get no further deliveries.
+pub async fn deactivate_for_app(
+    conn: &mut AnyConnection,
+    app_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE webhooks SET is_active = 0, updated_at = $2 \
+         WHERE oauth_app_id = $1 AND is_active = 1 AND deleted_at IS NULL",
+    )
+    .bind(app_id.to_string())
+    .bind(to_millis(now))
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// A webhook of the organization that has not been deleted.

@@ -30,10 +30,10 @@ use crate::domain::scope::Scopes;
 use crate::error::ApiError;
 use crate::http::auth::{PASSWORD_MAX, check_sign_in};
 use crate::http::extract::JsonObject;
-use crate::store;
 use crate::store::oauth_apps::{self, OAuthApp};
 use crate::store::oauth_grants::{self, AuthorizationCode};
 use crate::store::organizations::{self, Organization};
+use crate::store::{self, members};
 
 /// The parameters of an authorization request, as the query, the form and the JSON body
 /// carry them.
@@ -106,14 +106,16 @@ async fn check(conn: &mut AnyConnection, params: &OAuthForm) -> Result<Authoriza
             "redirect_uri is not registered for this client",
         )));
     }
-    let state = params.get("state").ok().flatten().map(str::to_owned);
+    let raw_state = params.get("state").ok().flatten();
+    // An overlong state is refused, and not echoed into a redirect either.
+    let state = raw_state.filter(|s| s.len() <= STATE_MAX).map(str::to_owned);
     let to_client = |error: OAuthError| Refusal::ToClient {
         redirect_uri: redirect_uri.clone(),
         state: state.clone(),
         error,
     };
     let check_rest = || -> OAuthResult<(Scopes, String)> {
-        if state.as_ref().is_some_and(|s| s.len() > STATE_MAX) {
+        if raw_state.is_some_and(|s| s.len() > STATE_MAX) {
             return Err(OAuthError::invalid_request(format!(
                 "state must be at most {STATE_MAX} characters"
             )));
@@ -147,37 +149,12 @@ async fn check(conn: &mut AnyConnection, params: &OAuthForm) -> Result<Authoriza
     Ok(Authorization { app, org, redirect_uri, scopes, state, code_challenge })
 }
 
-/// Issues a code for `user` and returns where to send the browser.
-async fn grant_code(state: &AppState, auth: &Authorization, user: Uuid) -> OAuthResult<String> {
-    let code = token::generate(token::OAUTH_CODE_PREFIX);
-    let now = store::now();
-    let record = AuthorizationCode {
-        id: Uuid::now_v7(),
-        app_id: auth.app.id,
-        user_id: user,
-        scopes: auth.scopes.clone(),
-        redirect_uri: auth.redirect_uri.clone(),
-        code_challenge: auth.code_challenge.clone(),
-        grant_id: Uuid::now_v7(),
-        expires_at: now + state.config.oauth_code_ttl,
-        created_at: now,
-    };
-    let mut tx = state.db.begin_write().await?;
-    oauth_grants::insert_code(&mut tx, &record, &token::digest(&code)).await?;
-    tx.commit().await?;
-    let mut params = vec![("code", code.as_str())];
-    if let Some(s) = &auth.state {
-        params.push(("state", s));
-    }
-    Ok(redirect_to(&auth.redirect_uri, &params))
-}
-
 fn redirect(status: StatusCode, location: &str) -> Response {
     let mut response = status.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    super::error::no_store(response.headers_mut());
     response
 }
 
@@ -351,17 +328,40 @@ pub async fn consent(
     }
 }
 
-/// Grants a code for a member of the app's organization.
+/// Issues a code to a member of the app's organization and returns where to send the
+/// browser. The membership is held while the code is written, so a removal racing this
+/// either comes first or expires the code.
 async fn approve(state: &AppState, auth: &Authorization, user: Uuid) -> OAuthResult<String> {
-    let mut conn = state.db.pool().acquire().await?;
-    let member = organizations::find_membership(&mut conn, auth.org.id, user).await?.is_some();
-    drop(conn);
-    if !member {
+    let code = token::generate(token::OAUTH_CODE_PREFIX);
+    let now = store::now();
+    let mut tx = state.db.begin_write().await?;
+    let app = oauth_apps::hold(&mut tx, state.db.backend(), auth.app.id).await?;
+    if !app.as_ref().is_some_and(OAuthApp::is_active) {
+        return Err(OAuthError::invalid_request("Unknown or revoked client"));
+    }
+    if !members::hold(&mut tx, auth.org.id, user).await? {
         return Err(OAuthError::access_denied(
             "The user is not a member of the app's organization",
         ));
     }
-    grant_code(state, auth, user).await
+    let record = AuthorizationCode {
+        id: Uuid::now_v7(),
+        app_id: auth.app.id,
+        user_id: user,
+        scopes: auth.scopes.clone(),
+        redirect_uri: auth.redirect_uri.clone(),
+        code_challenge: auth.code_challenge.clone(),
+        grant_id: Uuid::now_v7(),
+        expires_at: now + state.config.oauth_code_ttl,
+        created_at: now,
+    };
+    oauth_grants::insert_code(&mut tx, &record, &token::digest(&code)).await?;
+    tx.commit().await?;
+    let mut params = vec![("code", code.as_str())];
+    if let Some(s) = &auth.state {
+        params.push(("state", s));
+    }
+    Ok(redirect_to(&auth.redirect_uri, &params))
 }
 
 #[derive(Serialize, ToSchema)]

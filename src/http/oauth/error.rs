@@ -1,7 +1,7 @@
 //! RFC 6749 §5.2 error responses: `{"error", "error_description"}`, never cached.
 
 use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -54,6 +54,10 @@ impl OAuthError {
         Self::new(StatusCode::FORBIDDEN, "access_denied", description)
     }
 
+    pub fn with_status(self, status: StatusCode) -> Self {
+        Self { status, ..self }
+    }
+
     /// The same error as a plain 400, for endpoints where no client authenticates.
     pub fn as_bad_request(self) -> Self {
         if self.status == StatusCode::UNAUTHORIZED {
@@ -100,6 +104,7 @@ fn api_message(err: ApiError) -> String {
         ApiError::Status(_, message) => message,
         ApiError::RateLimited { .. } => "Too many requests. Try again later.".into(),
         ApiError::InsufficientScope(scope) => format!("This token lacks the {scope} scope."),
+        ApiError::Unauthenticated { .. } => crate::error::AUTH_REQUIRED.into(),
         ApiError::Internal(_) => "Internal server error".into(),
     }
 }
@@ -114,14 +119,20 @@ impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let body = json!({"error": self.code, "error_description": self.description});
         let mut response = (self.status, Json(body)).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        no_store(response.headers_mut());
         if let Some(challenge) = self.challenge {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
         response
     }
+}
+
+/// Marks an answer that carries credentials, or leads to them, as never to be cached.
+pub fn no_store(headers: &mut HeaderMap) {
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
 /// A successful JSON answer that must not be cached (RFC 6749 §5.1).
@@ -130,9 +141,7 @@ pub struct NoStore<T>(pub T);
 impl<T: serde::Serialize> IntoResponse for NoStore<T> {
     fn into_response(self) -> Response {
         let mut response = Json(self.0).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        no_store(response.headers_mut());
         response
     }
 }

@@ -3,7 +3,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 
 use super::error::OAuthError;
 
@@ -26,9 +26,14 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
                 "Content-Type must be application/x-www-form-urlencoded",
             ));
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| OAuthError::invalid_request("Request body could not be read"))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                OAuthError::invalid_request("Request body must not exceed 1 MiB")
+                    .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+            } else {
+                OAuthError::invalid_request("Request body could not be read")
+            }
+        })?;
         Ok(Self::parse(&bytes))
     }
 }

@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::domain::scope::Scopes;
 use crate::store::oauth_apps::OAuthApp;
 use crate::store::oauth_grants::{self, CodeOutcome, OAuthToken, RefreshOutcome, TokenKind};
-use crate::store::{self, organizations};
+use crate::store::{self, members, oauth_apps};
 
 /// RFC 6749 §5.1.
 #[derive(Serialize, ToSchema)]
@@ -45,8 +45,38 @@ pub struct Issue<'a> {
     pub app: &'a OAuthApp,
     pub user_id: Option<Uuid>,
     pub scopes: Scopes,
+    /// An existing grant, or one [`oauth_grants::insert_grant`] has just started.
     pub grant_id: Uuid,
     pub with_refresh: bool,
+}
+
+impl Issue<'_> {
+    /// Writes one token of the grant and returns its value.
+    async fn token(
+        &self,
+        conn: &mut AnyConnection,
+        kind: TokenKind,
+        ttl: std::time::Duration,
+        now: DateTime<Utc>,
+    ) -> OAuthResult<String> {
+        let prefix = match kind {
+            TokenKind::Access => token::OAUTH_ACCESS_PREFIX,
+            TokenKind::Refresh => token::OAUTH_REFRESH_PREFIX,
+        };
+        let value = token::generate(prefix);
+        let record = OAuthToken {
+            id: Uuid::now_v7(),
+            kind,
+            app_id: self.app.id,
+            user_id: self.user_id,
+            grant_id: self.grant_id,
+            scopes: self.scopes.clone(),
+            expires_at: now + ttl,
+            created_at: now,
+        };
+        oauth_grants::insert_token(conn, &record, &token::digest(&value)).await?;
+        Ok(value)
+    }
 }
 
 /// Writes a new access token (and refresh token) for the grant.
@@ -56,32 +86,16 @@ pub async fn issue(
     what: Issue<'_>,
     now: DateTime<Utc>,
 ) -> OAuthResult<TokenResponse> {
-    let mut kinds = vec![(TokenKind::Access, token::OAUTH_ACCESS_PREFIX, config.access_token_ttl)];
-    if what.with_refresh {
-        kinds.push((TokenKind::Refresh, token::OAUTH_REFRESH_PREFIX, config.refresh_token_ttl));
-    }
-    let mut values = Vec::new();
-    for (kind, prefix, ttl) in kinds {
-        let value = token::generate(prefix);
-        let record = OAuthToken {
-            id: Uuid::now_v7(),
-            kind,
-            app_id: what.app.id,
-            user_id: what.user_id,
-            grant_id: what.grant_id,
-            scopes: what.scopes.clone(),
-            expires_at: now + ttl,
-            created_at: now,
-        };
-        oauth_grants::insert_token(conn, &record, &token::digest(&value)).await?;
-        values.push(value);
-    }
-    let mut values = values.into_iter();
+    let access_token = what.token(conn, TokenKind::Access, config.access_token_ttl, now).await?;
+    let refresh_token = match what.with_refresh {
+        true => Some(what.token(conn, TokenKind::Refresh, config.refresh_token_ttl, now).await?),
+        false => None,
+    };
     Ok(TokenResponse {
-        access_token: values.next().unwrap_or_default(),
+        access_token,
         token_type: "Bearer",
         expires_in: config.access_token_ttl.as_secs(),
-        refresh_token: values.next(),
+        refresh_token,
         scope: what.scopes.to_space_separated(),
     })
 }
@@ -136,13 +150,29 @@ async fn client_credentials(
     app: &OAuthApp,
     form: &OAuthForm,
 ) -> OAuthResult<TokenResponse> {
-    let scopes = requested_scopes(form.get("scope")?, &app.scopes)?;
+    let now = store::now();
+    let grant_id = Uuid::now_v7();
     let mut tx = state.db.begin_write().await?;
-    let issue_for =
-        Issue { app, user_id: None, scopes, grant_id: Uuid::now_v7(), with_refresh: false };
-    let response = issue(&mut tx, &state.config, issue_for, store::now()).await?;
+    let app = &current_app(&mut tx, state, app).await?;
+    let scopes = requested_scopes(form.get("scope")?, &app.scopes)?;
+    oauth_grants::insert_grant(&mut tx, grant_id, app.id, None, now).await?;
+    let issue_for = Issue { app, user_id: None, scopes, grant_id, with_refresh: false };
+    let response = issue(&mut tx, &state.config, issue_for, now).await?;
     tx.commit().await?;
     Ok(response)
+}
+
+/// The app as it is inside this transaction, its row held so that a concurrent revocation
+/// or narrowing of scopes either comes first or sees what is issued here.
+async fn current_app(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    app: &OAuthApp,
+) -> OAuthResult<OAuthApp> {
+    oauth_apps::hold(conn, state.db.backend(), app.id)
+        .await?
+        .filter(OAuthApp::is_active)
+        .ok_or_else(|| OAuthError::invalid_client("Client authentication failed"))
 }
 
 /// RFC 7636 §4.1: 43–128 characters of `[A-Za-z0-9-._~]`.
@@ -165,9 +195,17 @@ async fn authorization_code(
     let code = form.require("code")?;
     let redirect_uri = form.require("redirect_uri")?;
     let verifier = form.require("code_verifier")?;
+    let digest = token::digest(code);
     let now = store::now();
     let mut tx = state.db.begin_write().await?;
-    let code = match oauth_grants::redeem_code(&mut tx, &token::digest(code), app.id, now).await? {
+    let app = &current_app(&mut tx, state, app).await?;
+    // The membership is held before the code and the grant (the store's lock order), so a
+    // removal racing this exchange either comes first or revokes what it issues.
+    let member = match oauth_grants::code_user(&mut tx, &digest, app.id).await? {
+        Some(user) => members::hold(&mut tx, app.organization_id, user).await?,
+        None => false,
+    };
+    let code = match oauth_grants::redeem_code(&mut tx, &digest, app.id, now).await? {
         CodeOutcome::Redeemed(code) => code,
         CodeOutcome::Replayed => {
             // Keep the revocation of what the code gave the first time.
@@ -184,10 +222,7 @@ async fn authorization_code(
         Some("redirect_uri does not match the authorization request")
     } else if !pkce_matches(verifier, &code.code_challenge) {
         Some("code_verifier does not match the code_challenge")
-    } else if organizations::find_membership(&mut tx, app.organization_id, code.user_id)
-        .await?
-        .is_none()
-    {
+    } else if !member {
         Some("The user is no longer a member of the organization")
     } else {
         None
@@ -196,6 +231,7 @@ async fn authorization_code(
         tx.commit().await?;
         return Err(OAuthError::invalid_grant(reason));
     }
+    oauth_grants::insert_grant(&mut tx, code.grant_id, app.id, Some(code.user_id), now).await?;
     let issue_for = Issue {
         app,
         user_id: Some(code.user_id),
@@ -215,11 +251,20 @@ async fn refresh_token(
 ) -> OAuthResult<TokenResponse> {
     let presented = form.require("refresh_token")?;
     let requested = form.get("scope")?;
+    let digest = token::digest(presented);
     let now = store::now();
     let mut tx = state.db.begin_write().await?;
-    let spent = match oauth_grants::rotate_refresh(&mut tx, &token::digest(presented), app.id, now)
-        .await?
+    let app = &current_app(&mut tx, state, app).await?;
+    // Held first, as in `authorization_code`. Returning early rolls back, leaving the refresh
+    // token unspent.
+    if let Some(Some(user)) = oauth_grants::refresh_user(&mut tx, &digest, app.id).await?
+        && !members::hold(&mut tx, app.organization_id, user).await?
     {
+        return Err(OAuthError::invalid_grant(
+            "The user is no longer a member of the organization",
+        ));
+    }
+    let spent = match oauth_grants::rotate_refresh(&mut tx, &digest, app.id, now).await? {
         RefreshOutcome::Rotated(spent) => spent,
         RefreshOutcome::Replayed => {
             tx.commit().await?;
@@ -230,16 +275,8 @@ async fn refresh_token(
             return Err(OAuthError::invalid_grant("The refresh token is invalid or expired"));
         }
     };
-    // Returning early below rolls back, leaving the refresh token unspent.
     let granted = spent.scopes.intersect(&app.scopes);
     let scopes = requested_scopes(requested, &granted)?;
-    if let Some(user) = spent.user_id
-        && organizations::find_membership(&mut tx, app.organization_id, user).await?.is_none()
-    {
-        return Err(OAuthError::invalid_grant(
-            "The user is no longer a member of the organization",
-        ));
-    }
     let issue_for =
         Issue { app, user_id: spent.user_id, scopes, grant_id: spent.grant_id, with_refresh: true };
     let response = issue(&mut tx, &state.config, issue_for, now).await?;
