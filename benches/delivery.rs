@@ -15,17 +15,20 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod common;
+
 use anyhow::Context;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use futures::StreamExt;
-use roster::app::{App, AppState};
-use roster::config::{Config, SecretKey};
+use roster::app::AppState;
 use roster::domain::event::{Actor, EventType, NewEvent, OrgRef};
 use roster::store::{self, events};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
+
+use common::{ms, percentile};
 
 const CLIENTS: usize = 64;
 const CREATE_REQUESTS: usize = 3_200;
@@ -37,16 +40,8 @@ const FANOUT: usize = 1_000;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let which = std::env::args().skip(1).find(|a| !a.starts_with('-')).unwrap_or_default();
-    let mut backends = Vec::new();
-    if which.is_empty() || which == "sqlite" {
-        backends.push("sqlite");
-    }
-    if which.is_empty() || which == "postgres" {
-        backends.push("postgres");
-    }
     println!("Roster webhook benchmark ({} cores)", std::thread::available_parallelism()?.get());
-    for backend in backends {
+    for backend in common::backends() {
         reset_peak_rss();
         run(backend).await.with_context(|| format!("{backend} benchmark"))?;
         println!(
@@ -55,22 +50,6 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-async fn database_url(backend: &str) -> anyhow::Result<(String, Option<tempfile::TempDir>)> {
-    if backend == "sqlite" {
-        let dir = tempfile::tempdir()?;
-        let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-        return Ok((url, Some(dir)));
-    }
-    let base = std::env::var("ROSTER_BENCH_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&base).await?;
-    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await?;
-    admin.close().await;
-    let sep = if base.contains('?') { '&' } else { '?' };
-    Ok((format!("{base}{sep}options=-c%20search_path%3D{schema}"), None))
 }
 
 struct Ctx {
@@ -84,18 +63,8 @@ struct Ctx {
 
 async fn run(backend: &str) -> anyhow::Result<()> {
     println!("\n== {backend} ==");
-    let (url, _dir) = database_url(backend).await?;
-    let mut config = Config::new(url);
-    config.secret_key = Some(SecretKey([7; 32]));
-    config.webhook_allow_private = true;
-    let app = App::build(config).await?;
-    let state = app.state().clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.serve(listener, async {
-        let _ = stop_rx.await;
-    }));
+    let server = common::Server::start(backend).await?;
+    let (base, state) = (server.base.clone(), server.state.clone());
     let client = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS).build()?;
     let registered: Value = client
         .post(format!("{base}/api/auth/register"))
@@ -114,9 +83,7 @@ async fn run(backend: &str) -> anyhow::Result<()> {
     steady_latency(&ctx).await?;
     fan_out(&ctx).await?;
 
-    let _ = stop_tx.send(());
-    server.await??;
-    Ok(())
+    server.stop().await
 }
 
 impl Ctx {
@@ -287,17 +254,6 @@ async fn fan_out(ctx: &Ctx) -> anyhow::Result<()> {
         ms(started.elapsed())
     );
     Ok(())
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 /// Lets each backend's run report its own peak (Linux: writing 5 to clear_refs resets VmHWM).
