@@ -8,14 +8,11 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::oauth::{ALL_SCOPES, TestOAuthApp};
+use common::oauth::{ALL_SCOPES, TestOAuthApp, random_id};
 use common::{AUTH_REQUIRED, Backend, TestApp, TestUser, assert_error, assert_validation};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 const ORG_NOT_FOUND: &str = "Organization not found";
 const APP_NOT_FOUND: &str = "OAuth app not found";
@@ -59,10 +56,6 @@ fn app_path(org: &str, app_id: &str) -> String {
 
 fn denied(action: &str) -> String {
     format!("Access denied. Only owners and admins can {action}.")
-}
-
-fn random_id() -> String {
-    uuid::Uuid::new_v4().to_string()
 }
 
 fn str_of<'a>(value: &'a Value, field: &str) -> &'a str {
@@ -187,49 +180,6 @@ fn assert_invalid_client(status: StatusCode, headers: &HeaderMap, body: &Value) 
 async fn assert_secret_refused(app: &TestApp, client_id: &str, secret: &str) {
     let (status, headers, body) = token_with(app, client_id, secret).await;
     assert_invalid_client(status, &headers, &body);
-}
-
-/// An `authorization_code` grant for `user` with all of the app's scopes, through the
-/// front-end route (`POST /api/oauth/authorize` with the user's token): the token response.
-async fn authorization_code_grant(app: &TestApp, oauth: &TestOAuthApp, user: &TestUser) -> Value {
-    let verifier = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    let (status, body) = app
-        .post(
-            "/api/oauth/authorize",
-            Some(&user.token),
-            json!({
-                "response_type": "code",
-                "client_id": oauth.client_id,
-                "redirect_uri": oauth.redirect_uri,
-                "state": "st",
-                "code_challenge": challenge,
-                "code_challenge_method": "S256",
-            }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "authorize: {body}");
-    let to = str_of(&body, "redirect_to");
-    let url = url::Url::parse(to).unwrap_or_else(|e| panic!("redirect_to is a URL ({to}): {e}"));
-    let code = url
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_else(|| panic!("a code in {to}"));
-    let (status, _, body) = app
-        .oauth_form(
-            "/api/oauth/token",
-            Some((&oauth.client_id, &oauth.client_secret)),
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", &oauth.redirect_uri),
-                ("code_verifier", &verifier),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "authorization_code exchange: {body}");
-    body
 }
 
 /// The organization's events of type `event`, newest first.
@@ -999,7 +949,7 @@ async fn revoke_stops_every_token_at_once(backend: Backend) {
     let token = app.client_credentials_token(&oauth, None).await;
     let narrow = app.client_credentials_token(&oauth, Some("members:read")).await;
     let other_token = app.client_credentials_token(&bystander, None).await;
-    let grant = authorization_code_grant(&app, &oauth, &f.member).await;
+    let grant = app.authorization_code_grant(&oauth, &f.member, None).await;
     let user_token = str_of(&grant, "access_token").to_owned();
     let refresh = str_of(&grant, "refresh_token").to_owned();
     let org_path = format!("/api/organizations/{}", f.org);

@@ -8,15 +8,15 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::oauth::{ALL_SCOPES, TestOAuthApp};
+use common::oauth::{
+    ALL_SCOPES, TestOAuthApp, assert_insufficient_scope, assert_works, authorize_url, browser,
+    creds, header, members_path, org_path, pkce, query,
+};
 use common::receiver::Receiver;
 use common::{AUTH_REQUIRED, Backend, TestApp, TestUser, assert_error};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION, WWW_AUTHENTICATE};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 const OAUTH_APP_EVENTS_REFUSED: &str =
     "Access denied. OAuth tokens cannot subscribe to oauth_app events.";
@@ -28,98 +28,12 @@ const WAIT: Duration = Duration::from_secs(10);
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-fn lacks(scope: &str) -> String {
-    format!("Access denied. This token lacks the {scope} scope.")
-}
-
-fn org_path(org: &str) -> String {
-    format!("/api/organizations/{org}")
-}
-
-fn members_path(org: &str) -> String {
-    format!("/api/organizations/{org}/members")
-}
-
 fn webhooks_path(org: &str) -> String {
     format!("/api/organizations/{org}/webhooks")
 }
 
-fn header(headers: &HeaderMap, name: impl reqwest::header::AsHeaderName) -> Option<String> {
-    headers.get(name).map(|v| v.to_str().expect("ASCII header").to_owned())
-}
-
-fn creds(oauth: &TestOAuthApp) -> Option<(&str, &str)> {
-    Some((oauth.client_id.as_str(), oauth.client_secret.as_str()))
-}
-
 fn scope_list(scope: &str) -> Vec<&str> {
     scope.split_whitespace().collect()
-}
-
-/// A client that never follows redirects.
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("HTTP client")
-}
-
-/// Sends a request and returns the status, the headers and the JSON body (`Null` when empty).
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, HeaderMap, Value) {
-    let mut req = app.client.request(method.clone(), format!("{}{path}", app.base));
-    if let Some(token) = token {
-        req = req.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let res = req.send().await.unwrap_or_else(|e| panic!("{method} {path}: no answer: {e}"));
-    let status = res.status();
-    let headers = res.headers().clone();
-    let text = res.text().await.expect("body");
-    let body = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body: {text}"))
-    };
-    (status, headers, body)
-}
-
-/// The 403 of a token without a scope: exact body and an RFC 6750 challenge naming it.
-fn assert_insufficient_scope(
-    what: &str,
-    status: StatusCode,
-    headers: &HeaderMap,
-    body: &Value,
-    scope: &str,
-) {
-    assert_eq!(status, StatusCode::FORBIDDEN, "{what}: expected lacks {scope}: {body}");
-    assert_error(status, body, StatusCode::FORBIDDEN, &lacks(scope));
-    let challenge = header(headers, WWW_AUTHENTICATE)
-        .unwrap_or_else(|| panic!("{what}: WWW-Authenticate on insufficient scope: {headers:?}"));
-    assert!(challenge.starts_with("Bearer"), "{what}: a Bearer challenge: {challenge}");
-    assert!(
-        challenge.contains("insufficient_scope"),
-        "{what}: error=\"insufficient_scope\": {challenge}"
-    );
-    assert!(
-        challenge.contains(&format!("scope=\"{scope}\"")),
-        "{what}: scope=\"{scope}\": {challenge}"
-    );
-}
-
-/// A PKCE verifier and its S256 challenge.
-fn pkce() -> (String, String) {
-    let verifier = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    (verifier, challenge)
 }
 
 #[derive(Debug, Clone)]
@@ -137,49 +51,14 @@ fn grant_of(body: &Value) -> Grant {
     }
 }
 
-/// An `authorization_code` grant for `user` (the front-end route `POST /api/oauth/authorize`
-/// with the user's own token, then the token endpoint); `scope` `None` means all of the app's.
+/// An `authorization_code` grant for `user`; `scope` `None` means all of the app's.
 async fn code_grant(
     app: &TestApp,
     oauth: &TestOAuthApp,
     user: &TestUser,
     scope: Option<&str>,
 ) -> Grant {
-    let (verifier, challenge) = pkce();
-    let mut request = json!({
-        "response_type": "code",
-        "client_id": oauth.client_id,
-        "redirect_uri": oauth.redirect_uri,
-        "state": "s-123",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    });
-    if let Some(scope) = scope {
-        request["scope"] = json!(scope);
-    }
-    let (status, body) = app.post("/api/oauth/authorize", Some(&user.token), request).await;
-    assert_eq!(status, StatusCode::OK, "authorize: {body}");
-    let to = body["redirect_to"].as_str().unwrap_or_else(|| panic!("redirect_to: {body}"));
-    let url = url::Url::parse(to).unwrap_or_else(|e| panic!("redirect_to is a URL ({to}): {e}"));
-    let code = url
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_else(|| panic!("a code in {to}"));
-    let (status, _, body) = app
-        .oauth_form(
-            "/api/oauth/token",
-            creds(oauth),
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", &oauth.redirect_uri),
-                ("code_verifier", &verifier),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "authorization_code exchange: {body}");
-    grant_of(&body)
+    grant_of(&app.authorization_code_grant(oauth, user, scope).await)
 }
 
 /// A `refresh_token` grant request.
@@ -226,11 +105,6 @@ async fn revoke_token(app: &TestApp, oauth: &TestOAuthApp, token: &str) {
     let (status, _, body) =
         app.oauth_form("/api/oauth/revoke", creds(oauth), &[("token", token)]).await;
     assert_eq!(status, StatusCode::OK, "revoke: {body}");
-}
-
-async fn assert_works(app: &TestApp, org: &str, token: &str) {
-    let (status, body) = app.get(&members_path(org), Some(token)).await;
-    assert_eq!(status, StatusCode::OK, "token should work: {body}");
 }
 
 /// The token is not authenticated at all on the organization's routes.
@@ -280,8 +154,7 @@ async fn post_webhook(
     url: &str,
     events: &[&str],
 ) -> (StatusCode, HeaderMap, Value) {
-    send(
-        app,
+    app.send(
         Method::POST,
         &webhooks_path(org),
         Some(token),
@@ -480,14 +353,14 @@ async fn oauth_webhook_update_limited_to_readable_events(backend: Backend) {
     // webhooks:write (and webhooks:read) but not members:read: cannot repoint it.
     let no_members =
         app.client_credentials_token(&oauth, Some("webhooks:write webhooks:read")).await;
-    let (status, headers, body) = send(
-        &app,
-        Method::PATCH,
-        &members_hook_path,
-        Some(&no_members),
-        Some(json!({"url": "https://attacker.example.com/steal"})),
-    )
-    .await;
+    let (status, headers, body) = app
+        .send(
+            Method::PATCH,
+            &members_hook_path,
+            Some(&no_members),
+            Some(json!({"url": "https://attacker.example.com/steal"})),
+        )
+        .await;
     assert_insufficient_scope(
         "PATCH url of a member.added webhook without members:read",
         status,
@@ -496,14 +369,14 @@ async fn oauth_webhook_update_limited_to_readable_events(backend: Backend) {
         "members:read",
     );
     // Adding events it cannot read is refused too.
-    let (status, headers, body) = send(
-        &app,
-        Method::PATCH,
-        &members_hook_path,
-        Some(&no_members),
-        Some(json!({"events": ["member.added", "invite.created"]})),
-    )
-    .await;
+    let (status, headers, body) = app
+        .send(
+            Method::PATCH,
+            &members_hook_path,
+            Some(&no_members),
+            Some(json!({"events": ["member.added", "invite.created"]})),
+        )
+        .await;
     assert_insufficient_scope(
         "PATCH events to member.added + invite.created without members:read",
         status,
@@ -511,9 +384,7 @@ async fn oauth_webhook_update_limited_to_readable_events(backend: Backend) {
         &body,
         "members:read",
     );
-    let (status, headers, body) = send(
-        &app,
-        Method::PATCH,
+    let (status, headers, body) = app.send(Method::PATCH,
         &members_hook_path,
         Some(&no_members),
         Some(json!({"url": "https://attacker.example.com/steal", "events": ["organization.updated"]})),
@@ -529,14 +400,14 @@ async fn oauth_webhook_update_limited_to_readable_events(backend: Backend) {
     // The same with an ADMIN's authorization_code token.
     let admin_grant =
         code_grant(&app, &oauth, &f.admin, Some("webhooks:write webhooks:read")).await;
-    let (status, headers, body) = send(
-        &app,
-        Method::PATCH,
-        &members_hook_path,
-        Some(&admin_grant.access),
-        Some(json!({"url": "https://attacker.example.com/steal"})),
-    )
-    .await;
+    let (status, headers, body) = app
+        .send(
+            Method::PATCH,
+            &members_hook_path,
+            Some(&admin_grant.access),
+            Some(json!({"url": "https://attacker.example.com/steal"})),
+        )
+        .await;
     assert_insufficient_scope(
         "PATCH url with an ADMIN's code token without members:read",
         status,
@@ -547,23 +418,23 @@ async fn oauth_webhook_update_limited_to_readable_events(backend: Backend) {
 
     // oauth_app events: neither added, nor kept by a URL change.
     let everything = app.client_credentials_token(&oauth, None).await;
-    let (status, _, body) = send(
-        &app,
-        Method::PATCH,
-        &members_hook_path,
-        Some(&everything),
-        Some(json!({"events": ["member.added", "oauth_app.revoked"]})),
-    )
-    .await;
+    let (status, _, body) = app
+        .send(
+            Method::PATCH,
+            &members_hook_path,
+            Some(&everything),
+            Some(json!({"events": ["member.added", "oauth_app.revoked"]})),
+        )
+        .await;
     assert_error(status, &body, StatusCode::FORBIDDEN, OAUTH_APP_EVENTS_REFUSED);
-    let (status, _, body) = send(
-        &app,
-        Method::PATCH,
-        &apps_hook_path,
-        Some(&everything),
-        Some(json!({"url": "https://attacker.example.com/apps"})),
-    )
-    .await;
+    let (status, _, body) = app
+        .send(
+            Method::PATCH,
+            &apps_hook_path,
+            Some(&everything),
+            Some(json!({"url": "https://attacker.example.com/apps"})),
+        )
+        .await;
     assert_error(status, &body, StatusCode::FORBIDDEN, OAUTH_APP_EVENTS_REFUSED);
 
     // Nothing changed.
@@ -577,34 +448,32 @@ async fn oauth_webhook_update_limited_to_readable_events(backend: Backend) {
     let with_members = app
         .client_credentials_token(&oauth, Some("webhooks:write webhooks:read members:read"))
         .await;
-    let (status, _, body) = send(
-        &app,
-        Method::PATCH,
-        &members_hook_path,
-        Some(&with_members),
-        Some(json!({"url": "https://app.example.com/m"})),
-    )
-    .await;
+    let (status, _, body) = app
+        .send(
+            Method::PATCH,
+            &members_hook_path,
+            Some(&with_members),
+            Some(json!({"url": "https://app.example.com/m"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "PATCH url with members:read: {body}");
     assert_eq!(body["url"], json!("https://app.example.com/m"), "{body}");
     assert_eq!(body["events"], json!(["member.added"]), "{body}");
 
     // Replacing the subscription with one the token can read is allowed.
-    let (status, _, body) = send(
-        &app,
-        Method::PATCH,
-        &members_hook_path,
-        Some(&no_members),
-        Some(json!({"events": ["webhook.created"], "url": "https://app.example.com/w"})),
-    )
-    .await;
+    let (status, _, body) = app
+        .send(
+            Method::PATCH,
+            &members_hook_path,
+            Some(&no_members),
+            Some(json!({"events": ["webhook.created"], "url": "https://app.example.com/w"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "PATCH to a readable subscription: {body}");
     assert_eq!(body["events"], json!(["webhook.created"]), "{body}");
 
     // People's own tokens are not limited.
-    let (status, _, body) = send(
-        &app,
-        Method::PATCH,
+    let (status, _, body) = app.send(Method::PATCH,
         &apps_hook_path,
         Some(&f.admin.token),
         Some(json!({"url": "https://admin.example.com/a", "events": ["oauth_app.created", "oauth_app.revoked", "member.added"]})),
@@ -794,10 +663,10 @@ async fn pending_code_dies_with_the_membership(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let f = app.org_with_roles().await;
     let oauth = app.create_oauth_app(&f.org, &f.owner, &["members:read"]).await;
-    let (code, verifier) = mint_code(&app, &oauth, &f.member).await;
+    let (code, verifier) = app.authorize_code(&oauth, &f.member, None).await;
     app.remove_member(&f.org, &f.owner, &f.member).await;
     app.add_member(&f.org, &f.owner, &f.member, "MEMBER").await;
-    let (status, _, body) = exchange_code(&app, &oauth, &code, &verifier).await;
+    let (status, _, body) = app.exchange_code(&oauth, &code, &verifier).await;
     if status == StatusCode::OK {
         let access = body["access_token"].as_str().expect("access_token");
         let (status, res) = app.get(&members_path(&f.org), Some(access)).await;
@@ -837,7 +706,7 @@ async fn narrowing_rewrites_tokens_for_good(backend: Backend) {
     let narrowed: Vec<&str> = ALL_SCOPES.iter().copied().filter(|s| *s != "members:read").collect();
     set_app_scopes(&app, &f.org, &f.owner, &oauth, &narrowed).await;
     for token in [&old_app_token, &old_grant.access] {
-        let (status, headers, body) = send(&app, Method::GET, &members, Some(token), None).await;
+        let (status, headers, body) = app.send(Method::GET, &members, Some(token), None).await;
         assert_insufficient_scope(
             "GET members after narrowing",
             status,
@@ -850,7 +719,7 @@ async fn narrowing_rewrites_tokens_for_good(backend: Backend) {
     // Widening again does not give old tokens back what they lost.
     set_app_scopes(&app, &f.org, &f.owner, &oauth, &ALL_SCOPES).await;
     for token in [&old_app_token, &old_grant.access] {
-        let (status, headers, body) = send(&app, Method::GET, &members, Some(token), None).await;
+        let (status, headers, body) = app.send(Method::GET, &members, Some(token), None).await;
         assert_insufficient_scope(
             "GET members with an old token after widening again",
             status,
@@ -885,7 +754,7 @@ async fn narrowing_rewrites_tokens_for_good(backend: Backend) {
         refreshed.scope
     );
     let (status, headers, body) =
-        send(&app, Method::GET, &members, Some(&refreshed.access), None).await;
+        app.send(Method::GET, &members, Some(&refreshed.access), None).await;
     assert_insufficient_scope(
         "GET members with a token refreshed from a narrowed grant",
         status,
@@ -911,7 +780,7 @@ async fn unauthenticated_answers_carry_a_challenge(backend: Backend) {
 
     let paths = ["/api/users/me".to_owned(), members_path(&f.org)];
     for path in &paths {
-        let (status, headers, body) = send(&app, Method::GET, path, None, None).await;
+        let (status, headers, body) = app.send(Method::GET, path, None, None).await;
         assert_error(status, &body, StatusCode::UNAUTHORIZED, AUTH_REQUIRED);
         assert_eq!(body, json!({"statusCode": 401, "message": AUTH_REQUIRED}));
         let challenge = header(&headers, WWW_AUTHENTICATE)
@@ -930,7 +799,7 @@ async fn unauthenticated_answers_carry_a_challenge(backend: Backend) {
     ];
     for path in &paths {
         for (what, token) in &bad_tokens {
-            let (status, headers, body) = send(&app, Method::GET, path, Some(token), None).await;
+            let (status, headers, body) = app.send(Method::GET, path, Some(token), None).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "GET {path} with {what}: {body}");
             assert_eq!(body, json!({"statusCode": 401, "message": AUTH_REQUIRED}), "{what}");
             let challenge = header(&headers, WWW_AUTHENTICATE)
@@ -945,7 +814,7 @@ async fn unauthenticated_answers_carry_a_challenge(backend: Backend) {
     let (status, body) = app.post("/api/auth/logout", Some(&f.admin.token), json!({})).await;
     assert!(status.is_success(), "logout: {status} {body}");
     let (status, headers, body) =
-        send(&app, Method::GET, "/api/users/me", Some(&f.admin.token), None).await;
+        app.send(Method::GET, "/api/users/me", Some(&f.admin.token), None).await;
     assert_eq!(body, json!({"statusCode": 401, "message": AUTH_REQUIRED}), "{status}");
     let challenge = header(&headers, WWW_AUTHENTICATE).expect("WWW-Authenticate after logout");
     assert!(
@@ -1032,48 +901,6 @@ async fn revocation_racing_refresh_leaves_nothing_alive(backend: Backend) {
     app.stop().await;
 }
 
-/// A fresh authorization code for `user` and its PKCE verifier.
-async fn mint_code(app: &TestApp, oauth: &TestOAuthApp, user: &TestUser) -> (String, String) {
-    let (verifier, challenge) = pkce();
-    let (status, body) = app
-        .post(
-            "/api/oauth/authorize",
-            Some(&user.token),
-            json!({
-                "response_type": "code",
-                "client_id": oauth.client_id,
-                "redirect_uri": oauth.redirect_uri,
-                "state": "s",
-                "code_challenge": challenge,
-                "code_challenge_method": "S256",
-            }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "authorize: {body}");
-    let to = body["redirect_to"].as_str().unwrap_or_else(|| panic!("redirect_to: {body}"));
-    let url = url::Url::parse(to).unwrap_or_else(|e| panic!("redirect_to is a URL ({to}): {e}"));
-    (query(&url, "code").unwrap_or_else(|| panic!("a code in {to}")), verifier)
-}
-
-async fn exchange_code(
-    app: &TestApp,
-    oauth: &TestOAuthApp,
-    code: &str,
-    verifier: &str,
-) -> (StatusCode, HeaderMap, Value) {
-    app.oauth_form(
-        "/api/oauth/token",
-        creds(oauth),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", &oauth.redirect_uri),
-            ("code_verifier", verifier),
-        ],
-    )
-    .await
-}
-
 /// Removing a member while their grant is refreshed and a code of theirs is exchanged: once
 /// they are back, nothing handed out during the race works.
 async fn leaving_racing_token_issuance_leaves_nothing_alive(backend: Backend) {
@@ -1085,11 +912,11 @@ async fn leaving_racing_token_issuance_leaves_nothing_alive(backend: Backend) {
     let mut issued_during_race = 0;
     for round in 0..ROUNDS {
         let grant = code_grant(&app, &oauth, &f.member, None).await;
-        let (code, verifier) = mint_code(&app, &oauth, &f.member).await;
+        let (code, verifier) = app.authorize_code(&oauth, &f.member, None).await;
         let (removed, refreshed, exchanged) = tokio::join!(
             app.delete(&removal, Some(&f.owner.token)),
             refresh(&app, &oauth, &grant.refresh),
-            exchange_code(&app, &oauth, &code, &verifier),
+            app.exchange_code(&oauth, &code, &verifier),
         );
         assert_eq!(removed.0, StatusCode::NO_CONTENT, "round {round}: remove: {}", removed.1);
         app.add_member(&f.org, &f.owner, &f.member, "MEMBER").await;
@@ -1137,12 +964,12 @@ async fn narrowing_racing_token_issuance_cannot_keep_dropped_scope(backend: Back
     let members = members_path(&f.org);
     for round in 0..ROUNDS {
         let grant = code_grant(&app, &oauth, &f.admin, None).await;
-        let (code, verifier) = mint_code(&app, &oauth, &f.admin).await;
+        let (code, verifier) = app.authorize_code(&oauth, &f.admin, None).await;
         let cc_form = [("grant_type", "client_credentials")];
         let (narrowing, refreshed, exchanged, cc) = tokio::join!(
             app.patch(&app_path, Some(&f.owner.token), json!({"scopes": narrowed})),
             refresh(&app, &oauth, &grant.refresh),
-            exchange_code(&app, &oauth, &code, &verifier),
+            app.exchange_code(&oauth, &code, &verifier),
             app.oauth_form("/api/oauth/token", creds(&oauth), &cc_form),
         );
         assert_eq!(narrowing.0, StatusCode::OK, "round {round}: narrow: {}", narrowing.1);
@@ -1157,8 +984,7 @@ async fn narrowing_racing_token_issuance_cannot_keep_dropped_scope(backend: Back
             access_tokens.push((what, token));
         }
         for (what, token) in &access_tokens {
-            let (status, headers, body) =
-                send(&app, Method::GET, &members, Some(token), None).await;
+            let (status, headers, body) = app.send(Method::GET, &members, Some(token), None).await;
             assert_insufficient_scope(
                 &format!(
                     "round {round}: {what} token after narrowing raced it and the scope came back"
@@ -1211,16 +1037,6 @@ async fn revoking_racing_webhook_creation_leaves_no_active_app_webhook(backend: 
 // ---------------------------------------------------------------------------------------------
 // g. An overlong state is not echoed
 // ---------------------------------------------------------------------------------------------
-
-fn authorize_url(app: &TestApp, params: &[(&str, &str)]) -> String {
-    url::Url::parse_with_params(&format!("{}/api/oauth/authorize", app.base), params)
-        .expect("authorize URL")
-        .to_string()
-}
-
-fn query(url: &url::Url, key: &str) -> Option<String> {
-    url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
-}
 
 async fn overlong_state_is_not_echoed(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -9,15 +9,11 @@ mod common;
 
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::oauth::{ALL_SCOPES, TestOAuthApp};
+use common::oauth::{ALL_SCOPES, TestOAuthApp, assert_insufficient_scope, org_path, random_id};
 use common::receiver::Receiver;
 use common::{AUTH_REQUIRED, Backend, RoleFixture, TestApp, TestUser, assert_error};
-use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 const ORG_NOT_FOUND: &str = "Organization not found";
 const OAUTH_REFUSED: &str = "Access denied. OAuth tokens cannot be used for this route.";
@@ -30,73 +26,9 @@ const ADD_DENIED: &str = "Access denied. Only owners and admins can add members.
 /// How long a webhook delivery may take to settle in the log.
 const WAIT: Duration = Duration::from_secs(10);
 
-fn lacks(scope: &str) -> String {
-    format!("Access denied. This token lacks the {scope} scope.")
-}
-
-fn org_path(org: &str) -> String {
-    format!("/api/organizations/{org}")
-}
-
-fn random_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
 /// Every scope but `scope`, space-separated, as the token endpoint takes them.
 fn all_but(scope: &str) -> String {
     ALL_SCOPES.iter().filter(|s| **s != scope).copied().collect::<Vec<_>>().join(" ")
-}
-
-/// Sends a request and returns the status, the headers and the JSON body (`Null` when empty).
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, HeaderMap, Value) {
-    let mut req = app.client.request(method.clone(), format!("{}{path}", app.base));
-    if let Some(token) = token {
-        req = req.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let res = req.send().await.unwrap_or_else(|e| panic!("{method} {path}: no answer: {e}"));
-    let status = res.status();
-    let headers = res.headers().clone();
-    let text = res.text().await.expect("body");
-    let body = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body: {text}"))
-    };
-    (status, headers, body)
-}
-
-/// The 403 of a token without the route's scope: exact body and an RFC 6750 challenge.
-fn assert_insufficient_scope(
-    what: &str,
-    status: StatusCode,
-    headers: &HeaderMap,
-    body: &Value,
-    scope: &str,
-) {
-    assert_eq!(status, StatusCode::FORBIDDEN, "{what}: {body}");
-    assert_error(status, body, StatusCode::FORBIDDEN, &lacks(scope));
-    let challenge = headers
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_else(|| panic!("{what}: WWW-Authenticate on insufficient scope: {headers:?}"));
-    assert!(challenge.starts_with("Bearer"), "{what}: a Bearer challenge: {challenge}");
-    assert!(
-        challenge.contains("error=\"insufficient_scope\""),
-        "{what}: error=\"insufficient_scope\": {challenge}"
-    );
-    assert!(
-        challenge.contains(&format!("scope=\"{scope}\"")),
-        "{what}: scope=\"{scope}\": {challenge}"
-    );
 }
 
 /// What a token holding the route's scope gets.
@@ -256,58 +188,14 @@ fn oauth_app_routes(org: &str, app_id: &str) -> Vec<(Method, String, Option<Valu
     ]
 }
 
-/// A PKCE verifier and its S256 challenge.
-fn pkce() -> (String, String) {
-    let verifier = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    (verifier, challenge)
-}
-
-/// An `authorization_code` access token for `user` with `scope`, through the front-end route
-/// (`POST /api/oauth/authorize` with the user's own token) and the token endpoint.
+/// An `authorization_code` access token for `user` with `scope`.
 async fn authorization_code_token(
     app: &TestApp,
     oauth: &TestOAuthApp,
     user: &TestUser,
     scope: &str,
 ) -> String {
-    let (verifier, challenge) = pkce();
-    let (status, body) = app
-        .post(
-            "/api/oauth/authorize",
-            Some(&user.token),
-            json!({
-                "response_type": "code",
-                "client_id": oauth.client_id,
-                "redirect_uri": oauth.redirect_uri,
-                "scope": scope,
-                "state": "s-123",
-                "code_challenge": challenge,
-                "code_challenge_method": "S256",
-            }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "authorize: {body}");
-    let to = body["redirect_to"].as_str().unwrap_or_else(|| panic!("redirect_to: {body}"));
-    let url = url::Url::parse(to).unwrap_or_else(|e| panic!("redirect_to is a URL ({to}): {e}"));
-    let code = url
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_else(|| panic!("a code in {to}"));
-    let (status, _, body) = app
-        .oauth_form(
-            "/api/oauth/token",
-            Some((&oauth.client_id, &oauth.client_secret)),
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", &oauth.redirect_uri),
-                ("code_verifier", &verifier),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "authorization_code exchange: {body}");
+    let body = app.authorization_code_grant(oauth, user, Some(scope)).await;
     body["access_token"].as_str().expect("access token").to_owned()
 }
 
@@ -341,14 +229,14 @@ async fn every_scoped_route_needs_its_scope(backend: Backend) {
         // Without the scope: refused before anything happens, with the challenge.
         let token = without.get(r.scope).expect("token without the scope");
         let (status, headers, body) =
-            send(&app, r.method.clone(), &r.path, Some(token), r.body.clone()).await;
+            app.send(r.method.clone(), &r.path, Some(token), r.body.clone()).await;
         assert_insufficient_scope(&what, status, &headers, &body, r.scope);
 
         // A token of another scope only is refused alike.
         let other = ALL_SCOPES.iter().find(|s| **s != r.scope).expect("another scope");
         let token = only.get(other).expect("token with one scope");
         let (status, headers, body) =
-            send(&app, r.method.clone(), &r.path, Some(token), r.body.clone()).await;
+            app.send(r.method.clone(), &r.path, Some(token), r.body.clone()).await;
         assert_insufficient_scope(
             &format!("{what} with only {other}"),
             status,
@@ -360,7 +248,7 @@ async fn every_scoped_route_needs_its_scope(backend: Backend) {
         // With only that scope: served (or refused by the role rules, never by the scope).
         let token = only.get(r.scope).expect("token with the scope");
         let (status, _, body) =
-            send(&app, r.method.clone(), &r.path, Some(token), r.body.clone()).await;
+            app.send(r.method.clone(), &r.path, Some(token), r.body.clone()).await;
         match &r.expect {
             Expect::Ok(ok) => assert_eq!(status, *ok, "{what} with only {}: {body}", r.scope),
             Expect::Refused(code, message) => {
@@ -457,7 +345,7 @@ async fn tokens_never_reach_another_organization(backend: Backend) {
     let mut checked = 0;
     for r in routes.iter().filter(|r| r.path.contains(&f.org)) {
         let (status, _, body) =
-            send(&app, r.method.clone(), &r.path, Some(&token), r.body.clone()).await;
+            app.send(r.method.clone(), &r.path, Some(&token), r.body.clone()).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{}: {body}", r.what());
         assert_error(status, &body, StatusCode::NOT_FOUND, ORG_NOT_FOUND);
         checked += 1;
@@ -682,7 +570,7 @@ async fn authorization_code_tokens_act_as_their_user(backend: Backend) {
         .await;
     assert_error(status, &body, StatusCode::FORBIDDEN, ADD_DENIED);
     let (status, headers, body) =
-        send(&app, Method::GET, &format!("{op}/invites"), Some(&member_token), None).await;
+        app.send(Method::GET, &format!("{op}/invites"), Some(&member_token), None).await;
     assert_insufficient_scope(
         "GET invites with a MEMBER's token",
         status,
@@ -739,7 +627,7 @@ async fn authorization_code_tokens_act_as_their_user(backend: Backend) {
 
     // The OWNER's token can delete the organization, with organization:write only.
     let no_write = authorization_code_token(&app, &oauth, &f.owner, "organization:read").await;
-    let (status, headers, body) = send(&app, Method::DELETE, &op, Some(&no_write), None).await;
+    let (status, headers, body) = app.send(Method::DELETE, &op, Some(&no_write), None).await;
     assert_insufficient_scope(
         "DELETE org without organization:write",
         status,
@@ -784,7 +672,7 @@ async fn narrowing_the_app_narrows_issued_tokens(backend: Backend) {
 
     // At once: tokens issued before lose members:read, and keep the rest.
     for token in [&everything, &just_members] {
-        let (status, headers, body) = send(&app, Method::GET, &members, Some(token), None).await;
+        let (status, headers, body) = app.send(Method::GET, &members, Some(token), None).await;
         assert_insufficient_scope(
             "GET members after narrowing",
             status,
@@ -799,7 +687,7 @@ async fn narrowing_the_app_narrows_issued_tokens(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{body}");
     // A token with nothing left is refused on what it had.
     let (status, headers, body) =
-        send(&app, Method::GET, &org_path(&f.org), Some(&just_members), None).await;
+        app.send(Method::GET, &org_path(&f.org), Some(&just_members), None).await;
     assert_insufficient_scope(
         "GET org with a narrowed token",
         status,
@@ -819,7 +707,7 @@ async fn narrowing_the_app_narrows_issued_tokens(backend: Backend) {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error"], "invalid_scope", "{body}");
     let fresh = app.client_credentials_token(&oauth, None).await;
-    let (status, headers, body) = send(&app, Method::GET, &members, Some(&fresh), None).await;
+    let (status, headers, body) = app.send(Method::GET, &members, Some(&fresh), None).await;
     assert_insufficient_scope(
         "GET members with a fresh token",
         status,

@@ -9,7 +9,10 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::oauth::{ALL_SCOPES, TestOAuthApp};
+use common::oauth::{
+    ALL_SCOPES, TestOAuthApp, assert_insufficient_scope, assert_works, authorize_url, browser,
+    creds, header, members_path, query,
+};
 use common::{AUTH_REQUIRED, Backend, TestApp, TestUser, assert_error};
 use oauth2::basic::{BasicClient, BasicErrorResponse, BasicTokenType};
 use oauth2::url::Url;
@@ -19,11 +22,11 @@ use oauth2::{
     RedirectUrl, RefreshToken, RequestTokenError, RevocationUrl, Scope, StandardRevocableToken,
     TokenIntrospectionResponse, TokenResponse, TokenUrl,
 };
-use reqwest::StatusCode;
 use reqwest::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, HOST, HeaderMap, LOCATION,
     RETRY_AFTER, SET_COOKIE, WWW_AUTHENTICATE, X_FRAME_OPTIONS,
 };
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery";
@@ -36,16 +39,6 @@ const CONSENT_PATH: &str = "/api/oauth/authorize/consent";
 
 /// An `oauth2` client with every endpoint this server offers.
 type OAuthClient = BasicClient<EndpointSet, EndpointNotSet, EndpointSet, EndpointSet, EndpointSet>;
-
-/// A plain HTTP client that never follows redirects: a browser we can watch, and the HTTP
-/// client `oauth2` runs on (its docs ask for redirects off, against SSRF).
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("HTTP client")
-}
 
 fn oauth_client(app: &TestApp, oauth_app: &TestOAuthApp) -> OAuthClient {
     BasicClient::new(ClientId::new(oauth_app.client_id.clone()))
@@ -110,10 +103,6 @@ async fn oauth2_revoke(
         .expect("revocation through oauth2");
 }
 
-fn creds(oauth_app: &TestOAuthApp) -> Option<(&str, &str)> {
-    Some((oauth_app.client_id.as_str(), oauth_app.client_secret.as_str()))
-}
-
 fn set_of<'a>(items: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
     items.into_iter().map(str::to_owned).collect()
 }
@@ -129,37 +118,6 @@ fn oauth2_scopes(scopes: Option<&Vec<Scope>>) -> BTreeSet<String> {
 fn now_secs() -> i64 {
     let secs = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs();
     i64::try_from(secs).expect("seconds fit i64")
-}
-
-fn header(headers: &HeaderMap, name: impl reqwest::header::AsHeaderName) -> Option<String> {
-    headers.get(name).map(|v| v.to_str().expect("ASCII header").to_owned())
-}
-
-/// Registers an app through the API with any name and redirect URIs; the first URI becomes
-/// the helper's `redirect_uri`.
-async fn create_app_with(
-    app: &TestApp,
-    org: &str,
-    by: &TestUser,
-    name: &str,
-    redirect_uris: &[&str],
-    scopes: &[&str],
-) -> TestOAuthApp {
-    let (status, body) = app
-        .post(
-            &format!("/api/organizations/{org}/oauth-apps"),
-            Some(&by.token),
-            json!({"name": name, "redirectUris": redirect_uris, "scopes": scopes}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "create OAuth app: {body}");
-    TestOAuthApp {
-        id: body["id"].as_str().expect("app id").to_owned(),
-        org: org.to_owned(),
-        client_id: body["clientId"].as_str().expect("client id").to_owned(),
-        client_secret: body["clientSecret"].as_str().expect("client secret").to_owned(),
-        redirect_uri: redirect_uris[0].to_owned(),
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -445,13 +403,6 @@ async fn submit(
     Page::read(req.send().await.expect("consent answered")).await
 }
 
-/// `GET /api/oauth/authorize` with exactly these query parameters.
-fn authorize_url(app: &TestApp, params: &[(&str, &str)]) -> String {
-    Url::parse_with_params(&format!("{}/api/oauth/authorize", app.base), params)
-        .expect("authorize URL")
-        .to_string()
-}
-
 /// The usual authorization request parameters for `oauth_app`.
 fn code_params<'a>(
     oauth_app: &'a TestOAuthApp,
@@ -468,10 +419,6 @@ fn code_params<'a>(
         ("code_challenge", challenge),
         ("code_challenge_method", "S256"),
     ]
-}
-
-fn query(url: &Url, key: &str) -> Option<String> {
-    url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
 }
 
 /// `url` is `redirect_uri` plus a query.
@@ -560,18 +507,7 @@ async fn mint_code(
 
 /// An `authorization_code` exchange that must succeed; returns the token response.
 async fn exchange(app: &TestApp, oauth_app: &TestOAuthApp, code: &str, verifier: &str) -> Value {
-    let (status, headers, body) = app
-        .oauth_form(
-            "/api/oauth/token",
-            creds(oauth_app),
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", &oauth_app.redirect_uri),
-                ("code_verifier", verifier),
-            ],
-        )
-        .await;
+    let (status, headers, body) = app.exchange_code(oauth_app, code, verifier).await;
     assert_token_response(status, &headers, &body);
     body
 }
@@ -704,15 +640,6 @@ async fn revoke(app: &TestApp, oauth_app: &TestOAuthApp, token: &str, hint: Opti
     assert_eq!(body, Value::Null, "revocation answers an empty body");
 }
 
-fn members_path(org: &str) -> String {
-    format!("/api/organizations/{org}/members")
-}
-
-async fn assert_works(app: &TestApp, org: &str, token: &str) {
-    let (status, body) = app.get(&members_path(org), Some(token)).await;
-    assert_eq!(status, StatusCode::OK, "token should work: {body}");
-}
-
 async fn assert_dead(app: &TestApp, org: &str, token: &str) {
     let (status, body) = app.get(&members_path(org), Some(token)).await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, AUTH_REQUIRED);
@@ -720,28 +647,8 @@ async fn assert_dead(app: &TestApp, org: &str, token: &str) {
 
 /// A route the token lacks `scope` for: 403 with the RFC 6750 challenge.
 async fn assert_lacks_scope(app: &TestApp, path: &str, token: &str, scope: &str) {
-    let res = app
-        .client
-        .get(format!("{}{path}", app.base))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("answered");
-    let status = res.status();
-    let challenge = header(res.headers(), WWW_AUTHENTICATE).unwrap_or_default();
-    let body: Value = res.json().await.expect("JSON body");
-    assert_error(
-        status,
-        &body,
-        StatusCode::FORBIDDEN,
-        &format!("Access denied. This token lacks the {scope} scope."),
-    );
-    assert!(
-        challenge.starts_with("Bearer")
-            && challenge.contains("error=\"insufficient_scope\"")
-            && challenge.contains(&format!("scope=\"{scope}\"")),
-        "WWW-Authenticate {challenge}"
-    );
+    let (status, headers, body) = app.send(Method::GET, path, Some(token), None).await;
+    assert_insufficient_scope(&format!("GET {path}"), status, &headers, &body, scope);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -844,15 +751,15 @@ async fn consent_page_escapes_untrusted_text(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let f = app.org_with_roles().await;
     let name = "Evil <b>\"Co\"</b> & 'Sons'";
-    let oauth_app = create_app_with(
-        &app,
-        &f.org,
-        &f.owner,
-        name,
-        &["http://127.0.0.1:9/callback"],
-        &["members:read"],
-    )
-    .await;
+    let oauth_app = app
+        .create_oauth_app_with(
+            &f.org,
+            &f.owner,
+            name,
+            &["http://127.0.0.1:9/callback"],
+            &["members:read"],
+        )
+        .await;
     let http = browser();
     let state = "x\"><script>alert(1)</script>&y='z";
     let (challenge, _verifier) = PkceCodeChallenge::new_random_sha256();
@@ -1015,15 +922,15 @@ async fn authorize_bad_client_or_redirect_uri_gets_error_page(backend: Backend) 
     let app = TestApp::spawn(backend).await;
     let f = app.org_with_roles().await;
     let oauth_app = app.create_oauth_app(&f.org, &f.owner, &["members:read"]).await;
-    let two = create_app_with(
-        &app,
-        &f.org,
-        &f.owner,
-        "Two URIs",
-        &["http://127.0.0.1:9/callback", "http://127.0.0.1:9/other"],
-        &["members:read"],
-    )
-    .await;
+    let two = app
+        .create_oauth_app_with(
+            &f.org,
+            &f.owner,
+            "Two URIs",
+            &["http://127.0.0.1:9/callback", "http://127.0.0.1:9/other"],
+            &["members:read"],
+        )
+        .await;
     let http = browser();
     let (challenge, _verifier) = PkceCodeChallenge::new_random_sha256();
     let challenge = challenge.as_str();
@@ -1564,15 +1471,15 @@ async fn expired_code_is_invalid_grant(backend: Backend) {
 async fn code_exchange_checks_verifier_redirect_and_client(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let f = app.org_with_roles().await;
-    let oauth_app = create_app_with(
-        &app,
-        &f.org,
-        &f.owner,
-        "Two URIs",
-        &["http://127.0.0.1:9/callback", "http://127.0.0.1:9/second"],
-        &["members:read"],
-    )
-    .await;
+    let oauth_app = app
+        .create_oauth_app_with(
+            &f.org,
+            &f.owner,
+            "Two URIs",
+            &["http://127.0.0.1:9/callback", "http://127.0.0.1:9/second"],
+            &["members:read"],
+        )
+        .await;
     let other = app.create_oauth_app(&f.org, &f.owner, &["members:read"]).await;
     let bad = StatusCode::BAD_REQUEST;
     let redirect = oauth_app.redirect_uri.as_str();

@@ -324,7 +324,7 @@ pub async fn consent(
             let message = format!("{} is not a member of {}.", user.email, auth.org.name);
             again(StatusCode::FORBIDDEN, &message)
         }
-        Err(err) => err.into_response(),
+        Err(err) => problem_page(&err),
     }
 }
 

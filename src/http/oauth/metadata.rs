@@ -2,7 +2,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -32,9 +33,11 @@ const CLIENT_AUTH: [&str; 2] = ["client_secret_basic", "client_secret_post"];
 /// Where the OAuth endpoints are and what they support.
 #[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "oauth",
     responses((status = 200, body = ServerMetadata)))]
-pub async fn metadata(State(state): State<AppState>, headers: HeaderMap) -> Json<ServerMetadata> {
+pub async fn metadata(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let issuer = super::issuer(&state.config, &headers);
-    Json(ServerMetadata {
+    // Without a configured public URL the answer depends on the Host header; caches must know.
+    let vary = state.config.public_url.is_none().then_some([(header::VARY, "Host")]);
+    let body = Json(ServerMetadata {
         authorization_endpoint: format!("{issuer}/api/oauth/authorize"),
         token_endpoint: format!("{issuer}/api/oauth/token"),
         revocation_endpoint: format!("{issuer}/api/oauth/revoke"),
@@ -49,5 +52,6 @@ pub async fn metadata(State(state): State<AppState>, headers: HeaderMap) -> Json
         code_challenge_methods_supported: ["S256"],
         service_documentation: format!("{issuer}/api/docs/"),
         issuer,
-    })
+    });
+    (vary, body).into_response()
 }
