@@ -42,7 +42,7 @@ pub enum Credential {
 pub struct Principal {
     pub token_id: Uuid,
     /// Who acts: a user, or an app acting as itself with a `client_credentials` token.
-    pub actor: Actor,
+    actor: Actor,
     pub credential: Credential,
 }
 
