@@ -138,6 +138,13 @@ impl App {
         let addr = listener.local_addr()?;
         let stop_delivery = CancellationToken::new();
         let delivery = self.spawn_delivery(stop_delivery.clone())?;
+        let config = &self.state.config;
+        let maintenance = tokio::spawn(crate::maintenance::run(
+            self.state.db.clone(),
+            config.prune_interval,
+            config.keep_expired_for,
+            stop_delivery.clone(),
+        ));
         tracing::info!(%addr, backend = ?self.state.db.backend(), "roster listening");
         if self.state.config.public_url.is_none() {
             tracing::warn!(
@@ -177,6 +184,8 @@ impl App {
                 "delivery attempts still running at exit; their leases will expire and they will be retried"
             );
         }
+        // A prune in progress finishes its batch; an unfinished one is simply done next time.
+        let _ = tokio::time::timeout_at(until, maintenance).await;
         self.state.db.close().await;
         tracing::info!("roster stopped");
         Ok(())

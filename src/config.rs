@@ -100,6 +100,10 @@ pub struct Config {
     pub oauth_code_ttl: Duration,
     /// How long an OAuth app's rotated-out client secret keeps working.
     pub oauth_secret_overlap: Duration,
+    /// How often expired tokens and codes are pruned.
+    pub prune_interval: Duration,
+    /// How long after expiry a token or code is kept (a replay within it is still recognised).
+    pub keep_expired_for: Duration,
 }
 
 impl Config {
@@ -128,6 +132,8 @@ impl Config {
             public_url: None,
             oauth_code_ttl: Duration::from_secs(60),
             oauth_secret_overlap: Duration::from_secs(24 * 3600),
+            prune_interval: Duration::from_secs(10 * 60),
+            keep_expired_for: Duration::from_secs(24 * 3600),
         }
     }
 }

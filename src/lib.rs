@@ -1,5 +1,6 @@
 //! Roster: an HTTP JSON API for multi-tenant applications — users and tokens, organizations,
-//! members with roles, and an event log that feeds signed, retried webhooks.
+//! members with roles, invites, OAuth apps with Roster as their authorization server, and an
+//! event log that feeds signed, retried webhooks.
 
 pub mod app;
 pub mod auth;
@@ -12,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod keys;
+pub mod maintenance;
 pub mod metrics;
 pub mod store;
 pub mod telemetry;

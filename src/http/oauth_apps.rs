@@ -323,12 +323,13 @@ pub async fn update(
     if let Some(uris) = uris {
         app.redirect_uris = uris;
     }
+    let now = store::now();
     if let Some(scopes) = scopes {
         // Dropped scopes leave the app's tokens for good, not only while the app lacks them.
-        oauth_grants::remove_scopes(&mut tx, app.id, &app.scopes.without(&scopes)).await?;
+        oauth_grants::remove_scopes(&mut tx, app.id, &app.scopes.without(&scopes), now).await?;
         app.scopes = scopes;
     }
-    app.updated_at = store::now();
+    app.updated_at = now;
     oauth_apps::update(&mut tx, &app).await?;
     tx.commit().await?;
     Ok(Json(app.into()))

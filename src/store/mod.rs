@@ -11,6 +11,7 @@ pub mod members;
 pub mod oauth_apps;
 pub mod oauth_grants;
 pub mod organizations;
+pub mod retention;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;

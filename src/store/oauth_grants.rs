@@ -447,24 +447,26 @@ pub async fn revoke_user_grants(
     Ok(())
 }
 
-/// Takes `removed` out of the scopes of every token the app holds, so that giving the app a
-/// scope back later does not hand it to tokens issued before. (A pending code is narrowed to
-/// the app's scopes when it is exchanged.)
+/// Takes `removed` out of the scopes of every unexpired token the app holds, so that giving
+/// the app a scope back later does not hand it to tokens issued before. (A pending code is
+/// narrowed to the app's scopes when it is exchanged. Expired tokens are left to pruning.)
 pub async fn remove_scopes(
     conn: &mut AnyConnection,
     app_id: Uuid,
     removed: &Scopes,
+    now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     for scope in removed.iter() {
         // Stored scopes are space-separated; pad them so every name is matched whole.
         let padded = format!(" {scope} ");
         sqlx::query(
             "UPDATE oauth_tokens SET scopes = TRIM(REPLACE(' ' || scopes || ' ', $2, ' ')) \
-             WHERE app_id = $1 AND ' ' || scopes || ' ' LIKE $3",
+             WHERE app_id = $1 AND ' ' || scopes || ' ' LIKE $3 AND expires_at > $4",
         )
         .bind(app_id.to_string())
         .bind(&padded)
         .bind(format!("% {scope} %"))
+        .bind(to_millis(now))
         .execute(&mut *conn)
         .await?;
     }

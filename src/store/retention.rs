@@ -1,0 +1,71 @@
+//! Pruning credentials that expired long ago: sign-in and personal tokens, OAuth codes,
+//! tokens and the grants they leave empty. Only rows that expired before the cutoff are
+//! touched, and live operations only lock rows that have not expired, so pruning never
+//! contends with them for a lock.
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, to_millis};
+
+/// Each statement deletes at most this many rows, in a transaction of its own, so that other
+/// writers (on SQLite, all of them) are never held up for long.
+const BATCH: i64 = 500;
+
+/// Statements that delete one batch; `$1` is the cutoff, `$2` the batch size. Tokens go before
+/// grants, so that emptied grants are pruned in the same pass.
+const STATEMENTS: [(&str, &str); 4] = [
+    (
+        "tokens",
+        "DELETE FROM tokens WHERE id IN \
+         (SELECT id FROM tokens WHERE expires_at < $1 LIMIT $2)",
+    ),
+    (
+        "oauth_codes",
+        "DELETE FROM oauth_codes WHERE id IN \
+         (SELECT id FROM oauth_codes WHERE expires_at < $1 LIMIT $2)",
+    ),
+    (
+        "oauth_tokens",
+        "DELETE FROM oauth_tokens WHERE id IN \
+         (SELECT id FROM oauth_tokens WHERE expires_at < $1 LIMIT $2)",
+    ),
+    (
+        "oauth_grants",
+        "DELETE FROM oauth_grants WHERE id IN (SELECT g.id FROM oauth_grants g \
+         WHERE g.created_at < $1 \
+         AND NOT EXISTS (SELECT 1 FROM oauth_tokens t WHERE t.grant_id = g.id) LIMIT $2)",
+    ),
+];
+
+/// Deletes what expired before `cutoff`, batch by batch until done or until `stopping()`;
+/// returns how many rows went.
+pub async fn prune(
+    db: &Db,
+    cutoff: DateTime<Utc>,
+    stopping: impl Fn() -> bool,
+) -> Result<u64, sqlx::Error> {
+    let mut pruned = 0;
+    for (table, statement) in STATEMENTS {
+        loop {
+            if stopping() {
+                return Ok(pruned);
+            }
+            let mut tx = db.begin_write().await?;
+            let deleted = sqlx::query(statement)
+                .bind(to_millis(cutoff))
+                .bind(BATCH)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            pruned += deleted;
+            if deleted > 0 {
+                tracing::debug!(table, deleted, "pruned expired rows");
+            }
+            if deleted < BATCH as u64 {
+                break;
+            }
+        }
+    }
+    Ok(pruned)
+}
