@@ -18,7 +18,6 @@ use crate::store::{self, oauth_grants, tokens};
 #[derive(Debug, Clone)]
 pub struct OAuthGrant {
     pub app_id: Uuid,
-    pub client_id: String,
     /// The only organization the token can reach.
     pub organization_id: Uuid,
     /// The token's scopes, narrowed to the app's current ones.
@@ -132,7 +131,6 @@ async fn oauth_principal(state: &AppState, presented: &str) -> ApiResult<Princip
         actor: live.token.user_id.map_or(Actor::OauthApp(live.token.app_id), Actor::User),
         credential: Credential::OAuth(OAuthGrant {
             app_id: live.token.app_id,
-            client_id: live.client_id,
             organization_id: live.organization_id,
             scopes: live.scopes,
         }),
