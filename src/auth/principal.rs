@@ -99,7 +99,7 @@ impl FromRequestParts<AppState> for Principal {
             return oauth_principal(state, presented).await;
         }
         let now = store::now();
-        let mut conn = state.db.pool().acquire().await?;
+        let mut conn = state.db.acquire().await?;
         let record = tokens::find_bearer(&mut conn, &token::digest(presented), now)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
@@ -121,7 +121,7 @@ impl FromRequestParts<AppState> for Principal {
 }
 
 async fn oauth_principal(state: &AppState, presented: &str) -> ApiResult<Principal> {
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     let live = oauth_grants::find_live(&mut conn, &token::digest(presented), store::now())
         .await?
         .filter(|live| live.token.kind == oauth_grants::TokenKind::Access)

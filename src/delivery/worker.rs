@@ -127,7 +127,7 @@ impl Worker {
                     Some(conn) => conn,
                     None => {
                         // Detached: the session setting must never reach a pooled connection.
-                        let mut conn = self.db.pool().acquire().await?.detach();
+                        let mut conn = self.db.acquire().await?.detach();
                         sqlx::query("SET synchronous_commit = off").execute(&mut conn).await?;
                         session.insert(conn)
                     }
@@ -142,7 +142,7 @@ impl Worker {
                     let leased = deliveries::lease_due(&mut tx, store::now(), lease, limit).await?;
                     tx.commit().await?;
                     let Some(lease_id) = leased else { return Ok(Vec::new()) };
-                    let mut conn = self.db.pool().acquire().await?;
+                    let mut conn = self.db.acquire().await?;
                     deliveries::load_leased(&mut conn, lease_id).await
                 }
                 .await
@@ -157,7 +157,7 @@ impl Worker {
     async fn until_next_due(&self) -> Duration {
         let poll = self.settings.poll;
         let next = async {
-            let mut conn = self.db.pool().acquire().await?;
+            let mut conn = self.db.acquire().await?;
             deliveries::next_due(&mut conn).await
         }
         .await;

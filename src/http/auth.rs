@@ -191,7 +191,7 @@ pub async fn check_sign_in(
     let mut tx = state.db.begin_write().await?;
     let attempt = login_failures::record(&mut tx, &subjects, now).await?;
     tx.commit().await?;
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     for (subject, limit) in limits {
         let (attempts, oldest) =
             login_failures::count_recent(&mut conn, subject, now, window).await?;

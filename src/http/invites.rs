@@ -180,7 +180,7 @@ pub async fn list(
         ),
     };
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     access::as_manager(&mut conn, id, &principal, Scope::InvitesRead, "view invites").await?;
     let rows = invites::list(&mut conn, id, status, before, query.limit + 1, store::now()).await?;
     Ok(Json(Page::from_rows(rows, query.limit, |i| i.id.to_string(), InviteView::from)))
@@ -241,7 +241,7 @@ pub async fn accept(
 
     let digest = token::digest(&presented);
     let now = store::now();
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     let found = invites::find_by_token(&mut conn, &digest, now).await?;
     drop(conn);
     let org_id = found.ok_or_else(|| ApiError::not_found("Invite"))?.organization_id;

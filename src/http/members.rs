@@ -89,7 +89,7 @@ pub async fn list(
             ))
         })
         .transpose()?;
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     access::membership(&mut conn, id, &principal, Scope::MembersRead).await?;
     let rows = members::list(&mut conn, id, after, query.limit + 1).await?;
     Ok(Json(Page::from_rows(

@@ -266,7 +266,7 @@ pub async fn list(
     query: ListQuery,
 ) -> ApiResult<Json<Page<OAuthAppView>>> {
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     access::as_manager(&mut conn, org_id, &principal, Need::NoOAuth, "view OAuth apps").await?;
     let rows = oauth_apps::list(&mut conn, org_id, before, query.limit + 1).await?;
     Ok(Json(Page::from_rows(rows, query.limit, |a| a.id.to_string(), OAuthAppView::from)))
@@ -283,7 +283,7 @@ pub async fn get(
     principal: Principal,
     ApiPath((org_id, app_id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<Json<OAuthAppView>> {
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     let (_, app) =
         managed_app(&mut conn, org_id, app_id, &principal, "view OAuth apps", false).await?;
     Ok(Json(app.into()))

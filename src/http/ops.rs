@@ -44,7 +44,7 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<HealthStatus>, 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     // The backlog is shared by every instance, so it is read from the database.
     let backlog = async {
-        let mut conn = state.db.pool().acquire().await?;
+        let mut conn = state.db.acquire().await?;
         crate::store::deliveries::backlog(&mut conn).await
     }
     .await;

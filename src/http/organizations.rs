@@ -151,7 +151,7 @@ pub async fn list(
     query: ListQuery,
 ) -> ApiResult<Json<Page<OrganizationView>>> {
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     let rows = match (principal.oauth(), principal.user_id()) {
         (Some(grant), _) => {
             let org_id = grant.organization_id;
@@ -189,7 +189,7 @@ pub async fn get(
     principal: Principal,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<OrganizationView>> {
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     let (org, role) =
         access::membership(&mut conn, id, &principal, Scope::OrganizationRead).await?;
     Ok(Json(OrganizationView::new(org, role)))
@@ -313,7 +313,7 @@ pub async fn list_events(
         })?),
     };
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     access::as_manager(&mut conn, id, &principal, Scope::OrganizationRead, "view the event log")
         .await?;
     let rows = events::list(&mut conn, id, event_type, before, query.limit + 1).await?;

@@ -26,7 +26,7 @@ pub const TOKEN_MAX_DAYS: i64 = 3650;
     responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
 pub async fn me(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<UserView>> {
     let user_id = principal.person()?;
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     let user = users::find(&mut conn, user_id).await?.ok_or_else(ApiError::unauthorized)?;
     Ok(Json(user.into()))
 }
@@ -117,7 +117,7 @@ pub async fn list_tokens(
 ) -> ApiResult<Json<Page<TokenView>>> {
     let user_id = principal.person()?;
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     let rows =
         tokens::list_personal(&mut conn, user_id, store::now(), before, query.limit + 1).await?;
     Ok(Json(Page::from_rows(rows, query.limit, |t| t.id.to_string(), TokenView::from)))

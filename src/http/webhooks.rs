@@ -379,7 +379,7 @@ pub async fn list(
     query: ListQuery,
 ) -> ApiResult<Json<Page<WebhookView>>> {
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     access::as_manager(&mut conn, org_id, &principal, Scope::WebhooksRead, "view webhooks").await?;
     let rows = webhooks::list(&mut conn, org_id, before, query.limit + 1).await?;
     Ok(Json(Page::from_rows(rows, query.limit, |w| w.id.to_string(), WebhookView::from)))
@@ -396,7 +396,7 @@ pub async fn get(
     principal: Principal,
     ApiPath((org_id, webhook_id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<Json<WebhookView>> {
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     let (_, hook) = manager_webhook(
         &mut conn,
         org_id,
@@ -553,7 +553,7 @@ pub async fn list_deliveries(
     query: ListQuery,
 ) -> ApiResult<Json<Page<DeliveryView>>> {
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     manager_webhook(
         &mut conn,
         org_id,

@@ -129,6 +129,11 @@ impl Db {
         Ok(())
     }
 
+    /// A pooled connection for reads.
+    pub async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<Any>, sqlx::Error> {
+        self.pool.acquire().await
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }

@@ -199,7 +199,7 @@ fn refusal_response(refusal: Refusal, status: StatusCode) -> Response {
               (status = 400, description = "Unknown client or unregistered redirect URI", content_type = "text/html")))]
 pub async fn page(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let params = OAuthForm::parse(query.unwrap_or_default().as_bytes());
-    let checked = match state.db.pool().acquire().await {
+    let checked = match state.db.acquire().await {
         Ok(mut conn) => check(&mut conn, &params).await,
         Err(err) => Err(err.into()),
     };
@@ -280,7 +280,7 @@ pub async fn consent(
             None,
         );
     }
-    let checked = match state.db.pool().acquire().await {
+    let checked = match state.db.acquire().await {
         Ok(mut conn) => check(&mut conn, &form).await,
         Err(err) => Err(err.into()),
     };
@@ -406,7 +406,7 @@ pub async fn authorize_json(
     let user = principal
         .person()
         .map_err(|_| OAuthError::access_denied("OAuth tokens cannot authorize apps"))?;
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     let checked = check(&mut conn, &OAuthForm(pairs)).await;
     drop(conn);
     let auth = checked.map_err(|refusal| match refusal {

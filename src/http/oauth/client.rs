@@ -24,7 +24,7 @@ pub async fn authenticate(
     if client_id.len() > token::MAX_LEN || secret.len() > token::MAX_LEN {
         return Err(fail());
     }
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     let (app, digests) = oauth_apps::find_client(&mut conn, &client_id).await?.ok_or_else(fail)?;
     if !app.is_active() || !secret_matches(&digests, &token::digest(&secret)) {
         return Err(fail());

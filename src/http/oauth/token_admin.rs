@@ -84,7 +84,7 @@ pub async fn introspect(
     let form = form?;
     let app = client::authenticate(&state, &headers, &form).await?;
     let presented = form.require("token")?;
-    let mut conn = state.db.pool().acquire().await?;
+    let mut conn = state.db.acquire().await?;
     let live = oauth_grants::find_live(&mut conn, &token::digest(presented), store::now())
         .await?
         .filter(|live| live.token.app_id == app.id);
