@@ -6,11 +6,18 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::store::{self, Db, retention};
+use crate::clock::Clock;
+use crate::store::{Db, retention};
 
 /// Prunes every `interval` (the first time after a random part of it, so that instances
 /// started together spread out) until `stop`.
-pub async fn run(db: Db, interval: Duration, keep_expired_for: Duration, stop: CancellationToken) {
+pub async fn run(
+    db: Db,
+    clock: Clock,
+    interval: Duration,
+    keep_expired_for: Duration,
+    stop: CancellationToken,
+) {
     let jitter = interval.mul_f64(rand::random::<f64>());
     let mut next = tokio::time::Instant::now() + jitter;
     loop {
@@ -20,7 +27,7 @@ pub async fn run(db: Db, interval: Duration, keep_expired_for: Duration, stop: C
         }
         next += interval;
         let keep = chrono::Duration::from_std(keep_expired_for).unwrap_or(chrono::TimeDelta::MAX);
-        let Some(cutoff) = store::now().checked_sub_signed(keep) else { continue };
+        let Some(cutoff) = clock.now().checked_sub_signed(keep) else { continue };
         match retention::prune(&db, cutoff, || stop.is_cancelled()).await {
             Ok(0) => {}
             Ok(pruned) => tracing::info!(pruned, "pruned expired tokens and codes"),

@@ -6,19 +6,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::metrics::DeliveryMetrics;
 use super::sender::Sender;
+use crate::clock::Clock;
 use crate::config::RetrySchedule;
 use crate::store::deliveries::{self, AttemptRecord};
-use crate::store::{self, Backend, Db};
-use sqlx::AnyConnection;
-
-/// The PostgreSQL channel a commit that enqueues deliveries notifies.
-pub const NOTIFY_CHANNEL: &str = "roster_deliveries";
+use crate::store::{Backend, Db, Wakeups};
 
 #[derive(Clone, Debug)]
 pub struct WorkerSettings {
@@ -36,7 +33,7 @@ pub struct WorkerSettings {
 pub struct Worker {
     pub db: Db,
     pub sender: Arc<Sender>,
-    pub wake: Arc<Notify>,
+    pub clock: Clock,
     pub settings: WorkerSettings,
     pub metrics: Arc<DeliveryMetrics>,
 }
@@ -45,11 +42,13 @@ impl Worker {
     /// Runs until `stop` is cancelled, then lets in-flight attempts finish and records them.
     pub async fn run(self, stop: CancellationToken) {
         let (results_tx, results_rx) = mpsc::unbounded_channel();
+        let wakeups = self.db.wakeups();
         let recorder = tokio::spawn(record_results(
             self.db.clone(),
+            self.clock.clone(),
             results_rx,
             self.settings.schedule.clone(),
-            self.wake.clone(),
+            wakeups.clone(),
             self.metrics.clone(),
         ));
         let in_flight = TaskTracker::new();
@@ -76,7 +75,8 @@ impl Worker {
             let wait = self.until_next_due().await;
             if !wait.is_zero() {
                 tokio::select! {
-                    () = self.wake.notified() => {}
+                    () = wakeups.woken() => {}
+                    () = self.clock.moved() => {}
                     () = tokio::time::sleep(wait) => {}
                     () = stop.cancelled() => break,
                 }
@@ -88,7 +88,7 @@ impl Worker {
                 // Due rows exist but were not ours: another instance is claiming them, or the
                 // claim failed. Back off briefly instead of spinning.
                 tokio::select! {
-                    () = self.wake.notified() => {}
+                    () = wakeups.woken() => {}
                     () = tokio::time::sleep(Duration::from_millis(50)) => {}
                     () = stop.cancelled() => break,
                 }
@@ -117,7 +117,7 @@ impl Worker {
     /// only means the delivery is attempted again.
     async fn claim(
         &self,
-        session: &mut Option<AnyConnection>,
+        session: &mut Option<sqlx::PgConnection>,
         limit: i64,
     ) -> Vec<deliveries::DueDelivery> {
         let lease = chrono::Duration::from_std(self.settings.lease).unwrap_or_default();
@@ -127,19 +127,22 @@ impl Worker {
                     Some(conn) => conn,
                     None => {
                         // Detached: the session setting must never reach a pooled connection.
-                        let mut conn = self.db.acquire().await?.detach();
+                        let Some(mut conn) = self.db.detached_postgres().await? else {
+                            return Ok(Vec::new());
+                        };
                         sqlx::query("SET synchronous_commit = off").execute(&mut conn).await?;
                         session.insert(conn)
                     }
                 };
-                deliveries::claim_postgres(conn, store::now(), lease, limit).await
+                deliveries::claim_postgres(conn, self.clock.now(), lease, limit).await
             }
             .await
             .inspect_err(|_| *session = None),
             Backend::Sqlite => {
                 async {
                     let mut tx = self.db.begin_write().await?;
-                    let leased = deliveries::lease_due(&mut tx, store::now(), lease, limit).await?;
+                    let leased =
+                        deliveries::lease_due(&mut tx, self.clock.now(), lease, limit).await?;
                     tx.commit().await?;
                     let Some(lease_id) = leased else { return Ok(Vec::new()) };
                     let mut conn = self.db.acquire().await?;
@@ -162,7 +165,7 @@ impl Worker {
         }
         .await;
         match next {
-            Ok(Some(at)) => (at - store::now()).to_std().unwrap_or(Duration::ZERO).min(poll),
+            Ok(Some(at)) => (at - self.clock.now()).to_std().unwrap_or(Duration::ZERO).min(poll),
             Ok(None) => poll,
             Err(err) => {
                 tracing::error!(error = %err, "reading the delivery queue failed");
@@ -176,9 +179,10 @@ impl Worker {
 /// database sees a few large writes instead of one per attempt.
 async fn record_results(
     db: Db,
+    clock: Clock,
     mut results: mpsc::UnboundedReceiver<AttemptRecord>,
     schedule: RetrySchedule,
-    wake: Arc<Notify>,
+    wakeups: Arc<Wakeups>,
     metrics: Arc<DeliveryMetrics>,
 ) {
     let mut batch = Vec::new();
@@ -186,14 +190,15 @@ async fn record_results(
         for r in &batch {
             metrics.observe(r, &schedule);
         }
-        write_batch(&db, &mut batch, &schedule).await;
+        write_batch(&db, &clock, &mut batch, &schedule).await;
         // A retry may now be due sooner than the worker planned to look.
         let retrying = batch
             .iter()
             .any(|r| !r.succeeded && !r.abandon && (r.chain_attempts as usize) < schedule.0.len());
         batch.clear();
+        wakeups.recorded();
         if retrying {
-            wake.notify_one();
+            wakeups.wake();
         }
     }
 }
@@ -202,10 +207,15 @@ async fn record_results(
 /// that still fails is written without the receiver's answer; a row that cannot be written at
 /// all is left to its lease, after which the delivery is attempted again. Nothing here waits
 /// forever on one bad row.
-async fn write_batch(db: &Db, batch: &mut [AttemptRecord], schedule: &RetrySchedule) {
+async fn write_batch(
+    db: &Db,
+    clock: &Clock,
+    batch: &mut [AttemptRecord],
+    schedule: &RetrySchedule,
+) {
     let mut backoff = Duration::from_millis(50);
     for _ in 0..3 {
-        match write(db, batch, schedule).await {
+        match write(db, clock, batch, schedule).await {
             Ok(()) => return,
             Err(err) => {
                 tracing::error!(error = %err, "recording delivery attempts failed; retrying");
@@ -215,11 +225,11 @@ async fn write_batch(db: &Db, batch: &mut [AttemptRecord], schedule: &RetrySched
         }
     }
     for record in batch.iter_mut() {
-        if write(db, std::slice::from_ref(record), schedule).await.is_ok() {
+        if write(db, clock, std::slice::from_ref(record), schedule).await.is_ok() {
             continue;
         }
         record.response_body = None;
-        if let Err(err) = write(db, std::slice::from_ref(record), schedule).await {
+        if let Err(err) = write(db, clock, std::slice::from_ref(record), schedule).await {
             tracing::error!(delivery = %record.delivery_id, error = %err,
                 "cannot record a delivery attempt; it will be attempted again when its lease ends");
         }
@@ -228,10 +238,11 @@ async fn write_batch(db: &Db, batch: &mut [AttemptRecord], schedule: &RetrySched
 
 async fn write(
     db: &Db,
+    clock: &Clock,
     batch: &[AttemptRecord],
     schedule: &RetrySchedule,
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.begin_bookkeeping().await?;
-    deliveries::record(&mut tx, batch, &schedule.0, store::now()).await?;
+    deliveries::record(&mut tx, batch, &schedule.0, clock.now()).await?;
     tx.commit().await
 }

@@ -5,38 +5,37 @@
 //! limit.
 
 use chrono::{DateTime, Duration, Utc};
-use sqlx::AnyConnection;
 use uuid::Uuid;
 
-use super::to_millis;
+use super::{Conn, Tx};
+use crate::run;
 
 /// Records one attempt against each subject; returns the rows, to [`forget`] them later.
 pub async fn record(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     subjects: &[&str],
     now: DateTime<Utc>,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     let mut ids = Vec::with_capacity(subjects.len());
     for subject in subjects {
         let id = Uuid::now_v7();
-        sqlx::query("INSERT INTO login_failures (id, subject, occurred_at) VALUES ($1, $2, $3)")
-            .bind(id.to_string())
-            .bind(*subject)
-            .bind(to_millis(now))
-            .execute(&mut *conn)
-            .await?;
+        run!(
+            tx,
+            execute,
+            sqlx::query("INSERT INTO login_failures (id, subject, occurred_at) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(*subject)
+                .bind(now)
+        )?;
         ids.push(id);
     }
     Ok(ids)
 }
 
 /// Removes recorded attempts: one that succeeded, or one that was refused unchecked.
-pub async fn forget(conn: &mut AnyConnection, ids: &[Uuid]) -> Result<(), sqlx::Error> {
+pub async fn forget(tx: &mut Tx, ids: &[Uuid]) -> Result<(), sqlx::Error> {
     for id in ids {
-        sqlx::query("DELETE FROM login_failures WHERE id = $1")
-            .bind(id.to_string())
-            .execute(&mut *conn)
-            .await?;
+        run!(tx, execute, sqlx::query("DELETE FROM login_failures WHERE id = $1").bind(*id))?;
     }
     Ok(())
 }
@@ -44,41 +43,35 @@ pub async fn forget(conn: &mut AnyConnection, ids: &[Uuid]) -> Result<(), sqlx::
 /// How many attempts `subject` has within `window`, and the time of the oldest of them (when
 /// the window starts to free up).
 pub async fn count_recent(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Conn,
     subject: &str,
     now: DateTime<Utc>,
     window: Duration,
-) -> Result<(i64, Option<i64>), sqlx::Error> {
-    use sqlx::Row;
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n, MIN(occurred_at) AS oldest FROM login_failures \
-         WHERE subject = $1 AND occurred_at > $2",
+) -> Result<(i64, Option<DateTime<Utc>>), sqlx::Error> {
+    run!(
+        conn,
+        fetch_one,
+        sqlx::query_as(
+            "SELECT COUNT(*), MIN(occurred_at) FROM login_failures \
+             WHERE subject = $1 AND occurred_at > $2",
+        )
+        .bind(subject)
+        .bind(now - window)
     )
-    .bind(subject)
-    .bind(to_millis(now - window))
-    .fetch_one(conn)
-    .await?;
-    Ok((row.try_get("n")?, row.try_get("oldest")?))
 }
 
 /// Forgets every attempt of `subject` (after a successful sign-in).
-pub async fn clear(conn: &mut AnyConnection, subject: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_failures WHERE subject = $1")
-        .bind(subject)
-        .execute(conn)
-        .await?;
+pub async fn clear(tx: &mut Tx, subject: &str) -> Result<(), sqlx::Error> {
+    run!(tx, execute, sqlx::query("DELETE FROM login_failures WHERE subject = $1").bind(subject))?;
     Ok(())
 }
 
 /// Forgets attempts older than `window`.
-pub async fn prune(
-    conn: &mut AnyConnection,
-    now: DateTime<Utc>,
-    window: Duration,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_failures WHERE occurred_at <= $1")
-        .bind(to_millis(now - window))
-        .execute(conn)
-        .await?;
+pub async fn prune(tx: &mut Tx, now: DateTime<Utc>, window: Duration) -> Result<(), sqlx::Error> {
+    run!(
+        tx,
+        execute,
+        sqlx::query("DELETE FROM login_failures WHERE occurred_at <= $1").bind(now - window)
+    )?;
     Ok(())
 }

@@ -1,11 +1,12 @@
+//! Memberships: a user's role in an organization.
+
 use chrono::{DateTime, Utc};
-use sqlx::AnyConnection;
-use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use super::organizations::decode_role;
-use super::{StoreError, get_time, get_uuid, to_millis};
+use super::{Conn, StoreError, Tx, for_update};
 use crate::domain::role::Role;
+use crate::run;
 
 #[derive(Debug, Clone)]
 pub struct Member {
@@ -18,139 +19,151 @@ pub struct Member {
     pub updated_at: DateTime<Utc>,
 }
 
+#[derive(sqlx::FromRow)]
+struct Row {
+    user_id: Uuid,
+    organization_id: Uuid,
+    email: String,
+    name: String,
+    role: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<Row> for Member {
+    type Error = sqlx::Error;
+
+    fn try_from(row: Row) -> Result<Self, sqlx::Error> {
+        Ok(Member {
+            user_id: row.user_id,
+            organization_id: row.organization_id,
+            email: row.email,
+            name: row.name,
+            role: decode_role(&row.role)?,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
 const SELECT: &str = "SELECT m.user_id, m.organization_id, u.email, u.name, m.role, \
      m.created_at, m.updated_at FROM members m JOIN users u ON u.id = m.user_id";
 
-fn from_row(row: &AnyRow) -> Result<Member, sqlx::Error> {
-    use sqlx::Row;
-    Ok(Member {
-        user_id: get_uuid(row, "user_id")?,
-        organization_id: get_uuid(row, "organization_id")?,
-        email: row.try_get("email")?,
-        name: row.try_get("name")?,
-        role: decode_role(row)?,
-        created_at: get_time(row, "created_at")?,
-        updated_at: get_time(row, "updated_at")?,
-    })
-}
-
 pub async fn insert(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     org_id: Uuid,
     user_id: Uuid,
     role: Role,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO members (organization_id, user_id, role, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $4)",
+    run!(
+        tx,
+        execute,
+        sqlx::query(
+            "INSERT INTO members (organization_id, user_id, role, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4)",
+        )
+        .bind(org_id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .bind(at)
     )
-    .bind(org_id.to_string())
-    .bind(user_id.to_string())
-    .bind(role.as_str())
-    .bind(to_millis(at))
-    .execute(conn)
-    .await
     .map_err(StoreError::from_unique)?;
     Ok(())
 }
 
 pub async fn find(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Conn,
     org_id: Uuid,
     user_id: Uuid,
 ) -> Result<Option<Member>, sqlx::Error> {
-    sqlx::query(&format!("{SELECT} WHERE m.organization_id = $1 AND m.user_id = $2"))
-        .bind(org_id.to_string())
-        .bind(user_id.to_string())
-        .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    let sql = format!("{SELECT} WHERE m.organization_id = $1 AND m.user_id = $2");
+    let row: Option<Row> =
+        run!(conn, fetch_optional, sqlx::query_as(&sql).bind(org_id).bind(user_id))?;
+    row.map(Member::try_from).transpose()
 }
 
-/// Position of a member in the newest-first listing.
+/// Position of a member in the newest-first listing: when they joined, in epoch
+/// milliseconds (the form cursors carry), and their user ID.
 pub type MemberKey = (i64, Uuid);
 
 pub fn key_of(member: &Member) -> MemberKey {
-    (to_millis(member.created_at), member.user_id)
+    (member.created_at.timestamp_millis(), member.user_id)
 }
 
 pub async fn list(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Conn,
     org_id: Uuid,
     after: Option<MemberKey>,
     limit: i64,
 ) -> Result<Vec<Member>, sqlx::Error> {
-    let (at, user) = after.map(|(at, u)| (at, u.to_string())).unwrap_or((i64::MAX, String::new()));
-    sqlx::query(&format!(
+    let (at, user) = after.unzip();
+    let at = at.map(|ms| DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::MAX_UTC));
+    let sql = format!(
         "{SELECT} WHERE m.organization_id = $1 \
-         AND (m.created_at < $2 OR (m.created_at = $2 AND ($3 = '' OR m.user_id < $3))) \
+         AND ($2 IS NULL OR m.created_at < $2 OR (m.created_at = $2 AND m.user_id < $3)) \
          ORDER BY m.created_at DESC, m.user_id DESC LIMIT $4"
-    ))
-    .bind(org_id.to_string())
-    .bind(at)
-    .bind(user)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(from_row)
-    .collect()
+    );
+    let rows: Vec<Row> = run!(
+        conn,
+        fetch_all,
+        sqlx::query_as(&sql).bind(org_id).bind(at).bind(user).bind(limit)
+    )?;
+    rows.into_iter().map(Member::try_from).collect()
 }
 
-pub async fn count_owners(conn: &mut AnyConnection, org_id: Uuid) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE organization_id = $1 AND role = 'OWNER'")
-        .bind(org_id.to_string())
-        .fetch_one(conn)
-        .await
+pub async fn count_owners(conn: &mut dyn Conn, org_id: Uuid) -> Result<i64, sqlx::Error> {
+    run!(
+        conn,
+        fetch_one,
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM members WHERE organization_id = $1 AND role = 'OWNER'"
+        )
+        .bind(org_id)
+    )
 }
 
 pub async fn update_role(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     org_id: Uuid,
     user_id: Uuid,
     role: Role,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE members SET role = $3, updated_at = $4 WHERE organization_id = $1 AND user_id = $2",
-    )
-    .bind(org_id.to_string())
-    .bind(user_id.to_string())
-    .bind(role.as_str())
-    .bind(to_millis(at))
-    .execute(conn)
-    .await?;
+    run!(
+        tx,
+        execute,
+        sqlx::query(
+            "UPDATE members SET role = $3, updated_at = $4 \
+             WHERE organization_id = $1 AND user_id = $2",
+        )
+        .bind(org_id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .bind(at)
+    )?;
     Ok(())
 }
 
-pub async fn delete(
-    conn: &mut AnyConnection,
-    org_id: Uuid,
-    user_id: Uuid,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM members WHERE organization_id = $1 AND user_id = $2")
-        .bind(org_id.to_string())
-        .bind(user_id.to_string())
-        .execute(conn)
-        .await?;
+pub async fn delete(tx: &mut Tx, org_id: Uuid, user_id: Uuid) -> Result<(), sqlx::Error> {
+    run!(
+        tx,
+        execute,
+        sqlx::query("DELETE FROM members WHERE organization_id = $1 AND user_id = $2")
+            .bind(org_id)
+            .bind(user_id)
+    )?;
     Ok(())
 }
 
 /// Whether the user is a member, holding their membership row until the transaction ends: a
 /// concurrent removal then waits for what this transaction grants, or comes first and is seen.
-pub async fn hold(
-    conn: &mut AnyConnection,
-    org_id: Uuid,
-    user_id: Uuid,
-) -> Result<bool, sqlx::Error> {
-    let held =
-        sqlx::query("UPDATE members SET role = role WHERE organization_id = $1 AND user_id = $2")
-            .bind(org_id.to_string())
-            .bind(user_id.to_string())
-            .execute(conn)
-            .await?;
-    Ok(held.rows_affected() == 1)
+pub async fn hold(tx: &mut Tx, org_id: Uuid, user_id: Uuid) -> Result<bool, sqlx::Error> {
+    let sql = format!(
+        "SELECT user_id FROM members WHERE organization_id = $1 AND user_id = $2{}",
+        for_update(tx)
+    );
+    let held: Option<(Uuid,)> =
+        run!(tx, fetch_optional, sqlx::query_as(&sql).bind(org_id).bind(user_id))?;
+    Ok(held.is_some())
 }

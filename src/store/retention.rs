@@ -5,7 +5,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, to_millis};
+use super::Db;
+use crate::run;
 
 /// Each statement deletes at most this many rows, in a transaction of its own, so that other
 /// writers (on SQLite, all of them) are never held up for long.
@@ -51,12 +52,8 @@ pub async fn prune(
                 return Ok(pruned);
             }
             let mut tx = db.begin_write().await?;
-            let deleted = sqlx::query(statement)
-                .bind(to_millis(cutoff))
-                .bind(BATCH)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected();
+            let deleted =
+                run!(&mut tx, execute, sqlx::query(statement).bind(cutoff).bind(BATCH))?;
             tx.commit().await?;
             pruned += deleted;
             if deleted > 0 {

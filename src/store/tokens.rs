@@ -1,11 +1,11 @@
 //! Bearer, refresh and personal access tokens, stored by SHA-256 digest only.
 
 use chrono::{DateTime, Utc};
-use sqlx::AnyConnection;
-use sqlx::any::AnyRow;
 use uuid::Uuid;
 
-use super::{get_opt_time, get_time, get_uuid, to_millis};
+use super::single_use::{self, Presented, SESSION_REFRESH};
+use super::{Conn, Tx, bad_value};
+use crate::run;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
@@ -44,86 +44,88 @@ pub struct TokenRecord {
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, kind, user_id, family_id, name, expires_at, last_used_at, created_at";
-
-fn from_row(row: &AnyRow) -> Result<TokenRecord, sqlx::Error> {
-    use sqlx::Row;
-    let kind: String = row.try_get("kind")?;
-    let family: Option<String> = row.try_get("family_id")?;
-    Ok(TokenRecord {
-        id: get_uuid(row, "id")?,
-        kind: TokenKind::parse(&kind).ok_or_else(|| sqlx::Error::ColumnDecode {
-            index: "kind".into(),
-            source: format!("unknown token kind {kind}").into(),
-        })?,
-        user_id: get_uuid(row, "user_id")?,
-        family_id: family.and_then(|f| Uuid::parse_str(&f).ok()),
-        name: row.try_get("name")?,
-        expires_at: get_opt_time(row, "expires_at")?,
-        last_used_at: get_opt_time(row, "last_used_at")?,
-        created_at: get_time(row, "created_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    kind: String,
+    user_id: Uuid,
+    family_id: Option<Uuid>,
+    name: Option<String>,
+    expires_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
 }
 
-pub async fn insert(
-    conn: &mut AnyConnection,
-    token: &TokenRecord,
-    token_hash: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO tokens (id, kind, token_hash, user_id, family_id, name, expires_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(token.id.to_string())
-    .bind(token.kind.as_str())
-    .bind(token_hash)
-    .bind(token.user_id.to_string())
-    .bind(token.family_id.map(|f| f.to_string()))
-    .bind(token.name.clone())
-    .bind(token.expires_at.map(to_millis))
-    .bind(to_millis(token.created_at))
-    .execute(conn)
-    .await?;
+impl TryFrom<Row> for TokenRecord {
+    type Error = sqlx::Error;
+
+    fn try_from(row: Row) -> Result<Self, sqlx::Error> {
+        Ok(TokenRecord {
+            id: row.id,
+            kind: TokenKind::parse(&row.kind).ok_or_else(|| bad_value("kind", &row.kind))?,
+            user_id: row.user_id,
+            family_id: row.family_id,
+            name: row.name,
+            expires_at: row.expires_at,
+            last_used_at: row.last_used_at,
+            created_at: row.created_at,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, kind, user_id, family_id, name, expires_at, last_used_at, created_at";
+
+pub async fn insert(tx: &mut Tx, token: &TokenRecord, token_hash: &str) -> Result<(), sqlx::Error> {
+    run!(
+        tx,
+        execute,
+        sqlx::query(
+            "INSERT INTO tokens (id, kind, token_hash, user_id, family_id, name, expires_at, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(token.id)
+        .bind(token.kind.as_str())
+        .bind(token_hash)
+        .bind(token.user_id)
+        .bind(token.family_id)
+        .bind(token.name.as_deref())
+        .bind(token.expires_at)
+        .bind(token.created_at)
+    )?;
     Ok(())
 }
 
 /// A live bearer token (access or personal access) with this digest.
 pub async fn find_bearer(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Conn,
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<TokenRecord>, sqlx::Error> {
-    sqlx::query(&format!(
+    let sql = format!(
         "SELECT {COLUMNS} FROM tokens WHERE token_hash = $1 AND kind IN ('access', 'pat') \
          AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
-    ))
-    .bind(token_hash)
-    .bind(to_millis(now))
-    .fetch_optional(conn)
-    .await?
-    .as_ref()
-    .map(from_row)
-    .transpose()
+    );
+    let row: Option<Row> =
+        run!(conn, fetch_optional, sqlx::query_as(&sql).bind(token_hash).bind(now))?;
+    row.map(TokenRecord::try_from).transpose()
 }
 
 /// How stale `last_used_at` may get before a use records itself.
 pub const TOUCH_EVERY: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
 /// Records use of a personal access token, at most once per [`TOUCH_EVERY`] to spare writes.
-pub async fn touch(
-    conn: &mut AnyConnection,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE tokens SET last_used_at = $2 WHERE id = $1 \
-         AND (last_used_at IS NULL OR last_used_at < $3)",
-    )
-    .bind(id.to_string())
-    .bind(to_millis(now))
-    .bind(to_millis(now - TOUCH_EVERY))
-    .execute(conn)
-    .await?;
+pub async fn touch(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    run!(
+        tx,
+        execute,
+        sqlx::query(
+            "UPDATE tokens SET last_used_at = $2 WHERE id = $1 \
+             AND (last_used_at IS NULL OR last_used_at < $3)",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(now - TOUCH_EVERY)
+    )?;
     Ok(())
 }
 
@@ -136,120 +138,95 @@ pub enum RefreshOutcome {
     Invalid,
 }
 
-/// Spends a refresh token. The conditional update makes two concurrent uses of one token
-/// yield exactly one rotation; the loser is treated as reuse.
+/// Spends a refresh token (see `single_use` for the rule two concurrent uses follow).
 pub async fn consume_refresh(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<RefreshOutcome, sqlx::Error> {
-    let spent = sqlx::query(
-        "UPDATE tokens SET used_at = $2 WHERE token_hash = $1 AND kind = 'refresh' \
-         AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2",
-    )
-    .bind(token_hash)
-    .bind(to_millis(now))
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if spent == 0 {
-        // Concurrent replays take turns on the presented token's row, so that their
-        // revocations of the family run one after another instead of deadlocking.
-        sqlx::query(
-            "UPDATE tokens SET used_at = used_at WHERE token_hash = $1 AND kind = 'refresh'",
-        )
-        .bind(token_hash)
-        .execute(&mut *conn)
-        .await?;
+    let presented = single_use::present(tx, &SESSION_REFRESH, token_hash, None, now).await?;
+    if presented == Presented::Dead {
+        return Ok(RefreshOutcome::Invalid);
     }
-
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS}, used_at, revoked_at FROM tokens WHERE token_hash = $1 AND kind = 'refresh'"
-    ))
-    .bind(token_hash)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = row else { return Ok(RefreshOutcome::Invalid) };
-    let record = from_row(&row)?;
-    if spent == 1 {
-        return Ok(RefreshOutcome::Rotated(record));
-    }
-    let used_at = get_opt_time(&row, "used_at")?;
-    let revoked_at = get_opt_time(&row, "revoked_at")?;
-    match (used_at, revoked_at, record.family_id) {
-        (Some(_), None, Some(family)) => {
-            revoke_family(conn, family, now).await?;
+    let sql = format!("SELECT {COLUMNS} FROM tokens WHERE token_hash = $1 AND kind = 'refresh'");
+    let row: Option<Row> = run!(tx, fetch_optional, sqlx::query_as(&sql).bind(token_hash))?;
+    let Some(record) = row.map(TokenRecord::try_from).transpose()? else {
+        return Ok(RefreshOutcome::Invalid);
+    };
+    match (presented, record.family_id) {
+        (Presented::Spent, _) => Ok(RefreshOutcome::Rotated(record)),
+        (_, Some(family)) => {
+            revoke_family(tx, family, now).await?;
             Ok(RefreshOutcome::Reused)
         }
-        _ => Ok(RefreshOutcome::Invalid),
+        (_, None) => Ok(RefreshOutcome::Invalid),
     }
 }
 
 pub async fn revoke_family(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     family_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL")
-        .bind(family_id.to_string())
-        .bind(to_millis(now))
-        .execute(conn)
-        .await?;
+    run!(
+        tx,
+        execute,
+        sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL")
+            .bind(family_id)
+            .bind(now)
+    )?;
     Ok(())
 }
 
-pub async fn revoke(
-    conn: &mut AnyConnection,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-        .bind(id.to_string())
-        .bind(to_millis(now))
-        .execute(conn)
-        .await?;
+pub async fn revoke(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    run!(
+        tx,
+        execute,
+        sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(now)
+    )?;
     Ok(())
 }
 
 /// The user's personal access tokens that are neither revoked nor expired, newest first.
 pub async fn list_personal(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Conn,
     user_id: Uuid,
     now: DateTime<Utc>,
     before: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<TokenRecord>, sqlx::Error> {
-    sqlx::query(&format!(
+    let sql = format!(
         "SELECT {COLUMNS} FROM tokens WHERE user_id = $1 AND kind = 'pat' AND revoked_at IS NULL \
-         AND (expires_at IS NULL OR expires_at > $2) AND ($3 = '' OR id < $3) \
+         AND (expires_at IS NULL OR expires_at > $2) AND ($3 IS NULL OR id < $3) \
          ORDER BY id DESC LIMIT $4"
-    ))
-    .bind(user_id.to_string())
-    .bind(to_millis(now))
-    .bind(before.map(|b| b.to_string()).unwrap_or_default())
-    .bind(limit)
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(from_row)
-    .collect()
+    );
+    let rows: Vec<Row> = run!(
+        conn,
+        fetch_all,
+        sqlx::query_as(&sql).bind(user_id).bind(now).bind(before).bind(limit)
+    )?;
+    rows.into_iter().map(TokenRecord::try_from).collect()
 }
 
 /// Revokes one of the user's live personal access tokens; false when there is none.
 pub async fn revoke_personal(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     user_id: Uuid,
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND kind = 'pat' \
-         AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)",
-    )
-    .bind(id.to_string())
-    .bind(user_id.to_string())
-    .bind(to_millis(now))
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let done = run!(
+        tx,
+        execute,
+        sqlx::query(
+            "UPDATE tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND kind = 'pat' \
+             AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(now)
+    )?;
+    Ok(done == 1)
 }

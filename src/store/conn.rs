@@ -1,0 +1,153 @@
+//! Connections the store's functions run on. A function that only reads takes
+//! `&mut dyn Conn` (a pooled connection or a transaction); one that writes takes `&mut Tx`, so
+//! that a change always runs inside a transaction. Each query is written once and compiled for
+//! both backends by [`dispatch!`](crate::dispatch), which hands its body the backend's own
+//! connection type: binds and rows then use native types (`uuid`, `timestamptz`, `boolean`,
+//! `text[]` on PostgreSQL; BLOB, RFC 3339 text, integers and JSON text on SQLite).
+
+use std::sync::Arc;
+
+use sqlx::pool::PoolConnection;
+use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection, Transaction};
+use tokio::sync::OwnedMutexGuard;
+
+use super::Backend;
+use super::wakeup::Wakeups;
+
+/// A connection borrowed as the backend's own type.
+pub enum Native<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
+}
+
+/// Anything the store can run a query on.
+pub trait Conn: Send {
+    fn native(&mut self) -> Native<'_>;
+
+    fn backend(&self) -> Backend;
+}
+
+/// Runs `$body` with `$c` bound to the backend's own `&mut` connection; the body is compiled
+/// once per backend, so the same SQL text and the same Rust types serve both.
+#[macro_export]
+macro_rules! dispatch {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $crate::store::Conn::native(&mut *$conn) {
+            $crate::store::Native::Sqlite($c) => $body,
+            $crate::store::Native::Postgres($c) => $body,
+        }
+    };
+}
+
+/// Runs one query on `$conn` with `$method` (`fetch_one`, `fetch_optional`, `fetch_all`, or
+/// `execute`, which answers the number of rows affected). `$query` is built once per
+/// backend, so its binds and its row type are that backend's.
+#[macro_export]
+macro_rules! run {
+    ($conn:expr, execute, $query:expr) => {
+        $crate::dispatch!($conn, |c| $query.execute(&mut *c).await.map(|done| done.rows_affected()))
+    };
+    ($conn:expr, $method:ident, $query:expr) => {
+        $crate::dispatch!($conn, |c| $query.$method(&mut *c).await)
+    };
+}
+
+/// A pooled connection, for reads outside a transaction.
+pub enum Pooled {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl Conn for Pooled {
+    fn native(&mut self) -> Native<'_> {
+        match self {
+            Pooled::Sqlite(c) => Native::Sqlite(c),
+            Pooled::Postgres(c) => Native::Postgres(c),
+        }
+    }
+
+    fn backend(&self) -> Backend {
+        match self {
+            Pooled::Sqlite(_) => Backend::Sqlite,
+            Pooled::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+pub(super) enum Inner {
+    /// On SQLite the transaction also holds this process's writer slot, so writers queue in
+    /// order here instead of in SQLite's busy handler, whose sleeps (up to 100 ms a turn)
+    /// would otherwise add their length to every contended write.
+    Sqlite(Transaction<'static, Sqlite>, OwnedMutexGuard<()>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// A write transaction. Dropped without [`Tx::commit`], it rolls back.
+pub struct Tx {
+    pub(super) inner: Inner,
+    pub(super) wakeups: Arc<Wakeups>,
+    /// Set when the transaction queued work for the delivery worker.
+    pub(super) queued: bool,
+}
+
+impl Tx {
+    /// Marks this transaction as having queued work: its commit then wakes the workers of
+    /// every instance. Only the queue's own insert calls this.
+    pub(super) fn queued_work(&mut self) {
+        self.queued = true;
+    }
+
+    /// Commits. If the transaction queued work, every instance's worker is woken: on
+    /// PostgreSQL by a NOTIFY that is delivered only if the commit succeeds, and in this
+    /// process directly. Nothing depends on the wake-up arriving: the workers also poll.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        let Tx { inner, wakeups, queued } = self;
+        match inner {
+            Inner::Sqlite(tx, _writer) => tx.commit().await?,
+            Inner::Postgres(mut tx) => {
+                if queued {
+                    super::wakeup::notify(&mut tx).await?;
+                }
+                tx.commit().await?;
+            }
+        }
+        if queued {
+            wakeups.local.notify_one();
+        }
+        Ok(())
+    }
+}
+
+impl Conn for Tx {
+    fn native(&mut self) -> Native<'_> {
+        match &mut self.inner {
+            Inner::Sqlite(tx, _) => Native::Sqlite(tx),
+            Inner::Postgres(tx) => Native::Postgres(tx),
+        }
+    }
+
+    fn backend(&self) -> Backend {
+        match self.inner {
+            Inner::Sqlite(..) => Backend::Sqlite,
+            Inner::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// ` FOR UPDATE` on PostgreSQL, to end a `SELECT` that locks the rows it reads; nothing on
+/// SQLite, where a write transaction already holds the database's one write lock.
+pub fn for_update(conn: &dyn Conn) -> &'static str {
+    match conn.backend() {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    }
+}
+
+/// ` FOR SHARE` on PostgreSQL (others may read-lock the row too, no one may change it);
+/// nothing on SQLite, as for [`for_update`].
+pub fn for_share(conn: &dyn Conn) -> &'static str {
+    match conn.backend() {
+        Backend::Postgres => " FOR SHARE",
+        Backend::Sqlite => "",
+    }
+}

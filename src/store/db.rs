@@ -1,0 +1,168 @@
+//! The connection pool of either backend, and how transactions begin on each.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::SqliteSynchronous;
+use tokio::sync::Mutex;
+
+use super::conn::{Inner, Pooled, Tx};
+use super::wakeup::Wakeups;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Self::Postgres)
+        } else {
+            anyhow::bail!("database URL must start with sqlite:// or postgres://")
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The connection pool, the backend it talks to, and the wake-ups its commits send.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    sqlite_writer: Arc<Mutex<()>>,
+    wakeups: Arc<Wakeups>,
+}
+
+impl Db {
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let pool = match Backend::from_url(url)? {
+            Backend::Sqlite => {
+                // WAL lets readers run beside the single writer; the busy timeout makes a
+                // writer of another process queue instead of failing.
+                let options = SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                Pool::Sqlite(SqlitePoolOptions::new().max_connections(8).connect_with(options).await?)
+            }
+            Backend::Postgres => {
+                let options = PgConnectOptions::from_str(url)?;
+                Pool::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(16)
+                        .acquire_timeout(Duration::from_secs(10))
+                        .connect_with(options)
+                        .await?,
+                )
+            }
+        };
+        Ok(Self { pool, sqlite_writer: Arc::new(Mutex::new(())), wakeups: Arc::default() })
+    }
+
+    /// Applies the migrations this build has and the database lacks. On PostgreSQL,
+    /// concurrent starts take turns on sqlx's advisory lock.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match &self.pool {
+            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The signal this instance's commits of queued work raise.
+    pub fn wakeups(&self) -> Arc<Wakeups> {
+        self.wakeups.clone()
+    }
+
+    /// A pooled connection for reads.
+    pub async fn acquire(&self) -> Result<Pooled, sqlx::Error> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => Pooled::Sqlite(pool.acquire().await?),
+            Pool::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+        })
+    }
+
+    /// A PostgreSQL connection of its own, outside the pool: for a session whose settings
+    /// must never reach a pooled connection. `None` on SQLite.
+    pub async fn detached_postgres(&self) -> Result<Option<sqlx::PgConnection>, sqlx::Error> {
+        match &self.pool {
+            Pool::Postgres(pool) => Ok(Some(pool.acquire().await?.detach())),
+            Pool::Sqlite(_) => Ok(None),
+        }
+    }
+
+    /// Begins a transaction that is going to write. On SQLite it takes the write lock up
+    /// front: a deferred transaction that reads first cannot upgrade once another writer has
+    /// committed, and would fail instead of waiting.
+    pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        // sqlx's `begin` is not cancellation-safe: dropped midway, it can hand the connection
+        // back to the pool inside an open transaction (on SQLite, holding the write lock).
+        // Run it to completion in its own task; if our caller is gone by then, the finished
+        // transaction is simply dropped, which rolls it back.
+        let inner = match self.pool.clone() {
+            Pool::Sqlite(pool) => {
+                let writer = self.sqlite_writer.clone().lock_owned().await;
+                let tx = spawn_to_end(async move { pool.begin_with("BEGIN IMMEDIATE").await })
+                    .await?;
+                Inner::Sqlite(tx, writer)
+            }
+            Pool::Postgres(pool) => {
+                Inner::Postgres(spawn_to_end(async move { pool.begin().await }).await?)
+            }
+        };
+        Ok(Tx { inner, wakeups: self.wakeups.clone(), queued: false })
+    }
+
+    /// Like [`Self::begin_write`], for bookkeeping whose loss in a crash is harmless because
+    /// it is redone (delivery leases and attempt records: a lost one means the delivery is
+    /// attempted again). On PostgreSQL its commit does not wait for the WAL flush.
+    pub async fn begin_bookkeeping(&self) -> Result<Tx, sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        if let Inner::Postgres(pg) = &mut tx.inner {
+            sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut **pg).await?;
+        }
+        Ok(tx)
+    }
+
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        let mut conn = self.acquire().await?;
+        crate::run!(&mut conn, execute, sqlx::query("SELECT 1")).map(|_| ())
+    }
+
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+async fn spawn_to_end<T: Send + 'static>(
+    work: impl Future<Output = Result<T, sqlx::Error>> + Send + 'static,
+) -> Result<T, sqlx::Error> {
+    tokio::spawn(work).await.map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
+}

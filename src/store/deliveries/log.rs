@@ -1,0 +1,141 @@
+//! The read model of a webhook's deliveries, each with all its attempts.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::DeliveryStatus;
+use crate::run;
+use crate::store::{Conn, bad_value};
+
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub number: i64,
+    pub attempted_at: DateTime<Utc>,
+    pub duration_ms: i64,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    pub response_body: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: Uuid,
+    pub webhook_id: Uuid,
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub status: DeliveryStatus,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub attempts: Vec<Attempt>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    id: Uuid,
+    webhook_id: Uuid,
+    event_id: Uuid,
+    event_type: String,
+    status: String,
+    next_attempt_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<DeliveryRow> for Delivery {
+    type Error = sqlx::Error;
+
+    fn try_from(row: DeliveryRow) -> Result<Self, sqlx::Error> {
+        let status =
+            DeliveryStatus::parse(&row.status).ok_or_else(|| bad_value("status", &row.status))?;
+        Ok(Delivery {
+            id: row.id,
+            webhook_id: row.webhook_id,
+            event_id: row.event_id,
+            event_type: row.event_type,
+            status,
+            // A finished delivery keeps its last due time in the row; it means nothing.
+            next_attempt_at: row.next_attempt_at.filter(|_| status == DeliveryStatus::Pending),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            attempts: Vec::new(),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    delivery_id: Uuid,
+    number: i32,
+    attempted_at: DateTime<Utc>,
+    duration_ms: i32,
+    status_code: Option<i32>,
+    error: Option<String>,
+    response_body: Option<String>,
+}
+
+/// The webhook's deliveries, newest first, each with all its attempts.
+pub async fn list(
+    conn: &mut dyn Conn,
+    webhook_id: Uuid,
+    before: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Delivery>, sqlx::Error> {
+    let rows: Vec<DeliveryRow> = run!(
+        conn,
+        fetch_all,
+        sqlx::query_as(
+            "SELECT id, webhook_id, event_id, event_type, status, next_attempt_at, created_at, \
+             updated_at FROM deliveries WHERE webhook_id = $1 AND ($2 IS NULL OR id < $2) \
+             ORDER BY id DESC LIMIT $3",
+        )
+        .bind(webhook_id)
+        .bind(before)
+        .bind(limit)
+    )?;
+    let mut deliveries = rows.into_iter().map(Delivery::try_from).collect::<Result<Vec<_>, _>>()?;
+    if deliveries.is_empty() {
+        return Ok(deliveries);
+    }
+    let placeholders: Vec<String> = (1..=deliveries.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT delivery_id, number, attempted_at, duration_ms, status_code, error, response_body \
+         FROM delivery_attempts WHERE delivery_id IN ({}) ORDER BY number",
+        placeholders.join(", ")
+    );
+    let attempts: Vec<AttemptRow> = run!(conn, fetch_all, {
+        let mut query = sqlx::query_as(&sql);
+        for d in &deliveries {
+            query = query.bind(d.id);
+        }
+        query
+    })?;
+    for row in attempts {
+        if let Some(d) = deliveries.iter_mut().find(|d| d.id == row.delivery_id) {
+            d.attempts.push(Attempt {
+                number: row.number.into(),
+                attempted_at: row.attempted_at,
+                duration_ms: row.duration_ms.into(),
+                status_code: row.status_code.map(i64::from),
+                error: row.error,
+                response_body: row.response_body,
+            });
+        }
+    }
+    Ok(deliveries)
+}
+
+pub async fn find_status(
+    conn: &mut dyn Conn,
+    webhook_id: Uuid,
+    id: Uuid,
+) -> Result<Option<DeliveryStatus>, sqlx::Error> {
+    let status: Option<String> = run!(
+        conn,
+        fetch_optional,
+        sqlx::query_scalar("SELECT status FROM deliveries WHERE id = $1 AND webhook_id = $2")
+            .bind(id)
+            .bind(webhook_id)
+    )?;
+    status.map(|s| DeliveryStatus::parse(&s).ok_or_else(|| bad_value("status", &s))).transpose()
+}

@@ -1,0 +1,44 @@
+//! The delivery queue and its attempt log, in the database: nothing about a delivery lives
+//! only in memory. A worker claims due rows by stamping them with a lease ID and pushing
+//! `next_attempt_at` to the lease's end, so a worker that dies simply lets the rows fall due
+//! again. Results are recorded only under the lease that claimed them.
+//!
+//! - `queue`: enqueueing (in the event's transaction) and claiming due deliveries;
+//! - `record`: writing attempt results and moving each delivery on;
+//! - `log`: the read model of a webhook's deliveries and their attempts;
+//! - `recovery`: restarting finished deliveries;
+//! - `backlog`: what the queue holds, for the worker's sleep and for metrics.
+
+mod backlog;
+mod log;
+mod queue;
+mod record;
+mod recovery;
+
+pub use backlog::{backlog, next_due, queue_state};
+pub use log::{Attempt, Delivery, find_status, list};
+pub use queue::{DueDelivery, claim_postgres, enqueue, lease_due, load_leased};
+pub use record::{AttemptRecord, record};
+pub use recovery::{recover, restart};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Succeeded, Self::Failed].into_iter().find(|d| d.as_str() == s)
+    }
+}

@@ -1,0 +1,140 @@
+//! Recording attempt results: each chunk of results costs two statements, whatever its size.
+
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+use super::DeliveryStatus;
+use crate::run;
+use crate::store::Tx;
+
+/// The result of one attempt, ready to record.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub delivery_id: Uuid,
+    pub lease_id: Uuid,
+    /// Attempts made in the current chain before this one.
+    pub chain_attempts: i64,
+    pub total_attempts: i64,
+    pub attempted_at: DateTime<Utc>,
+    pub duration_ms: i64,
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+    pub response_body: Option<String>,
+    pub succeeded: bool,
+    /// True when no request was made and none should be (the webhook is disabled).
+    pub abandon: bool,
+}
+
+/// Rows per statement when recording: well under both backends' parameter limits.
+const RECORD_CHUNK: usize = 400;
+
+/// Records attempts and moves each delivery on: succeeded, retried after the next delay of
+/// `schedule`, or failed when the schedule is spent. A result whose lease was lost (it
+/// expired and another worker claimed the row) is logged as an attempt but moves nothing.
+pub async fn record(
+    tx: &mut Tx,
+    results: &[AttemptRecord],
+    schedule: &[std::time::Duration],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    for chunk in results.chunks(RECORD_CHUNK) {
+        move_on(tx, chunk, schedule, now).await?;
+        log_attempts(tx, chunk).await?;
+    }
+    Ok(())
+}
+
+/// The state a delivery moves to after `r`, and when it is next due.
+fn next_state(
+    r: &AttemptRecord,
+    schedule: &[std::time::Duration],
+    now: DateTime<Utc>,
+) -> (DeliveryStatus, Option<DateTime<Utc>>) {
+    if r.succeeded {
+        return (DeliveryStatus::Succeeded, None);
+    }
+    let retry_delay =
+        usize::try_from(r.chain_attempts).ok().and_then(|n| schedule.get(n)).filter(|_| !r.abandon);
+    match retry_delay {
+        Some(delay) => {
+            (DeliveryStatus::Pending, Some(now + Duration::from_std(*delay).unwrap_or_default()))
+        }
+        None => (DeliveryStatus::Failed, None),
+    }
+}
+
+/// Placeholders `($1, …, $width), ($width+1, …)` for `rows` rows.
+fn value_rows(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|i| {
+            let list: Vec<String> = (i * width + 1..=i * width + width).map(|n| format!("${n}")).collect();
+            format!("({})", list.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn move_on(
+    tx: &mut Tx,
+    chunk: &[AttemptRecord],
+    schedule: &[std::time::Duration],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    // `VALUES` rows are read back as column1…column5 on both backends.
+    let now_param = chunk.len() * 5 + 1;
+    let sql = format!(
+        "UPDATE deliveries SET status = v.column3, next_attempt_at = v.column4, lease_id = NULL, \
+         chain_attempts = deliveries.chain_attempts + v.column5, \
+         total_attempts = deliveries.total_attempts + v.column5, updated_at = ${now_param} \
+         FROM (VALUES {}) AS v WHERE deliveries.id = v.column1 AND deliveries.lease_id = v.column2",
+        value_rows(chunk.len(), 5)
+    );
+    let moved = run!(tx, execute, {
+        let mut query = sqlx::query(&sql);
+        for r in chunk {
+            let (status, next_attempt_at) = next_state(r, schedule, now);
+            query = query
+                .bind(r.delivery_id)
+                .bind(r.lease_id)
+                .bind(status.as_str())
+                .bind(next_attempt_at)
+                .bind(i32::from(!r.abandon));
+        }
+        query.bind(now)
+    })?;
+    if moved < chunk.len() as u64 {
+        tracing::warn!(
+            lost = chunk.len() as u64 - moved,
+            "leases lost before attempts were recorded; those deliveries were claimed again"
+        );
+    }
+    Ok(())
+}
+
+async fn log_attempts(tx: &mut Tx, chunk: &[AttemptRecord]) -> Result<(), sqlx::Error> {
+    let made: Vec<&AttemptRecord> = chunk.iter().filter(|r| !r.abandon).collect();
+    if made.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO delivery_attempts (id, delivery_id, number, attempted_at, duration_ms, \
+         status_code, error, response_body) VALUES {}",
+        value_rows(made.len(), 8)
+    );
+    run!(tx, execute, {
+        let mut query = sqlx::query(&sql);
+        for r in &made {
+            query = query
+                .bind(Uuid::now_v7())
+                .bind(r.delivery_id)
+                .bind(i32::try_from(r.total_attempts + 1).unwrap_or(i32::MAX))
+                .bind(r.attempted_at)
+                .bind(i32::try_from(r.duration_ms).unwrap_or(i32::MAX))
+                .bind(r.status_code.map(i32::from))
+                .bind(r.error.as_deref())
+                .bind(r.response_body.as_deref());
+        }
+        query
+    })?;
+    Ok(())
+}
