@@ -91,6 +91,9 @@ pub fn key_of(member: &Member) -> MemberKey {
     (member.created_at.timestamp_millis(), member.user_id)
 }
 
+/// 0000-01-01 and 9999-12-31 in epoch milliseconds.
+const YEARS_MS: (i64, i64) = (-62_167_219_200_000, 253_402_300_799_999);
+
 pub async fn list(
     conn: &mut dyn Conn,
     org_id: Uuid,
@@ -98,7 +101,11 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Member>, sqlx::Error> {
     let (at, user) = after.unzip();
-    let at = at.map(|ms| DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::MAX_UTC));
+    // Clamped to four-digit years, within which stored times also compare as text (SQLite).
+    let at = at.map(|ms| {
+        DateTime::<Utc>::from_timestamp_millis(ms.clamp(YEARS_MS.0, YEARS_MS.1))
+            .unwrap_or_default()
+    });
     let sql = format!(
         "{SELECT} WHERE m.organization_id = $1 \
          AND ($2 IS NULL OR m.created_at < $2 OR (m.created_at = $2 AND m.user_id < $3)) \
