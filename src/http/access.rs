@@ -9,11 +9,11 @@
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
-use crate::auth::principal::{Principal, oauth_not_allowed};
 use crate::domain::event::Actor;
 use crate::domain::role::Role;
 use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult};
+use crate::http::principal::{Principal, oauth_not_allowed};
 use crate::store::organizations::{self, Organization};
 
 /// What an OAuth token must hold to use a route.

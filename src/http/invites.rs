@@ -15,17 +15,17 @@ use super::access::{self, Need};
 use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
 use super::validate::Fields;
 use super::views::{ErrorBody, MemberView, Page};
-use crate::app::AppState;
-use crate::auth::principal::Principal;
 use crate::auth::token;
 use crate::domain::event::{EventType, NewEvent};
 use crate::domain::role::{Role, check_role_change};
 use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult};
+use crate::http::principal::Principal;
+use crate::state::AppState;
 use crate::store::invites::{self, Invite, InviteStatus};
 use crate::store::members::{self, Member};
 use crate::store::organizations::Organization;
-use crate::store::{self, StoreError, events, users};
+use crate::store::{StoreError, events, users};
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateInviteRequest {
@@ -128,7 +128,7 @@ pub async fn create(
     {
         return Err(ApiError::conflict("User is already a member of this organization"));
     }
-    let now = store::now();
+    let now = state.clock.now();
     invites::expire_stale(&mut tx, id, &email, now).await?;
     let token = token::generate(token::INVITE_PREFIX);
     let invite = Invite {
@@ -182,7 +182,8 @@ pub async fn list(
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
     let mut conn = state.db.acquire().await?;
     access::as_manager(&mut conn, id, &principal, Scope::InvitesRead, "view invites").await?;
-    let rows = invites::list(&mut conn, id, status, before, query.limit + 1, store::now()).await?;
+    let rows =
+        invites::list(&mut conn, id, status, before, query.limit + 1, state.clock.now()).await?;
     Ok(Json(Page::from_rows(rows, query.limit, |i| i.id.to_string(), InviteView::from)))
 }
 
@@ -203,7 +204,7 @@ pub async fn cancel(
     if !role.can_manage() {
         return Err(ApiError::managers_only("cancel invites"));
     }
-    let now = store::now();
+    let now = state.clock.now();
     let invite = invites::find(&mut tx, id, invite_id, now)
         .await?
         .ok_or_else(|| ApiError::not_found("Invite"))?;
@@ -240,7 +241,7 @@ pub async fn accept(
     let user_id = principal.person()?;
 
     let digest = token::digest(&presented);
-    let now = store::now();
+    let now = state.clock.now();
     let mut conn = state.db.acquire().await?;
     let found = invites::find_by_token(&mut conn, &digest, now).await?;
     drop(conn);

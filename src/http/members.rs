@@ -13,15 +13,15 @@ use super::access;
 use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
 use super::validate::Fields;
 use super::views::{ErrorBody, MemberView, Page};
-use crate::app::AppState;
-use crate::auth::principal::Principal;
 use crate::domain::event::{EventType, NewEvent};
 use crate::domain::role::{MemberChangeDenied, Role, check_removal, check_role_change};
 use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult};
+use crate::http::principal::Principal;
+use crate::state::AppState;
 use crate::store::members::{self, Member};
 use crate::store::organizations::Organization;
-use crate::store::{self, StoreError, events, oauth_grants, users};
+use crate::store::{StoreError, events, oauth_grants, users};
 
 #[derive(Deserialize, ToSchema)]
 pub struct AddMemberRequest {
@@ -127,7 +127,7 @@ pub async fn add(
     check_role_change(actor_role, None, role).map_err(|r| denied(r, "add members", GRANT_OWNER))?;
     let user =
         users::find_by_email(&mut tx, &email).await?.ok_or_else(|| ApiError::not_found("User"))?;
-    let now = store::now();
+    let now = state.clock.now();
     members::insert(&mut tx, org.id, user.id, role, now).await.map_err(|e| match e {
         StoreError::Conflict => ApiError::conflict("User is already a member of this organization"),
         other => other.into(),
@@ -182,7 +182,7 @@ pub async fn update(
         return Err(last_owner());
     }
     let previous = member.role;
-    let now = store::now();
+    let now = state.clock.now();
     members::update_role(&mut tx, id, user_id, role, now).await?;
     member.role = role;
     member.updated_at = now;
@@ -219,7 +219,7 @@ pub async fn remove(
         return Err(last_owner());
     }
     members::delete(&mut tx, id, user_id).await?;
-    let now = store::now();
+    let now = state.clock.now();
     // Apps the member authorized lose that access with the membership, for good.
     oauth_grants::revoke_user_grants(&mut tx, id, user_id, now).await?;
     let event = member_event(EventType::MemberRemoved, &org, &principal, &member, None, now);

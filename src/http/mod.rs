@@ -10,6 +10,7 @@ pub mod oauth;
 pub mod oauth_apps;
 pub mod ops;
 pub mod organizations;
+pub mod principal;
 pub mod users;
 pub mod validate;
 pub mod views;
@@ -27,8 +28,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(

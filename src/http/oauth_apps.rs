@@ -15,15 +15,15 @@ use super::access::{self, Need};
 use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
 use super::validate::Fields;
 use super::views::{ErrorBody, Page};
-use crate::app::AppState;
-use crate::auth::principal::Principal;
 use crate::auth::token;
 use crate::domain::event::{EventType, NewEvent};
 use crate::domain::scope::{Scope, Scopes};
 use crate::error::{ApiError, ApiResult};
+use crate::http::principal::Principal;
+use crate::state::AppState;
 use crate::store::oauth_apps::{self, AppStatus, OAuthApp};
 use crate::store::organizations::Organization;
-use crate::store::{self, events, oauth_grants, webhooks};
+use crate::store::{events, oauth_grants, webhooks};
 
 pub const NAME_MAX: usize = 100;
 pub const REDIRECT_URIS_MAX: usize = 10;
@@ -233,7 +233,7 @@ pub async fn create(
     let mut tx = state.db.begin_write().await?;
     let (org, _) =
         access::as_manager(&mut tx, org_id, &principal, Need::NoOAuth, "create OAuth apps").await?;
-    let now = store::now();
+    let now = state.clock.now();
     let app = OAuthApp {
         id: Uuid::now_v7(),
         organization_id: org.id,
@@ -323,7 +323,7 @@ pub async fn update(
     if let Some(uris) = uris {
         app.redirect_uris = uris;
     }
-    let now = store::now();
+    let now = state.clock.now();
     if let Some(scopes) = scopes {
         // Dropped scopes leave the app's tokens for good, not only while the app lacks them.
         oauth_grants::remove_scopes(&mut tx, app.id, &app.scopes.without(&scopes), now).await?;
@@ -356,7 +356,7 @@ pub async fn rotate_secret(
     if !app.is_active() {
         return Err(revoked());
     }
-    let now = store::now();
+    let now = state.clock.now();
     let overlap = chrono::Duration::from_std(state.config.oauth_secret_overlap)
         .map_err(anyhow::Error::from)?;
     oauth_apps::rotate_secret(&mut tx, app.id, &digest, now + overlap, now).await?;
@@ -385,7 +385,7 @@ pub async fn revoke(
         return Ok(Json(app.into()));
     }
     app.status = AppStatus::Revoked;
-    app.updated_at = store::now();
+    app.updated_at = state.clock.now();
     oauth_apps::update(&mut tx, &app).await?;
     // Its webhooks would otherwise keep handing it the organization's events.
     webhooks::deactivate_for_app(&mut tx, app.id, app.updated_at).await?;

@@ -12,15 +12,15 @@ use super::access;
 use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
 use super::validate::Fields;
 use super::views::{ErrorBody, OrganizationView, Page};
-use crate::app::AppState;
-use crate::auth::principal::Principal;
 use crate::domain::event::{Actor, EventType, NewEvent, TEST_EVENT};
 use crate::domain::role::Role;
 use crate::domain::scope::Scope;
 use crate::domain::slug;
 use crate::error::{ApiError, ApiResult};
+use crate::http::principal::Principal;
+use crate::state::AppState;
 use crate::store::organizations::{self, Organization};
-use crate::store::{self, StoreError, events, members};
+use crate::store::{StoreError, events, members};
 
 pub const NAME_MAX: usize = 100;
 const SLUG_RULE: &str =
@@ -94,7 +94,7 @@ async fn create_once(
     name: &str,
     given_slug: Option<&str>,
 ) -> Result<Organization, StoreError> {
-    let now = store::now();
+    let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
     let slug = match given_slug {
         Some(slug) => slug.to_owned(),
@@ -230,7 +230,7 @@ pub async fn update(
     if changes.is_empty() {
         return Ok(Json(OrganizationView::new(org, role)));
     }
-    let now = store::now();
+    let now = state.clock.now();
     org.updated_at = now;
     organizations::update(&mut tx, &org).await.map_err(|e| match e {
         StoreError::Conflict => slug_taken(),
@@ -264,7 +264,7 @@ pub async fn delete(
     if role != Role::Owner {
         return Err(access::owners_only("delete organizations"));
     }
-    let now = store::now();
+    let now = state.clock.now();
     let event = NewEvent::new(
         EventType::OrganizationDeleted,
         org.as_ref(),

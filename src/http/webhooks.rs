@@ -14,17 +14,17 @@ use super::access;
 use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
 use super::validate::Fields;
 use super::views::{ErrorBody, Page};
-use crate::app::AppState;
-use crate::auth::principal::Principal;
 use crate::delivery::signature;
 use crate::delivery::ssrf::is_forbidden;
 use crate::domain::event::{EventType, NewEvent};
 use crate::domain::scope::{self, Scope, Scopes};
 use crate::error::{ApiError, ApiResult};
+use crate::http::principal::Principal;
+use crate::state::AppState;
 use crate::store::deliveries::{self, Attempt, Delivery, DeliveryStatus};
+use crate::store::events;
 use crate::store::oauth_apps;
 use crate::store::webhooks::{self, Webhook};
-use crate::store::{self, events};
 
 pub const URL_MAX: usize = 2048;
 /// How long a rotated-out secret keeps signing.
@@ -340,7 +340,7 @@ pub async fn create(
     let (org, _) =
         access::as_manager(&mut tx, org_id, &principal, Scope::WebhooksWrite, "create webhooks")
             .await?;
-    let now = store::now();
+    let now = state.clock.now();
     let hook = Webhook {
         id: Uuid::now_v7(),
         organization_id: org.id,
@@ -450,7 +450,7 @@ pub async fn update(
         hook.is_active = active;
     }
     check_readable(&mut tx, &state, &principal, &hook.events).await?;
-    hook.updated_at = store::now();
+    hook.updated_at = state.clock.now();
     webhooks::update(&mut tx, &hook).await?;
     state.commit(tx).await?;
     Ok(Json(hook.into()))
@@ -469,7 +469,7 @@ pub async fn delete(
     let mut tx = state.db.begin_write().await?;
     let (_, hook) =
         locked_manager_webhook(&mut tx, org_id, webhook_id, &principal, "delete webhooks").await?;
-    webhooks::mark_deleted(&mut tx, hook.id, store::now()).await?;
+    webhooks::mark_deleted(&mut tx, hook.id, state.clock.now()).await?;
     state.commit(tx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -493,7 +493,7 @@ pub async fn rotate_secret(
     let (_, mut hook) =
         locked_manager_webhook(&mut tx, org_id, webhook_id, &principal, "rotate webhook secrets")
             .await?;
-    let now = store::now();
+    let now = state.clock.now();
     let overlap_until = now + chrono::Duration::hours(ROTATION_OVERLAP_HOURS);
     webhooks::rotate_secret(&mut tx, hook.id, &sealed, overlap_until, now).await?;
     state.commit(tx).await?;
@@ -526,7 +526,7 @@ pub async fn test(
     if !hook.is_active {
         return Err(ApiError::conflict("Webhook is inactive"));
     }
-    let now = store::now();
+    let now = state.clock.now();
     let event = NewEvent::test(
         org.as_ref(),
         principal.actor(),
@@ -596,7 +596,7 @@ pub async fn redeliver(
         Some(DeliveryStatus::Pending) => {
             return Err(ApiError::conflict("Delivery is still pending"));
         }
-        Some(_) => deliveries::restart(&mut tx, delivery_id, store::now()).await?,
+        Some(_) => deliveries::restart(&mut tx, delivery_id, state.clock.now()).await?,
     }
     state.commit(tx).await?;
     Ok((StatusCode::ACCEPTED, Json(Requeued { requeued: 1 })))
@@ -631,7 +631,7 @@ pub async fn recover(
         "recover webhook deliveries",
     )
     .await?;
-    let requeued = deliveries::recover(&mut tx, webhook_id, since, store::now()).await?;
+    let requeued = deliveries::recover(&mut tx, webhook_id, since, state.clock.now()).await?;
     state.commit(tx).await?;
     Ok((StatusCode::ACCEPTED, Json(Requeued { requeued })))
 }

@@ -23,17 +23,17 @@ use super::error::{OAuthError, OAuthResult};
 use super::form::OAuthForm;
 use super::page::{self, CSRF_COOKIE, Consent};
 use super::token::requested_scopes;
-use crate::app::AppState;
-use crate::auth::principal::Principal;
+use crate::auth::sign_in::{PASSWORD_MAX, SignInError};
 use crate::auth::token;
 use crate::domain::scope::Scopes;
 use crate::error::ApiError;
-use crate::http::auth::{PASSWORD_MAX, check_sign_in};
 use crate::http::extract::JsonObject;
+use crate::http::principal::Principal;
+use crate::state::AppState;
+use crate::store::members;
 use crate::store::oauth_apps::{self, OAuthApp};
 use crate::store::oauth_grants::{self, AuthorizationCode};
 use crate::store::organizations::{self, Organization};
-use crate::store::{self, members};
 
 /// The parameters of an authorization request, as the query, the form and the JSON body
 /// carry them.
@@ -305,18 +305,18 @@ pub async fn consent(
     {
         return again(StatusCode::UNAUTHORIZED, "Invalid email or password");
     }
-    let user = match check_sign_in(&state, peer.ip(), &email, password).await {
+    let user = match state.sign_in().check(peer.ip(), &email, password, state.clock.now()).await {
         Ok(user) => user,
-        Err(ApiError::RateLimited { retry_after_secs }) => {
+        Err(SignInError::TooManyAttempts { retry_after_secs }) => {
             let mut response =
                 again(StatusCode::TOO_MANY_REQUESTS, "Too many sign-in attempts. Try again later.");
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             return response;
         }
-        Err(err) if err.status() == StatusCode::UNAUTHORIZED => {
+        Err(SignInError::Invalid) => {
             return again(StatusCode::UNAUTHORIZED, "Invalid email or password");
         }
-        Err(err) => return OAuthError::from(err).into_response(),
+        Err(err) => return OAuthError::from(ApiError::from(err)).into_response(),
     };
     match approve(&state, &auth, user.id).await {
         Ok(location) => redirect(StatusCode::SEE_OTHER, &location),
@@ -333,7 +333,7 @@ pub async fn consent(
 /// either comes first or expires the code.
 async fn approve(state: &AppState, auth: &Authorization, user: Uuid) -> OAuthResult<String> {
     let code = token::generate(token::OAUTH_CODE_PREFIX);
-    let now = store::now();
+    let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
     let app = oauth_apps::hold(&mut tx, state.db.backend(), auth.app.id).await?;
     if !app.as_ref().is_some_and(OAuthApp::is_active) {

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::domain::scope::Scope;
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct ServerMetadata {
