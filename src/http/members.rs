@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -13,14 +12,13 @@ use super::access;
 use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
 use super::validate::Fields;
 use super::views::{ErrorBody, MemberView, Page};
-use crate::domain::event::{EventType, NewEvent};
+use crate::domain::event::{MemberAdded, MemberRef, MemberRemoved, MemberRoleUpdated, NewEvent};
 use crate::domain::role::{MemberChangeDenied, Role, check_removal, check_role_change};
 use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::http::principal::Principal;
 use crate::state::AppState;
 use crate::store::members::{self, Member};
-use crate::store::organizations::Organization;
 use crate::store::{StoreError, events, oauth_grants, users};
 
 #[derive(Deserialize, ToSchema)]
@@ -49,20 +47,9 @@ pub(super) fn denied(reason: MemberChangeDenied, action: &str, owner_action: &st
 
 const GRANT_OWNER: &str = "grant or remove the OWNER role";
 
-/// The payload of `member.*` events.
-pub(super) fn member_event(
-    event_type: EventType,
-    org: &Organization,
-    principal: &Principal,
-    member: &Member,
-    previous_role: Option<Role>,
-    at: chrono::DateTime<chrono::Utc>,
-) -> NewEvent {
-    let mut data = json!({"userId": member.user_id, "email": member.email, "role": member.role});
-    if let Some(previous) = previous_role {
-        data["previousRole"] = json!(previous);
-    }
-    NewEvent::new(event_type, org.as_ref(), principal.actor(), data, at)
+/// The member as `member.*` events describe them.
+pub(super) fn member_ref(member: &Member) -> MemberRef<'_> {
+    MemberRef { user_id: member.user_id, email: &member.email, role: member.role }
 }
 
 /// Members of the organization, newest first; any member may list them.
@@ -141,7 +128,8 @@ pub async fn add(
         created_at: now,
         updated_at: now,
     };
-    let event = member_event(EventType::MemberAdded, &org, &principal, &member, None, now);
+    let data = MemberAdded(member_ref(&member));
+    let event = NewEvent::of(&data, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;
     state.commit(tx).await?;
     Ok((StatusCode::CREATED, Json(member.into())))
@@ -186,8 +174,8 @@ pub async fn update(
     members::update_role(&mut tx, id, user_id, role, now).await?;
     member.role = role;
     member.updated_at = now;
-    let event =
-        member_event(EventType::MemberRoleUpdated, &org, &principal, &member, Some(previous), now);
+    let data = MemberRoleUpdated { member: member_ref(&member), previous_role: previous };
+    let event = NewEvent::of(&data, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;
     state.commit(tx).await?;
     Ok(Json(member.into()))
@@ -222,7 +210,8 @@ pub async fn remove(
     let now = state.clock.now();
     // Apps the member authorized lose that access with the membership, for good.
     oauth_grants::revoke_user_grants(&mut tx, id, user_id, now).await?;
-    let event = member_event(EventType::MemberRemoved, &org, &principal, &member, None, now);
+    let data = MemberRemoved(member_ref(&member));
+    let event = NewEvent::of(&data, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;
     state.commit(tx).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -12,7 +12,10 @@ use super::access;
 use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
 use super::validate::Fields;
 use super::views::{ErrorBody, OrganizationView, Page};
-use crate::domain::event::{Actor, EventType, NewEvent, TEST_EVENT};
+use crate::domain::event::{
+    Actor, Change, EventType, NewEvent, OrganizationChanges, OrganizationCreated,
+    OrganizationDeleted, OrganizationUpdated, TEST_EVENT,
+};
 use crate::domain::role::Role;
 use crate::domain::scope::Scope;
 use crate::domain::slug;
@@ -109,13 +112,7 @@ async fn create_once(
     };
     organizations::insert(&mut tx, &org).await?;
     members::insert(&mut tx, org.id, user_id, Role::Owner, now).await?;
-    let event = NewEvent::new(
-        EventType::OrganizationCreated,
-        org.as_ref(),
-        Actor::User(user_id),
-        json!({}),
-        now,
-    );
+    let event = NewEvent::of(&OrganizationCreated {}, org.as_ref(), Actor::User(user_id), now);
     events::append(&mut tx, &event).await?;
     state.commit(tx).await?;
     Ok(org)
@@ -219,14 +216,17 @@ pub async fn update(
     if !role.can_manage() {
         return Err(ApiError::managers_only("update organizations"));
     }
-    let mut changes = Map::new();
-    for (field, current, new) in [("name", &mut org.name, name), ("slug", &mut org.slug, new_slug)]
-    {
-        if let Some(new) = new.filter(|n| n != current) {
-            changes.insert(field.into(), json!({"previous": current, "current": new}));
-            *current = new;
-        }
+    let (previous_name, previous_slug) = (org.name.clone(), org.slug.clone());
+    if let Some(name) = name {
+        org.name = name;
     }
+    if let Some(slug) = new_slug {
+        org.slug = slug;
+    }
+    let changes = OrganizationChanges {
+        name: Change::between(&previous_name, &org.name),
+        slug: Change::between(&previous_slug, &org.slug),
+    };
     if changes.is_empty() {
         return Ok(Json(OrganizationView::new(org, role)));
     }
@@ -236,13 +236,8 @@ pub async fn update(
         StoreError::Conflict => slug_taken(),
         other => other.into(),
     })?;
-    let event = NewEvent::new(
-        EventType::OrganizationUpdated,
-        org.as_ref(),
-        principal.actor(),
-        json!({ "changes": Value::Object(changes) }),
-        now,
-    );
+    let data = OrganizationUpdated { changes };
+    let event = NewEvent::of(&data, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;
     state.commit(tx).await?;
     Ok(Json(OrganizationView::new(org, role)))
@@ -265,13 +260,7 @@ pub async fn delete(
         return Err(access::owners_only("delete organizations"));
     }
     let now = state.clock.now();
-    let event = NewEvent::new(
-        EventType::OrganizationDeleted,
-        org.as_ref(),
-        principal.actor(),
-        json!({}),
-        now,
-    );
+    let event = NewEvent::of(&OrganizationDeleted {}, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;
     organizations::delete(&mut tx, org.id).await?;
     state.commit(tx).await?;
