@@ -17,9 +17,11 @@ use sqlx::AnyConnection;
 use uuid::Uuid;
 
 use crate::domain::event::AppRef;
-use crate::error::ApiError;
-use crate::http::access::{Hold, Managed};
+use crate::error::{ApiError, ApiResult};
+use crate::http::access::{self, Hold, Managed, Need};
+use crate::http::principal::Principal;
 use crate::store::oauth_apps::{self, OAuthApp};
+use crate::store::organizations::Organization;
 
 impl Managed for OAuthApp {
     const NAME: &'static str = "OAuth app";
@@ -35,6 +37,17 @@ impl Managed for OAuthApp {
             Hold::Nothing => oauth_apps::find(conn, org_id, id).await,
         }
     }
+}
+
+/// The organization and its app, held for a change by one of its managers in person.
+async fn held(
+    conn: &mut AnyConnection,
+    org_id: Uuid,
+    app_id: Uuid,
+    principal: &Principal,
+) -> ApiResult<(Organization, OAuthApp)> {
+    let action = "manage OAuth apps";
+    access::managed(conn, org_id, app_id, principal, Need::NoOAuth, action, Hold::Row).await
 }
 
 /// The app as `oauth_app.*` events describe it.

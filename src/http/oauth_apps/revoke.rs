@@ -5,16 +5,15 @@ use axum::Json;
 use axum::extract::State;
 use uuid::Uuid;
 
-use super::app_ref;
 use super::views::OAuthAppView;
+use super::{app_ref, held};
 use crate::domain::event::{NewEvent, OauthAppRevoked};
 use crate::error::ApiResult;
-use crate::http::access::{self, Hold, Need};
 use crate::http::extract::ApiPath;
 use crate::http::principal::Principal;
 use crate::http::views::ErrorBody;
 use crate::state::AppState;
-use crate::store::oauth_apps::{self, AppStatus, OAuthApp};
+use crate::store::oauth_apps::{self, AppStatus};
 use crate::store::{events, webhooks};
 
 /// Revoke an app: every token it holds stops working at once, and it gets no new ones.
@@ -31,16 +30,7 @@ pub async fn revoke(
     ApiPath((org_id, app_id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<Json<OAuthAppView>> {
     let mut tx = state.db.begin_write().await?;
-    let (org, mut app) = access::managed::<OAuthApp>(
-        &mut tx,
-        org_id,
-        app_id,
-        &principal,
-        Need::NoOAuth,
-        "manage OAuth apps",
-        Hold::Row,
-    )
-    .await?;
+    let (org, mut app) = held(&mut tx, org_id, app_id, &principal).await?;
     if !app.is_active() {
         return Ok(Json(app.into()));
     }

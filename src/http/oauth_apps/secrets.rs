@@ -5,17 +5,16 @@ use axum::Json;
 use axum::extract::State;
 use uuid::Uuid;
 
-use super::revoked;
 use super::views::OAuthAppWithSecret;
+use super::{held, revoked};
 use crate::auth::token;
 use crate::domain::secret;
 use crate::error::ApiResult;
-use crate::http::access::{self, Hold, Need};
 use crate::http::extract::ApiPath;
 use crate::http::principal::Principal;
 use crate::http::views::ErrorBody;
 use crate::state::AppState;
-use crate::store::oauth_apps::{self, OAuthApp};
+use crate::store::oauth_apps;
 
 /// Issue a new client secret. The previous one keeps working for 24 hours, so that every
 /// instance of the app can switch over.
@@ -33,16 +32,7 @@ pub async fn rotate_secret(
 ) -> ApiResult<Json<OAuthAppWithSecret>> {
     let (secret, digest) = token::client_secret();
     let mut tx = state.db.begin_write().await?;
-    let (_, mut app) = access::managed::<OAuthApp>(
-        &mut tx,
-        org_id,
-        app_id,
-        &principal,
-        Need::NoOAuth,
-        "manage OAuth apps",
-        Hold::Row,
-    )
-    .await?;
+    let (_, mut app) = held(&mut tx, org_id, app_id, &principal).await?;
     if !app.is_active() {
         return Err(revoked());
     }

@@ -8,15 +8,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::views::OAuthAppView;
-use super::{fields, revoked};
+use super::{fields, held, revoked};
 use crate::error::ApiResult;
-use crate::http::access::{self, Hold, Need};
 use crate::http::extract::{ApiPath, JsonObject};
 use crate::http::principal::Principal;
 use crate::http::validate::Fields;
 use crate::http::views::ErrorBody;
 use crate::state::AppState;
-use crate::store::oauth_apps::{self, OAuthApp};
+use crate::store::oauth_apps;
 use crate::store::oauth_grants;
 
 #[derive(Deserialize, ToSchema)]
@@ -51,16 +50,7 @@ pub async fn update(
     f.finish()?;
 
     let mut tx = state.db.begin_write().await?;
-    let (_, mut app) = access::managed::<OAuthApp>(
-        &mut tx,
-        org_id,
-        app_id,
-        &principal,
-        Need::NoOAuth,
-        "manage OAuth apps",
-        Hold::Row,
-    )
-    .await?;
+    let (_, mut app) = held(&mut tx, org_id, app_id, &principal).await?;
     if !app.is_active() {
         return Err(revoked());
     }
