@@ -1,6 +1,6 @@
 //! What every handler can reach: the database, settings, metrics, the key that seals secrets,
-//! the password hasher, the clock and the worker's wake-up. Built once by
-//! [`crate::app::App`]; cloning is cheap and shares everything.
+//! the password hasher, the clock and the worker's wake-up. The server builds it once at
+//! start; cloning is cheap and shares everything.
 
 use std::sync::Arc;
 
@@ -41,6 +41,10 @@ impl AppState {
 
     /// Sign-in checks under the configured limits.
     pub fn sign_in(&self) -> SignIn<'_> {
-        SignIn { db: &self.db, passwords: &self.passwords, limits: Limits::of(&self.config) }
+        let limits = Limits {
+            max_failures: self.config.login_max_failures,
+            window: self.config.login_window,
+        };
+        SignIn { db: &self.db, passwords: &self.passwords, limits }
     }
 }

@@ -12,7 +12,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::password::{PasswordError, Passwords};
-use crate::config::Config;
 use crate::store::users::{self, User};
 use crate::store::{self, Db, login_failures};
 
@@ -26,12 +25,6 @@ pub struct Limits {
     /// many, a network alone 10 times as many.
     pub max_failures: i64,
     pub window: Duration,
-}
-
-impl Limits {
-    pub fn of(config: &Config) -> Self {
-        Self { max_failures: config.login_max_failures, window: config.login_window }
-    }
 }
 
 /// Why a sign-in did not produce a user.

@@ -96,7 +96,7 @@ pub async fn introspect(
         exp: live.token.expires_at.timestamp(),
         iat: live.token.created_at.timestamp(),
         sub: live.token.user_id.map_or_else(|| live.client_id.clone(), |u| u.to_string()),
-        iss: super::issuer(&state.config, &headers),
+        iss: super::issuer(state.config.public_url.as_deref(), &headers),
         organization_id: live.organization_id,
         client_id: live.client_id,
     });
