@@ -1,4 +1,4 @@
-//! Builds the server: state, router, middleware, listener and graceful shutdown. It takes a
+//! Builds the server: state (see [`crate::state`]), router, middleware, listener and graceful shutdown. It takes a
 //! bound `TcpListener`, so tests bind port 0 and never wait for readiness.
 
 use std::future::Future;
@@ -17,6 +17,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::password::Passwords;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::SecretBox;
 use crate::delivery::metrics::DeliveryMetrics;
@@ -25,31 +26,9 @@ use crate::delivery::worker::{Worker, WorkerSettings};
 use crate::error::ApiError;
 use crate::http;
 use crate::metrics::{self, Metrics};
-use crate::store::{Backend, Db, Tx};
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    pub config: Arc<Config>,
-    pub metrics: Arc<Metrics>,
-    pub delivery_metrics: Arc<DeliveryMetrics>,
-    pub secret_box: SecretBox,
-    /// Wakes this instance's delivery worker.
-    pub deliveries_queued: Arc<Notify>,
-    pub passwords: Passwords,
-}
-
-impl AppState {
-    /// Commits a transaction that may have queued deliveries, then wakes the worker. Nothing
-    /// depends on the wake-up: if this future is dropped right after the commit, the worker's
-    /// fallback poll (and on PostgreSQL the commit's NOTIFY) still finds the deliveries.
-    pub async fn commit(&self, tx: Tx) -> Result<(), sqlx::Error> {
-        tx.commit().await?;
-        self.deliveries_queued.notify_one();
-        Ok(())
-    }
-}
+/// Kept at its old path for callers that name it here.
+pub use crate::state::AppState;
+use crate::store::{Backend, Db};
 
 /// A server that is connected to its database and migrated, ready to serve.
 pub struct App {
@@ -58,6 +37,11 @@ pub struct App {
 
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Clock::system()).await
+    }
+
+    /// Like [`Self::build`], reading the time from `clock`, which tests hold and move.
+    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
         // The key first: a PostgreSQL start without one fails before touching the database.
         let secret_key = crate::keys::resolve(&config, Backend::from_url(&config.database_url)?)?;
         let db = Db::connect(&config.database_url).await?;
@@ -73,6 +57,7 @@ impl App {
                 secret_box: SecretBox::new(&secret_key),
                 deliveries_queued: Arc::new(Notify::new()),
                 passwords: Passwords::per_core(),
+                clock,
             },
         })
     }

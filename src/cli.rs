@@ -65,7 +65,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
-        Command::Listen { secret, port } => crate::devtools::listen(secret, port).await,
+        Command::Listen { secret, port } => {
+            crate::devtools::listen(secret, port, shutdown_signal()).await
+        }
         Command::Verify { secret, signature, id, timestamp } => {
             if crate::devtools::verify(&secret, &signature, id.as_deref(), timestamp)? {
                 println!("valid");

@@ -98,7 +98,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// How long an OAuth authorization code can be exchanged.
     pub oauth_code_ttl: Duration,
-    /// How long an OAuth app's rotated-out client secret keeps working.
+    /// How long a rotated-out secret keeps working, so that every instance can switch over:
+    /// an OAuth app's client secret and a webhook's signing secret alike (24 hours, as the
+    /// API promises; tests shorten it).
     pub oauth_secret_overlap: Duration,
     /// How often expired tokens and codes are pruned.
     pub prune_interval: Duration,

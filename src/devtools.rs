@@ -50,7 +50,11 @@ pub fn check(secret: &str, headers: &HeaderMap, body: &[u8], now: i64) -> Verdic
 }
 
 /// Serves on 127.0.0.1:`port` until interrupted, printing each delivery.
-pub async fn listen(secret: String, port: u16) -> anyhow::Result<()> {
+pub async fn listen(
+    secret: String,
+    port: u16,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!(
@@ -58,7 +62,7 @@ pub async fn listen(secret: String, port: u16) -> anyhow::Result<()> {
         listener.local_addr()?
     );
     let app = Router::new().fallback(receive).with_state(Arc::new(secret));
-    axum::serve(listener, app).with_graceful_shutdown(crate::app::shutdown_signal()).await?;
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     Ok(())
 }
 

@@ -148,6 +148,22 @@ impl From<crate::auth::password::PasswordError> for ApiError {
     }
 }
 
+impl From<crate::auth::sign_in::SignInError> for ApiError {
+    fn from(err: crate::auth::sign_in::SignInError) -> Self {
+        use crate::auth::sign_in::SignInError;
+        match err {
+            SignInError::TooManyAttempts { retry_after_secs } => {
+                Self::RateLimited { retry_after_secs }
+            }
+            SignInError::Invalid => {
+                Self::Status(StatusCode::UNAUTHORIZED, "Invalid email or password".into())
+            }
+            SignInError::Database(err) => err.into(),
+            SignInError::Password(err) => err.into(),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {

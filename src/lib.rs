@@ -16,5 +16,6 @@ pub mod http;
 pub mod keys;
 pub mod maintenance;
 pub mod metrics;
+pub mod state;
 pub mod store;
 pub mod telemetry;

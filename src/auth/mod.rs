@@ -1,6 +1,7 @@
-//! Who is calling: password hashing, opaque tokens, and the extractor that turns a request's
-//! bearer token into a [`principal::Principal`].
+//! Who is calling, as policy and cryptography: password hashing, opaque token formats, and
+//! the sign-in limits. Nothing here knows about HTTP or the server's state: the extractor
+//! that turns a request into a principal belongs to the HTTP edge.
 
 pub mod password;
-pub mod principal;
+pub mod sign_in;
 pub mod token;

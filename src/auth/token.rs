@@ -34,6 +34,18 @@ fn random<const N: usize>(prefix: &str) -> String {
     format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// A new OAuth client ID.
+pub fn client_id() -> String {
+    generate_id(CLIENT_ID_PREFIX)
+}
+
+/// A new OAuth client secret and its digest, which is all the database keeps of it.
+pub fn client_secret() -> (String, String) {
+    let secret = generate(CLIENT_SECRET_PREFIX);
+    let digest = digest(&secret);
+    (secret, digest)
+}
+
 pub fn digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }

@@ -8,8 +8,9 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::redirect::Policy;
 
 use super::signature;
-use super::ssrf::{GuardedResolver, is_forbidden};
+use super::ssrf::GuardedResolver;
 use crate::crypto::SecretBox;
+use crate::domain::webhook_url::{self, Refusal};
 use crate::store::deliveries::{AttemptRecord, DueDelivery};
 
 /// The first bytes of a receiver's answer kept in the attempt log.
@@ -78,16 +79,10 @@ impl Sender {
     /// The response's status and first bytes, or the kind of failure.
     async fn send(&self, delivery: &DueDelivery, timestamp: i64) -> Result<(u16, String), String> {
         let url = reqwest::Url::parse(&delivery.url).map_err(|_| "invalid_url".to_owned())?;
-        if !self.allow_private {
-            if url.scheme() != "https" {
-                return Err("insecure_url".into());
-            }
-            let literal = url
-                .host_str()
-                .and_then(|h| h.trim_start_matches('[').trim_end_matches(']').parse().ok());
-            if literal.is_some_and(is_forbidden) {
-                return Err("forbidden_address".into());
-            }
+        match webhook_url::check(&url, self.allow_private) {
+            Ok(()) => {}
+            Err(Refusal::Insecure) => return Err("insecure_url".into()),
+            Err(Refusal::ForbiddenAddress) => return Err("forbidden_address".into()),
         }
         let headers = self.headers(delivery, timestamp).map_err(|e| {
             tracing::error!(delivery = %delivery.id, error = %e, "cannot sign delivery");

@@ -7,20 +7,12 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
-use rand::RngCore;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use crate::domain::secret::WEBHOOK_SECRET_PREFIX;
+
 type HmacSha256 = Hmac<Sha256>;
-
-pub const SECRET_PREFIX: &str = "whsec_";
-
-/// A new secret: `whsec_` and base64 of 24 random bytes.
-pub fn generate_secret() -> String {
-    let mut bytes = [0u8; 24];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("{SECRET_PREFIX}{}", STANDARD.encode(bytes))
-}
 
 fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
@@ -40,7 +32,7 @@ pub fn legacy(secret: &str, body: &[u8]) -> String {
 /// The Standard Webhooks key: the base64 after `whsec_`, decoded. Secrets that are not base64
 /// (never made by Roster) fall back to their raw bytes.
 fn standard_key(secret: &str) -> Vec<u8> {
-    let encoded = secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret);
+    let encoded = secret.strip_prefix(WEBHOOK_SECRET_PREFIX).unwrap_or(secret);
     STANDARD.decode(encoded).unwrap_or_else(|_| encoded.as_bytes().to_vec())
 }
 
@@ -96,11 +88,9 @@ mod tests {
     }
 
     #[test]
-    fn secrets_have_24_random_bytes() {
-        let s = generate_secret();
-        assert!(s.starts_with("whsec_"));
+    fn the_standard_key_is_the_secrets_random_bytes() {
+        let s = crate::domain::secret::webhook_secret();
         assert_eq!(standard_key(&s).len(), 24);
-        assert_ne!(s, generate_secret());
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! Product rules with no I/O: roles and what they may do, the event catalog and its payloads,
-//! organization slugs, OAuth scopes.
+//! organization slugs, OAuth scopes, where webhooks may deliver, the retry ladder, and the
+//! secrets handed out for webhooks. Nothing here imports the rest of the crate.
 
 pub mod event;
+pub mod retry;
 pub mod role;
 pub mod scope;
+pub mod secret;
 pub mod slug;
+pub mod webhook_url;

@@ -6,10 +6,12 @@
 //! the scope; then the route's role rules apply as for people. An app acting as itself has
 //! the role of an ADMIN; a token acting for a user has that user's role.
 
+use std::future::Future;
+
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
-use crate::auth::principal::{Principal, oauth_not_allowed};
+use super::principal::{Principal, oauth_not_allowed};
 use crate::domain::event::Actor;
 use crate::domain::role::Role;
 use crate::domain::scope::Scope;
@@ -100,4 +102,42 @@ pub async fn locked_membership(
         return Err(ApiError::not_found("Organization"));
     }
     membership(conn, org_id, principal, need).await
+}
+
+/// A resource one organization owns and its OWNERs and ADMINs manage: a webhook, an OAuth
+/// app. A resource of another organization reads as missing.
+pub trait Managed: Sized {
+    /// How a 404 names it: `"<NAME> not found"`.
+    const NAME: &'static str;
+
+    /// The organization's resource `id`. With [`Hold::Row`] its row stays locked to the end
+    /// of the transaction, so that concurrent changes to it run one after the other.
+    fn load(
+        conn: &mut AnyConnection,
+        org_id: Uuid,
+        id: Uuid,
+        hold: Hold,
+    ) -> impl Future<Output = Result<Option<Self>, sqlx::Error>> + Send;
+}
+
+/// Whether a managed resource is read or held for a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    Nothing,
+    Row,
+}
+
+/// The organization and its resource `id`, if the caller is an OWNER or ADMIN of it.
+pub async fn managed<T: Managed>(
+    conn: &mut AnyConnection,
+    org_id: Uuid,
+    id: Uuid,
+    principal: &Principal,
+    need: impl Into<Need>,
+    action: &str,
+    hold: Hold,
+) -> ApiResult<(Organization, T)> {
+    let (org, _) = as_manager(conn, org_id, principal, need, action).await?;
+    let found = T::load(conn, org_id, id, hold).await?;
+    Ok((org, found.ok_or_else(|| ApiError::not_found(T::NAME))?))
 }

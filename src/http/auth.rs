@@ -14,18 +14,17 @@ use uuid::Uuid;
 use super::extract::JsonObject;
 use super::validate::Fields;
 use super::views::{ErrorBody, UserView};
-use crate::app::AppState;
-use crate::auth::principal::{Credential, Principal};
+use crate::auth::sign_in::PASSWORD_MAX;
 use crate::auth::token;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
+use crate::http::principal::{Credential, Principal};
+use crate::state::AppState;
 use crate::store::tokens::{RefreshOutcome, TokenKind, TokenRecord};
 use crate::store::users::{self, User};
-use crate::store::{self, StoreError, login_failures, tokens};
+use crate::store::{StoreError, tokens};
 
 pub const PASSWORD_MIN: usize = 8;
-/// Bounds the work one request can ask of Argon2.
-pub const PASSWORD_MAX: usize = 128;
 pub const NAME_MAX: usize = 100;
 
 #[derive(Deserialize, ToSchema)]
@@ -122,7 +121,7 @@ pub async fn register(
     }
 
     let password_hash = state.passwords.hash(password).await?;
-    let now = store::now();
+    let now = state.clock.now();
     let user = User { id: Uuid::now_v7(), email, name, created_at: now, updated_at: now };
     let mut tx = state.db.begin_write().await?;
     users::insert(&mut tx, &user, &password_hash).await.map_err(|e| match e {
@@ -153,91 +152,12 @@ pub async fn login(
     let password = f.raw_string("password", 1, PASSWORD_MAX);
     f.finish()?;
 
-    let user = check_sign_in(&state, peer.ip(), &email, password).await?;
+    let user = state.sign_in().check(peer.ip(), &email, password, state.clock.now()).await?;
     let mut tx = state.db.begin_write().await?;
-    let session = issue_session(&mut tx, &state.config, user, Uuid::now_v7(), store::now()).await?;
+    let session =
+        issue_session(&mut tx, &state.config, user, Uuid::now_v7(), state.clock.now()).await?;
     tx.commit().await?;
     Ok(Json(session))
-}
-
-/// Checks an email and password under the sign-in rate limits: the user, `401 "Invalid email
-/// or password"`, or `429`. Shared by sign-in and the OAuth consent page.
-pub async fn check_sign_in(
-    state: &AppState,
-    client: std::net::IpAddr,
-    email: &str,
-    password: String,
-) -> ApiResult<User> {
-    let now = store::now();
-    let config = &state.config;
-    let window = chrono::Duration::from_std(config.login_window).unwrap_or_default();
-    let email_key = users::normalize_email(email);
-    let network = client_network(client);
-    // The pair limit stops guessing at one account from one place; the looser per-email and
-    // per-network limits stop spreading guesses out, without letting a stranger lock the
-    // owner of an email out of their own account from their own network.
-    let by_pair = format!("pair:{email_key}|{network}");
-    let by_email = format!("email:{email_key}");
-    let by_network = format!("network:{network}");
-    let limits = [
-        (by_pair.as_str(), config.login_max_failures),
-        (by_email.as_str(), config.login_max_failures * 5),
-        (by_network.as_str(), config.login_max_failures * 10),
-    ];
-
-    // The attempt is committed before counting: the k-th concurrent attempt then counts at
-    // least k, whatever the isolation level, so no more than the limit get through.
-    let subjects: Vec<&str> = limits.iter().map(|(subject, _)| *subject).collect();
-    let mut tx = state.db.begin_write().await?;
-    let attempt = login_failures::record(&mut tx, &subjects, now).await?;
-    tx.commit().await?;
-    let mut conn = state.db.acquire().await?;
-    for (subject, limit) in limits {
-        let (attempts, oldest) =
-            login_failures::count_recent(&mut conn, subject, now, window).await?;
-        if attempts > limit {
-            drop(conn);
-            let mut tx = state.db.begin_write().await?;
-            login_failures::forget(&mut tx, &attempt).await?;
-            tx.commit().await?;
-            let frees_at = oldest.map(store::from_millis).unwrap_or(now) + window;
-            let retry_after_secs = (frees_at - now).num_seconds().max(1) as u64;
-            return Err(ApiError::RateLimited { retry_after_secs });
-        }
-    }
-    let found = users::find_credentials(&mut conn, email).await?;
-    // No pooled connection is held while waiting for the hash.
-    drop(conn);
-    let (user, stored) = match found {
-        Some((user, hash)) => (Some(user), Some(hash)),
-        None => (None, None),
-    };
-    let valid = state.passwords.verify(password, stored).await?;
-    let Some(user) = user.filter(|_| valid) else {
-        // The recorded attempt stays, as a failure.
-        let mut tx = state.db.begin_write().await?;
-        login_failures::prune(&mut tx, now, window).await?;
-        tx.commit().await?;
-        return Err(ApiError::Status(StatusCode::UNAUTHORIZED, "Invalid email or password".into()));
-    };
-
-    let mut tx = state.db.begin_write().await?;
-    login_failures::forget(&mut tx, &attempt).await?;
-    login_failures::clear(&mut tx, &by_pair).await?;
-    tx.commit().await?;
-    Ok(user)
-}
-
-/// The client's network for rate limiting: its IPv4 address, or the /64 of its IPv6 address
-/// (one subscriber commonly holds a whole /64).
-fn client_network(ip: std::net::IpAddr) -> String {
-    match ip {
-        std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-        other => other.to_canonical().to_string(),
-    }
 }
 
 /// Exchange a refresh token for a new pair. Each refresh token works once; presenting a spent
@@ -257,7 +177,7 @@ pub async fn refresh(
     let presented = f.raw_string("refreshToken", 1, token::MAX_LEN);
     f.finish()?;
 
-    let now = store::now();
+    let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
     let outcome = tokens::consume_refresh(&mut tx, &token::digest(&presented), now).await?;
     let record = match outcome {
@@ -288,7 +208,7 @@ fn invalid_refresh() -> ApiError {
 pub async fn logout(State(state): State<AppState>, principal: Principal) -> ApiResult<StatusCode> {
     // OAuth tokens are revoked at /api/oauth/revoke, by their client.
     principal.person()?;
-    let now = store::now();
+    let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
     match principal.credential {
         Credential::Session { family_id: Some(family) } => {
@@ -298,18 +218,4 @@ pub async fn logout(State(state): State<AppState>, principal: Principal) -> ApiR
     }
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::client_network;
-
-    #[test]
-    fn rate_limits_ipv6_clients_by_their_64() {
-        let net = |s: &str| client_network(s.parse().expect("ip"));
-        assert_eq!(net("203.0.113.7"), "203.0.113.7");
-        assert_eq!(net("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
-        assert_eq!(net("2001:db8:1:2:bbbb::9"), net("2001:db8:1:2:aaaa::1"));
-        assert_eq!(net("::ffff:203.0.113.7"), "203.0.113.7");
-    }
 }

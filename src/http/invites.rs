@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -15,17 +14,18 @@ use super::access::{self, Need};
 use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
 use super::validate::Fields;
 use super::views::{ErrorBody, MemberView, Page};
-use crate::app::AppState;
-use crate::auth::principal::Principal;
 use crate::auth::token;
-use crate::domain::event::{EventType, NewEvent};
+use crate::domain::event::{
+    InviteAccepted, InviteCancelled, InviteCreated, InviteRef, MemberAdded, NewEvent,
+};
 use crate::domain::role::{Role, check_role_change};
 use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult};
+use crate::http::principal::Principal;
+use crate::state::AppState;
 use crate::store::invites::{self, Invite, InviteStatus};
 use crate::store::members::{self, Member};
-use crate::store::organizations::Organization;
-use crate::store::{self, StoreError, events, users};
+use crate::store::{StoreError, events, users};
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateInviteRequest {
@@ -84,20 +84,9 @@ pub struct AcceptedInvite {
     pub member: MemberView,
 }
 
-fn invite_event(
-    event_type: EventType,
-    org: &Organization,
-    principal: &Principal,
-    invite: &Invite,
-    at: DateTime<Utc>,
-) -> NewEvent {
-    let mut data = json!({"inviteId": invite.id, "email": invite.email, "role": invite.role});
-    match event_type {
-        EventType::InviteCreated => data["expiresAt"] = json!(invite.expires_at),
-        EventType::InviteAccepted => data["userId"] = json!(principal.actor().id()),
-        _ => {}
-    }
-    NewEvent::new(event_type, org.as_ref(), principal.actor(), data, at)
+/// The invite as `invite.*` events describe it.
+fn invite_ref(invite: &Invite) -> InviteRef<'_> {
+    InviteRef { invite_id: invite.id, email: &invite.email, role: invite.role }
 }
 
 /// Invite someone by email (OWNER or ADMIN; only an OWNER invites an OWNER).
@@ -128,7 +117,7 @@ pub async fn create(
     {
         return Err(ApiError::conflict("User is already a member of this organization"));
     }
-    let now = store::now();
+    let now = state.clock.now();
     invites::expire_stale(&mut tx, id, &email, now).await?;
     let token = token::generate(token::INVITE_PREFIX);
     let invite = Invite {
@@ -146,7 +135,8 @@ pub async fn create(
         StoreError::Conflict => ApiError::conflict("An invite is already pending for this email"),
         other => other.into(),
     })?;
-    let event = invite_event(EventType::InviteCreated, &org, &principal, &invite, now);
+    let data = InviteCreated { invite: invite_ref(&invite), expires_at: invite.expires_at };
+    let event = NewEvent::of(&data, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;
     state.commit(tx).await?;
     Ok((StatusCode::CREATED, Json(CreatedInvite { invite: invite.into(), token })))
@@ -182,7 +172,8 @@ pub async fn list(
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
     let mut conn = state.db.acquire().await?;
     access::as_manager(&mut conn, id, &principal, Scope::InvitesRead, "view invites").await?;
-    let rows = invites::list(&mut conn, id, status, before, query.limit + 1, store::now()).await?;
+    let rows =
+        invites::list(&mut conn, id, status, before, query.limit + 1, state.clock.now()).await?;
     Ok(Json(Page::from_rows(rows, query.limit, |i| i.id.to_string(), InviteView::from)))
 }
 
@@ -203,7 +194,7 @@ pub async fn cancel(
     if !role.can_manage() {
         return Err(ApiError::managers_only("cancel invites"));
     }
-    let now = store::now();
+    let now = state.clock.now();
     let invite = invites::find(&mut tx, id, invite_id, now)
         .await?
         .ok_or_else(|| ApiError::not_found("Invite"))?;
@@ -214,7 +205,8 @@ pub async fn cancel(
         return Err(ApiError::conflict(format!("Invite is {}", invite.status.as_str())));
     }
     invites::set_status(&mut tx, invite.id, InviteStatus::Cancelled, now).await?;
-    let event = invite_event(EventType::InviteCancelled, &org, &principal, &invite, now);
+    let data = InviteCancelled(invite_ref(&invite));
+    let event = NewEvent::of(&data, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;
     state.commit(tx).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -240,7 +232,7 @@ pub async fn accept(
     let user_id = principal.person()?;
 
     let digest = token::digest(&presented);
-    let now = store::now();
+    let now = state.clock.now();
     let mut conn = state.db.acquire().await?;
     let found = invites::find_by_token(&mut conn, &digest, now).await?;
     drop(conn);
@@ -285,11 +277,10 @@ pub async fn accept(
         created_at: now,
         updated_at: now,
     };
-    let accepted = invite_event(EventType::InviteAccepted, &org, &principal, &invite, now);
-    events::append(&mut tx, &accepted).await?;
-    let added =
-        super::members::member_event(EventType::MemberAdded, &org, &principal, &member, None, now);
-    events::append(&mut tx, &added).await?;
+    let accepted = InviteAccepted { invite: invite_ref(&invite), user_id: principal.actor().id() };
+    events::append(&mut tx, &NewEvent::of(&accepted, org.as_ref(), principal.actor(), now)).await?;
+    let added = MemberAdded(super::members::member_ref(&member));
+    events::append(&mut tx, &NewEvent::of(&added, org.as_ref(), principal.actor(), now)).await?;
     state.commit(tx).await?;
     Ok(Json(AcceptedInvite { invite: invite.into(), member: member.into() }))
 }

@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -13,15 +12,14 @@ use super::access;
 use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
 use super::validate::Fields;
 use super::views::{ErrorBody, MemberView, Page};
-use crate::app::AppState;
-use crate::auth::principal::Principal;
-use crate::domain::event::{EventType, NewEvent};
+use crate::domain::event::{MemberAdded, MemberRef, MemberRemoved, MemberRoleUpdated, NewEvent};
 use crate::domain::role::{MemberChangeDenied, Role, check_removal, check_role_change};
 use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult};
+use crate::http::principal::Principal;
+use crate::state::AppState;
 use crate::store::members::{self, Member};
-use crate::store::organizations::Organization;
-use crate::store::{self, StoreError, events, oauth_grants, users};
+use crate::store::{StoreError, events, oauth_grants, users};
 
 #[derive(Deserialize, ToSchema)]
 pub struct AddMemberRequest {
@@ -49,20 +47,9 @@ pub(super) fn denied(reason: MemberChangeDenied, action: &str, owner_action: &st
 
 const GRANT_OWNER: &str = "grant or remove the OWNER role";
 
-/// The payload of `member.*` events.
-pub(super) fn member_event(
-    event_type: EventType,
-    org: &Organization,
-    principal: &Principal,
-    member: &Member,
-    previous_role: Option<Role>,
-    at: chrono::DateTime<chrono::Utc>,
-) -> NewEvent {
-    let mut data = json!({"userId": member.user_id, "email": member.email, "role": member.role});
-    if let Some(previous) = previous_role {
-        data["previousRole"] = json!(previous);
-    }
-    NewEvent::new(event_type, org.as_ref(), principal.actor(), data, at)
+/// The member as `member.*` events describe them.
+pub(super) fn member_ref(member: &Member) -> MemberRef<'_> {
+    MemberRef { user_id: member.user_id, email: &member.email, role: member.role }
 }
 
 /// Members of the organization, newest first; any member may list them.
@@ -127,7 +114,7 @@ pub async fn add(
     check_role_change(actor_role, None, role).map_err(|r| denied(r, "add members", GRANT_OWNER))?;
     let user =
         users::find_by_email(&mut tx, &email).await?.ok_or_else(|| ApiError::not_found("User"))?;
-    let now = store::now();
+    let now = state.clock.now();
     members::insert(&mut tx, org.id, user.id, role, now).await.map_err(|e| match e {
         StoreError::Conflict => ApiError::conflict("User is already a member of this organization"),
         other => other.into(),
@@ -141,7 +128,8 @@ pub async fn add(
         created_at: now,
         updated_at: now,
     };
-    let event = member_event(EventType::MemberAdded, &org, &principal, &member, None, now);
+    let data = MemberAdded(member_ref(&member));
+    let event = NewEvent::of(&data, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;
     state.commit(tx).await?;
     Ok((StatusCode::CREATED, Json(member.into())))
@@ -182,12 +170,12 @@ pub async fn update(
         return Err(last_owner());
     }
     let previous = member.role;
-    let now = store::now();
+    let now = state.clock.now();
     members::update_role(&mut tx, id, user_id, role, now).await?;
     member.role = role;
     member.updated_at = now;
-    let event =
-        member_event(EventType::MemberRoleUpdated, &org, &principal, &member, Some(previous), now);
+    let data = MemberRoleUpdated { member: member_ref(&member), previous_role: previous };
+    let event = NewEvent::of(&data, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;
     state.commit(tx).await?;
     Ok(Json(member.into()))
@@ -219,10 +207,11 @@ pub async fn remove(
         return Err(last_owner());
     }
     members::delete(&mut tx, id, user_id).await?;
-    let now = store::now();
+    let now = state.clock.now();
     // Apps the member authorized lose that access with the membership, for good.
     oauth_grants::revoke_user_grants(&mut tx, id, user_id, now).await?;
-    let event = member_event(EventType::MemberRemoved, &org, &principal, &member, None, now);
+    let data = MemberRemoved(member_ref(&member));
+    let event = NewEvent::of(&data, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;
     state.commit(tx).await?;
     Ok(StatusCode::NO_CONTENT)

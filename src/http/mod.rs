@@ -10,6 +10,7 @@ pub mod oauth;
 pub mod oauth_apps;
 pub mod ops;
 pub mod organizations;
+pub mod principal;
 pub mod users;
 pub mod validate;
 pub mod views;
@@ -27,8 +28,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -94,19 +95,19 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(invites::create, invites::list))
         .routes(routes!(invites::cancel))
         .routes(routes!(invites::accept))
-        .routes(routes!(webhooks::create, webhooks::list))
-        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
-        .routes(routes!(webhooks::rotate_secret))
-        .routes(routes!(webhooks::test))
-        .routes(routes!(webhooks::list_deliveries))
-        .routes(routes!(webhooks::redeliver))
-        .routes(routes!(webhooks::recover))
-        .routes(routes!(oauth_apps::create, oauth_apps::list))
-        .routes(routes!(oauth_apps::get, oauth_apps::update))
-        .routes(routes!(oauth_apps::rotate_secret))
-        .routes(routes!(oauth_apps::revoke))
-        .routes(routes!(oauth::authorize::page, oauth::authorize::authorize_json))
-        .routes(routes!(oauth::authorize::consent))
+        .routes(routes!(webhooks::create::create, webhooks::read::list))
+        .routes(routes!(webhooks::read::get, webhooks::update::update, webhooks::update::delete))
+        .routes(routes!(webhooks::secrets::rotate_secret))
+        .routes(routes!(webhooks::test::test))
+        .routes(routes!(webhooks::deliveries::list_deliveries))
+        .routes(routes!(webhooks::deliveries::redeliver))
+        .routes(routes!(webhooks::recovery::recover))
+        .routes(routes!(oauth_apps::create::create, oauth_apps::read::list))
+        .routes(routes!(oauth_apps::read::get, oauth_apps::update::update))
+        .routes(routes!(oauth_apps::secrets::rotate_secret))
+        .routes(routes!(oauth_apps::revoke::revoke))
+        .routes(routes!(oauth::authorize::consent::page, oauth::authorize::json::authorize_json))
+        .routes(routes!(oauth::authorize::consent::consent))
         .routes(routes!(oauth::token::token))
         .routes(routes!(oauth::token_admin::revoke))
         .routes(routes!(oauth::token_admin::introspect))

@@ -8,8 +8,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::views::ErrorBody;
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct HealthStatus {
@@ -52,7 +52,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         Ok((pending, oldest)) => {
             let m = &state.delivery_metrics;
             m.pending.set(pending);
-            let age = oldest.map(|t| (crate::store::now() - t).num_milliseconds() as f64 / 1000.0);
+            let age = oldest.map(|t| (state.clock.now() - t).num_milliseconds() as f64 / 1000.0);
             m.oldest_pending_age.set(age.unwrap_or(0.0).max(0.0));
         }
         Err(err) => tracing::warn!(error = %err, "cannot read the delivery backlog for metrics"),

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -12,15 +12,18 @@ use super::access;
 use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
 use super::validate::Fields;
 use super::views::{ErrorBody, OrganizationView, Page};
-use crate::app::AppState;
-use crate::auth::principal::Principal;
-use crate::domain::event::{Actor, EventType, NewEvent, TEST_EVENT};
+use crate::domain::event::{
+    Actor, Change, EventType, NewEvent, OrganizationChanges, OrganizationCreated,
+    OrganizationDeleted, OrganizationUpdated, TEST_EVENT,
+};
 use crate::domain::role::Role;
 use crate::domain::scope::Scope;
 use crate::domain::slug;
 use crate::error::{ApiError, ApiResult};
+use crate::http::principal::Principal;
+use crate::state::AppState;
 use crate::store::organizations::{self, Organization};
-use crate::store::{self, StoreError, events, members};
+use crate::store::{StoreError, events, members};
 
 pub const NAME_MAX: usize = 100;
 const SLUG_RULE: &str =
@@ -94,7 +97,7 @@ async fn create_once(
     name: &str,
     given_slug: Option<&str>,
 ) -> Result<Organization, StoreError> {
-    let now = store::now();
+    let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
     let slug = match given_slug {
         Some(slug) => slug.to_owned(),
@@ -109,13 +112,7 @@ async fn create_once(
     };
     organizations::insert(&mut tx, &org).await?;
     members::insert(&mut tx, org.id, user_id, Role::Owner, now).await?;
-    let event = NewEvent::new(
-        EventType::OrganizationCreated,
-        org.as_ref(),
-        Actor::User(user_id),
-        json!({}),
-        now,
-    );
+    let event = NewEvent::of(&OrganizationCreated {}, org.as_ref(), Actor::User(user_id), now);
     events::append(&mut tx, &event).await?;
     state.commit(tx).await?;
     Ok(org)
@@ -219,30 +216,28 @@ pub async fn update(
     if !role.can_manage() {
         return Err(ApiError::managers_only("update organizations"));
     }
-    let mut changes = Map::new();
-    for (field, current, new) in [("name", &mut org.name, name), ("slug", &mut org.slug, new_slug)]
-    {
-        if let Some(new) = new.filter(|n| n != current) {
-            changes.insert(field.into(), json!({"previous": current, "current": new}));
-            *current = new;
-        }
+    let (previous_name, previous_slug) = (org.name.clone(), org.slug.clone());
+    if let Some(name) = name {
+        org.name = name;
     }
+    if let Some(slug) = new_slug {
+        org.slug = slug;
+    }
+    let changes = OrganizationChanges {
+        name: Change::between(&previous_name, &org.name),
+        slug: Change::between(&previous_slug, &org.slug),
+    };
     if changes.is_empty() {
         return Ok(Json(OrganizationView::new(org, role)));
     }
-    let now = store::now();
+    let now = state.clock.now();
     org.updated_at = now;
     organizations::update(&mut tx, &org).await.map_err(|e| match e {
         StoreError::Conflict => slug_taken(),
         other => other.into(),
     })?;
-    let event = NewEvent::new(
-        EventType::OrganizationUpdated,
-        org.as_ref(),
-        principal.actor(),
-        json!({ "changes": Value::Object(changes) }),
-        now,
-    );
+    let data = OrganizationUpdated { changes };
+    let event = NewEvent::of(&data, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;
     state.commit(tx).await?;
     Ok(Json(OrganizationView::new(org, role)))
@@ -264,14 +259,8 @@ pub async fn delete(
     if role != Role::Owner {
         return Err(access::owners_only("delete organizations"));
     }
-    let now = store::now();
-    let event = NewEvent::new(
-        EventType::OrganizationDeleted,
-        org.as_ref(),
-        principal.actor(),
-        json!({}),
-        now,
-    );
+    let now = state.clock.now();
+    let event = NewEvent::of(&OrganizationDeleted {}, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;
     organizations::delete(&mut tx, org.id).await?;
     state.commit(tx).await?;

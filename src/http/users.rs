@@ -11,12 +11,12 @@ use uuid::Uuid;
 use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
 use super::validate::Fields;
 use super::views::{ErrorBody, Page, UserView};
-use crate::app::AppState;
-use crate::auth::principal::Principal;
 use crate::auth::token;
 use crate::error::{ApiError, ApiResult};
+use crate::http::principal::Principal;
+use crate::state::AppState;
 use crate::store::tokens::{TokenKind, TokenRecord};
-use crate::store::{self, tokens, users};
+use crate::store::{tokens, users};
 
 pub const TOKEN_NAME_MAX: usize = 100;
 pub const TOKEN_MAX_DAYS: i64 = 3650;
@@ -88,7 +88,7 @@ pub async fn create_token(
     f.finish()?;
     let user_id = principal.person()?;
 
-    let now = store::now();
+    let now = state.clock.now();
     let value = token::generate(token::PERSONAL_PREFIX);
     let record = TokenRecord {
         id: Uuid::now_v7(),
@@ -119,7 +119,8 @@ pub async fn list_tokens(
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
     let mut conn = state.db.acquire().await?;
     let rows =
-        tokens::list_personal(&mut conn, user_id, store::now(), before, query.limit + 1).await?;
+        tokens::list_personal(&mut conn, user_id, state.clock.now(), before, query.limit + 1)
+            .await?;
     Ok(Json(Page::from_rows(rows, query.limit, |t| t.id.to_string(), TokenView::from)))
 }
 
@@ -135,7 +136,7 @@ pub async fn revoke_token(
 ) -> ApiResult<StatusCode> {
     let user_id = principal.person()?;
     let mut tx = state.db.begin_write().await?;
-    let revoked = tokens::revoke_personal(&mut tx, user_id, token_id, store::now()).await?;
+    let revoked = tokens::revoke_personal(&mut tx, user_id, token_id, state.clock.now()).await?;
     tx.commit().await?;
     if revoked { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::not_found("Token")) }
 }

@@ -4,14 +4,14 @@
 use axum::http::{HeaderMap, header};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
 use subtle::ConstantTimeEq;
 
 use super::error::{OAuthError, OAuthResult};
 use super::form::OAuthForm;
-use crate::app::AppState;
 use crate::auth::token;
+use crate::state::AppState;
 use crate::store::oauth_apps::{self, OAuthApp, SecretDigests};
-use crate::store::{self};
 
 /// The authenticated client: an active app whose secret was presented.
 pub async fn authenticate(
@@ -26,19 +26,17 @@ pub async fn authenticate(
     }
     let mut conn = state.db.acquire().await?;
     let (app, digests) = oauth_apps::find_client(&mut conn, &client_id).await?.ok_or_else(fail)?;
-    if !app.is_active() || !secret_matches(&digests, &token::digest(&secret)) {
+    if !app.is_active() || !secret_matches(&digests, &token::digest(&secret), state.clock.now()) {
         return Err(fail());
     }
     Ok(app)
 }
 
-fn secret_matches(digests: &SecretDigests, presented: &str) -> bool {
+fn secret_matches(digests: &SecretDigests, presented: &str, now: DateTime<Utc>) -> bool {
     let eq = |stored: &str| bool::from(stored.as_bytes().ct_eq(presented.as_bytes()));
     let current = eq(&digests.current);
-    let previous = digests
-        .previous
-        .as_ref()
-        .is_some_and(|(digest, until)| *until > store::now() && eq(digest));
+    let previous =
+        digests.previous.as_ref().is_some_and(|(digest, until)| *until > now && eq(digest));
     current || previous
 }
 

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::domain::scope::Scope;
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct ServerMetadata {
@@ -34,7 +34,7 @@ const CLIENT_AUTH: [&str; 2] = ["client_secret_basic", "client_secret_post"];
 #[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "oauth",
     responses((status = 200, body = ServerMetadata)))]
 pub async fn metadata(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let issuer = super::issuer(&state.config, &headers);
+    let issuer = super::issuer(state.config.public_url.as_deref(), &headers);
     // Without a configured public URL the answer depends on the Host header; caches must know.
     let vary = state.config.public_url.is_none().then_some([(header::VARY, "Host")]);
     let body = Json(ServerMetadata {

@@ -14,12 +14,10 @@ pub mod token_admin;
 use axum::http::HeaderMap;
 use axum::http::header;
 
-use crate::config::Config;
-
 /// The issuer: the configured public URL, else `http://` plus the request's `Host`.
-pub fn issuer(config: &Config, headers: &HeaderMap) -> String {
-    if let Some(url) = &config.public_url {
-        return url.clone();
+pub fn issuer(public_url: Option<&str>, headers: &HeaderMap) -> String {
+    if let Some(url) = public_url {
+        return url.to_owned();
     }
     let host = headers
         .get(header::HOST)

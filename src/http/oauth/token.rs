@@ -16,13 +16,13 @@ use uuid::Uuid;
 use super::client;
 use super::error::{NoStore, OAuthError, OAuthResult};
 use super::form::OAuthForm;
-use crate::app::AppState;
 use crate::auth::token;
 use crate::config::Config;
 use crate::domain::scope::Scopes;
+use crate::state::AppState;
 use crate::store::oauth_apps::OAuthApp;
 use crate::store::oauth_grants::{self, CodeOutcome, OAuthToken, RefreshOutcome, TokenKind};
-use crate::store::{self, members, oauth_apps};
+use crate::store::{members, oauth_apps};
 
 /// RFC 6749 §5.1.
 #[derive(Serialize, ToSchema)]
@@ -150,7 +150,7 @@ async fn client_credentials(
     app: &OAuthApp,
     form: &OAuthForm,
 ) -> OAuthResult<TokenResponse> {
-    let now = store::now();
+    let now = state.clock.now();
     let grant_id = Uuid::now_v7();
     let mut tx = state.db.begin_write().await?;
     let app = &current_app(&mut tx, state, app).await?;
@@ -196,7 +196,7 @@ async fn authorization_code(
     let redirect_uri = form.require("redirect_uri")?;
     let verifier = form.require("code_verifier")?;
     let digest = token::digest(code);
-    let now = store::now();
+    let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
     let app = &current_app(&mut tx, state, app).await?;
     // The membership is held before the code and the grant (the store's lock order), so a
@@ -252,7 +252,7 @@ async fn refresh_token(
     let presented = form.require("refresh_token")?;
     let requested = form.get("scope")?;
     let digest = token::digest(presented);
-    let now = store::now();
+    let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
     let app = &current_app(&mut tx, state, app).await?;
     // Held first, as in `authorization_code`. Returning early rolls back, leaving the refresh

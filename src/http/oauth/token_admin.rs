@@ -10,10 +10,9 @@ use uuid::Uuid;
 use super::client;
 use super::error::{NoStore, OAuthError, OAuthResult};
 use super::form::OAuthForm;
-use crate::app::AppState;
 use crate::auth::token;
+use crate::state::AppState;
 use crate::store::oauth_grants::{self, TokenKind};
-use crate::store::{self};
 
 /// Revoke an access or refresh token of the calling client. Revoking a refresh token revokes
 /// every token of its grant. Answers 200 whether or not the token was valid.
@@ -31,7 +30,7 @@ pub async fn revoke(
     let form = form?;
     let app = client::authenticate(&state, &headers, &form).await?;
     let presented = form.require("token")?;
-    let now = store::now();
+    let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
     if let Some(found) =
         oauth_grants::find_of_app(&mut tx, &token::digest(presented), app.id).await?
@@ -85,7 +84,7 @@ pub async fn introspect(
     let app = client::authenticate(&state, &headers, &form).await?;
     let presented = form.require("token")?;
     let mut conn = state.db.acquire().await?;
-    let live = oauth_grants::find_live(&mut conn, &token::digest(presented), store::now())
+    let live = oauth_grants::find_live(&mut conn, &token::digest(presented), state.clock.now())
         .await?
         .filter(|live| live.token.app_id == app.id);
     let details = live.map(|live| TokenDetails {
@@ -97,7 +96,7 @@ pub async fn introspect(
         exp: live.token.expires_at.timestamp(),
         iat: live.token.created_at.timestamp(),
         sub: live.token.user_id.map_or_else(|| live.client_id.clone(), |u| u.to_string()),
-        iss: super::issuer(&state.config, &headers),
+        iss: super::issuer(state.config.public_url.as_deref(), &headers),
         organization_id: live.organization_id,
         client_id: live.client_id,
     });

@@ -1,10 +1,19 @@
 //! The event catalog and the payload every event carries, both in the event log and in
 //! webhook deliveries: `{event, organization: {id, slug, name}, data, timestamp}`.
+//!
+//! Each event's `data` has a type in [`data`] ([`OrganizationUpdated`], [`MemberAdded`], …),
+//! so its shape is decided in one place; [`NewEvent::of`] adds `actor` as its last key. Field order
+//! is key order on the wire, and receivers have seen it since the first release: append new
+//! fields, never reorder.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
+
+pub mod data;
+
+pub use data::*;
 
 macro_rules! event_types {
     ($($variant:ident => $name:literal),+ $(,)?) => {
@@ -15,7 +24,7 @@ macro_rules! event_types {
         impl EventType {
             pub const ALL: &'static [EventType] = &[$(EventType::$variant),+];
 
-            pub fn as_str(self) -> &'static str {
+            pub const fn as_str(self) -> &'static str {
                 match self { $(EventType::$variant => $name),+ }
             }
         }
@@ -88,7 +97,20 @@ pub struct NewEvent {
 }
 
 impl NewEvent {
-    /// Builds the payload. `data` must be a JSON object; `actor` is added to it.
+    /// The event `data` describes.
+    pub fn of<D: EventData>(
+        data: &D,
+        organization: OrgRef,
+        actor: Actor,
+        at: DateTime<Utc>,
+    ) -> Self {
+        // A struct of plain fields always serializes to an object.
+        let data = serde_json::to_value(data).unwrap_or_default();
+        Self::named(D::NAME, organization, actor, data, at)
+    }
+
+    /// Builds the payload from any `data`, which must be a JSON object; `actor` is added to
+    /// it. Handlers use [`Self::of`], whose types fix each event's shape.
     pub fn new(
         event_type: EventType,
         organization: OrgRef,
@@ -97,11 +119,6 @@ impl NewEvent {
         at: DateTime<Utc>,
     ) -> Self {
         Self::named(event_type.as_str(), organization, actor, data, at)
-    }
-
-    /// A `webhook.test` event, delivered only to the webhook under test.
-    pub fn test(organization: OrgRef, actor: Actor, data: Value, at: DateTime<Utc>) -> Self {
-        Self::named(TEST_EVENT, organization, actor, data, at)
     }
 
     fn named(
@@ -129,6 +146,7 @@ impl NewEvent {
 
 #[cfg(test)]
 mod tests {
+    use super::super::role::Role;
     use super::*;
 
     #[test]
@@ -156,6 +174,66 @@ mod tests {
                 "timestamp": "2025-12-26T10:00:00.000Z",
             })
         );
+    }
+
+    fn data_of(event: &NewEvent) -> String {
+        let body: Value = serde_json::from_str(&event.payload).expect("json");
+        body["data"].to_string()
+    }
+
+    #[test]
+    fn typed_data_keeps_its_keys_in_order_and_actor_last() {
+        let org = OrgRef { id: Uuid::nil(), slug: "acme".into(), name: "Acme".into() };
+        let actor = Actor::User(Uuid::nil());
+        let at = Utc::now();
+        let event = |data: &dyn Fn(OrgRef) -> NewEvent| data_of(&data(org.clone()));
+        let member = MemberRef { user_id: Uuid::nil(), email: "a@b.co", role: Role::Admin };
+        let nil = Uuid::nil();
+        assert_eq!(
+            event(&|o| NewEvent::of(
+                &MemberRoleUpdated { member, previous_role: Role::Member },
+                o,
+                actor,
+                at
+            )),
+            format!(
+                r#"{{"userId":"{nil}","email":"a@b.co","role":"ADMIN","previousRole":"MEMBER","actor":{{"type":"user","id":"{nil}"}}}}"#
+            )
+        );
+        assert_eq!(
+            event(&|o| NewEvent::of(&OrganizationCreated {}, o, actor, at)),
+            format!(r#"{{"actor":{{"type":"user","id":"{nil}"}}}}"#)
+        );
+        let renamed = |o| {
+            let slug = Some(Change { previous: "acme", current: "acme-2" });
+            let changes = OrganizationChanges { name: None, slug };
+            NewEvent::of(&OrganizationUpdated { changes }, o, actor, at)
+        };
+        assert_eq!(
+            event(&renamed),
+            format!(
+                r#"{{"changes":{{"slug":{{"previous":"acme","current":"acme-2"}}}},"actor":{{"type":"user","id":"{nil}"}}}}"#
+            )
+        );
+        let app = AppRef { app_id: nil, name: "CRM", client_id: "rst_ci_x" };
+        assert_eq!(
+            event(&|o| NewEvent::of(
+                &OauthAppCreated { app, scopes: &["members:read"] },
+                o,
+                actor,
+                at
+            )),
+            format!(
+                r#"{{"appId":"{nil}","name":"CRM","clientId":"rst_ci_x","scopes":["members:read"],"actor":{{"type":"user","id":"{nil}"}}}}"#
+            )
+        );
+        let test = NewEvent::of(
+            &WebhookTest { webhook_id: nil, message: WebhookTest::MESSAGE },
+            org.clone(),
+            actor,
+            at,
+        );
+        assert_eq!(test.name, TEST_EVENT);
     }
 
     #[test]

@@ -7,12 +7,12 @@ use axum::http::header;
 use axum::http::request::Parts;
 use uuid::Uuid;
 
-use super::token;
-use crate::app::AppState;
+use crate::auth::token;
 use crate::domain::event::Actor;
 use crate::domain::scope::Scopes;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{self, oauth_grants, tokens};
+use crate::state::AppState;
+use crate::store::{oauth_grants, tokens};
 
 /// What an OAuth token was granted.
 #[derive(Debug, Clone)]
@@ -98,7 +98,7 @@ impl FromRequestParts<AppState> for Principal {
         if presented.starts_with(token::OAUTH_ACCESS_PREFIX) {
             return oauth_principal(state, presented).await;
         }
-        let now = store::now();
+        let now = state.clock.now();
         let mut conn = state.db.acquire().await?;
         let record = tokens::find_bearer(&mut conn, &token::digest(presented), now)
             .await?
@@ -122,7 +122,7 @@ impl FromRequestParts<AppState> for Principal {
 
 async fn oauth_principal(state: &AppState, presented: &str) -> ApiResult<Principal> {
     let mut conn = state.db.acquire().await?;
-    let live = oauth_grants::find_live(&mut conn, &token::digest(presented), store::now())
+    let live = oauth_grants::find_live(&mut conn, &token::digest(presented), state.clock.now())
         .await?
         .filter(|live| live.token.kind == oauth_grants::TokenKind::Access)
         .ok_or_else(ApiError::unauthorized)?;

@@ -1,0 +1,176 @@
+//! The `data` of every event, one type per event. Field order is key order on the wire.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::super::role::Role;
+use super::{EventType, TEST_EVENT};
+
+/// The `data` of one kind of event, without `actor`.
+pub trait EventData: Serialize {
+    /// The event's name: a catalog type, or [`TEST_EVENT`].
+    const NAME: &'static str;
+}
+
+macro_rules! event_data {
+    ($($data:ty => $name:expr),+ $(,)?) => {
+        $(impl EventData for $data { const NAME: &'static str = $name; })+
+    };
+}
+
+event_data! {
+    OrganizationCreated => EventType::OrganizationCreated.as_str(),
+    OrganizationUpdated<'_> => EventType::OrganizationUpdated.as_str(),
+    OrganizationDeleted => EventType::OrganizationDeleted.as_str(),
+    MemberAdded<'_> => EventType::MemberAdded.as_str(),
+    MemberRemoved<'_> => EventType::MemberRemoved.as_str(),
+    MemberRoleUpdated<'_> => EventType::MemberRoleUpdated.as_str(),
+    InviteCreated<'_> => EventType::InviteCreated.as_str(),
+    InviteAccepted<'_> => EventType::InviteAccepted.as_str(),
+    InviteCancelled<'_> => EventType::InviteCancelled.as_str(),
+    OauthAppCreated<'_> => EventType::OauthAppCreated.as_str(),
+    OauthAppRevoked<'_> => EventType::OauthAppRevoked.as_str(),
+    WebhookCreated<'_> => EventType::WebhookCreated.as_str(),
+    WebhookTest<'_> => TEST_EVENT,
+}
+
+/// `organization.created`: the organization itself says it all.
+#[derive(Serialize)]
+pub struct OrganizationCreated {}
+
+/// `organization.updated`: only the fields that changed.
+#[derive(Serialize)]
+pub struct OrganizationUpdated<'a> {
+    pub changes: OrganizationChanges<'a>,
+}
+
+#[derive(Serialize, Default)]
+pub struct OrganizationChanges<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Change<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slug: Option<Change<'a>>,
+}
+
+impl OrganizationChanges<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.slug.is_none()
+    }
+}
+
+#[derive(Serialize)]
+pub struct Change<'a> {
+    pub previous: &'a str,
+    pub current: &'a str,
+}
+
+impl<'a> Change<'a> {
+    /// The change from `previous` to `current`, if there is one.
+    pub fn between(previous: &'a str, current: &'a str) -> Option<Self> {
+        (previous != current).then_some(Self { previous, current })
+    }
+}
+
+/// `organization.deleted`: the organization as it was.
+#[derive(Serialize)]
+pub struct OrganizationDeleted {}
+
+/// The member an event is about.
+#[derive(Serialize, Clone, Copy)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberRef<'a> {
+    pub user_id: Uuid,
+    pub email: &'a str,
+    pub role: Role,
+}
+
+/// `member.added`
+#[derive(Serialize)]
+pub struct MemberAdded<'a>(pub MemberRef<'a>);
+
+/// `member.removed`
+#[derive(Serialize)]
+pub struct MemberRemoved<'a>(pub MemberRef<'a>);
+
+/// `member.role_updated`: `role` is the new role.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberRoleUpdated<'a> {
+    #[serde(flatten)]
+    pub member: MemberRef<'a>,
+    pub previous_role: Role,
+}
+
+/// The invite an event is about.
+#[derive(Serialize, Clone, Copy)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteRef<'a> {
+    pub invite_id: Uuid,
+    pub email: &'a str,
+    pub role: Role,
+}
+
+/// `invite.created`
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteCreated<'a> {
+    #[serde(flatten)]
+    pub invite: InviteRef<'a>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `invite.accepted`: `userId` is who accepted it, now a member.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteAccepted<'a> {
+    #[serde(flatten)]
+    pub invite: InviteRef<'a>,
+    pub user_id: Uuid,
+}
+
+/// `invite.cancelled`
+#[derive(Serialize)]
+pub struct InviteCancelled<'a>(pub InviteRef<'a>);
+
+/// The OAuth app an event is about.
+#[derive(Serialize, Clone, Copy)]
+#[serde(rename_all = "camelCase")]
+pub struct AppRef<'a> {
+    pub app_id: Uuid,
+    pub name: &'a str,
+    pub client_id: &'a str,
+}
+
+/// `oauth_app.created`, with the scopes the app may be granted.
+#[derive(Serialize)]
+pub struct OauthAppCreated<'a> {
+    #[serde(flatten)]
+    pub app: AppRef<'a>,
+    pub scopes: &'a [&'static str],
+}
+
+/// `oauth_app.revoked`
+#[derive(Serialize)]
+pub struct OauthAppRevoked<'a>(pub AppRef<'a>);
+
+/// `webhook.created`
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookCreated<'a> {
+    pub webhook_id: Uuid,
+    pub url: &'a str,
+    pub events: &'a [String],
+}
+
+/// `webhook.test`: sample data for the one webhook under test.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookTest<'a> {
+    pub webhook_id: Uuid,
+    pub message: &'a str,
+}
+
+impl WebhookTest<'_> {
+    pub const MESSAGE: &'static str = "This is a test delivery from Roster.";
+}

@@ -1,0 +1,165 @@
+//! The sign-in and consent page and its form. The page carries the request in hidden fields
+//! and a CSRF token that must match its cookie (double submit); denying needs no sign-in,
+//! allowing needs a member's email and password under the sign-in limits.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use subtle::ConstantTimeEq;
+
+use super::super::error::OAuthError;
+use super::super::form::OAuthForm;
+use super::super::page::{self, CSRF_COOKIE, Consent};
+use super::{
+    Authorization, approve, check, error_redirect, problem_page, redirect, refusal_response,
+    request_fields, secure_cookie,
+};
+use crate::auth::sign_in::{PASSWORD_MAX, SignInError};
+use crate::auth::token;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The sign-in and consent page for an authorization request with PKCE (S256).
+#[utoipa::path(get, path = "/api/oauth/authorize", tag = "oauth",
+    params(("response_type" = String, Query, description = "code"),
+           ("client_id" = String, Query), ("redirect_uri" = String, Query, description = "One of the app's, exactly"),
+           ("scope" = Option<String>, Query, description = "Space-separated; default all of the app's"),
+           ("state" = Option<String>, Query),
+           ("code_challenge" = String, Query), ("code_challenge_method" = String, Query, description = "S256")),
+    responses((status = 200, description = "The sign-in and consent page", content_type = "text/html"),
+              (status = 302, description = "An error sent back to the app's redirect URI"),
+              (status = 400, description = "Unknown client or unregistered redirect URI", content_type = "text/html")))]
+pub async fn page(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let params = OAuthForm::parse(query.unwrap_or_default().as_bytes());
+    let checked = match state.db.acquire().await {
+        Ok(mut conn) => check(&mut conn, &params).await,
+        Err(err) => Err(err.into()),
+    };
+    match checked {
+        Err(refusal) => refusal_response(refusal, StatusCode::FOUND),
+        Ok(auth) => {
+            let csrf = token::generate("");
+            let fields = request_fields(&params);
+            render_consent(&state, &auth, &fields, &csrf, "", None, StatusCode::OK, true)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_consent(
+    state: &AppState,
+    auth: &Authorization,
+    fields: &[(&str, String)],
+    csrf: &str,
+    email: &str,
+    error: Option<&str>,
+    status: StatusCode,
+    set_cookie: bool,
+) -> Response {
+    let html = page::consent(&Consent {
+        app_name: &auth.app.name,
+        org_name: &auth.org.name,
+        scopes: &auth.scopes,
+        request: fields,
+        csrf,
+        email,
+        error,
+    });
+    page::respond(status, html, set_cookie.then_some((csrf, secure_cookie(state))))
+}
+
+fn csrf_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == CSRF_COOKIE)
+        .map(|(_, value)| value)
+}
+
+/// The consent form's target: deny, or sign in and allow.
+#[utoipa::path(post, path = "/api/oauth/authorize/consent", tag = "oauth",
+    request_body(content_type = "application/x-www-form-urlencoded",
+                 description = "The consent page's form: the authorization request, csrf_token, email, password and decision (approve or deny)"),
+    responses((status = 303, description = "Back to the app with a code, or with error=access_denied"),
+              (status = 401, description = "The form again: invalid email or password", content_type = "text/html"),
+              (status = 403, description = "Not a member of the app's organization, or a bad CSRF token", content_type = "text/html"),
+              (status = 429, description = "The form again: too many sign-in attempts", content_type = "text/html")))]
+pub async fn consent(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let message = "The form could not be read. Go back to the app and start again.";
+            return page::respond(rejection.status(), page::problem(message), None);
+        }
+    };
+    let form = OAuthForm::parse(&body);
+    let presented = form.get("csrf_token").ok().flatten().unwrap_or_default();
+    let expected = csrf_cookie(&headers).unwrap_or_default();
+    if expected.is_empty() || !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
+        return page::respond(
+            StatusCode::FORBIDDEN,
+            page::problem(
+                "This form has expired or did not come from this page. Go back to the app and start again.",
+            ),
+            None,
+        );
+    }
+    let checked = match state.db.acquire().await {
+        Ok(mut conn) => check(&mut conn, &form).await,
+        Err(err) => Err(err.into()),
+    };
+    let auth = match checked {
+        Ok(auth) => auth,
+        Err(refusal) => return refusal_response(refusal, StatusCode::SEE_OTHER),
+    };
+    if form.get("decision").ok().flatten() != Some("approve") {
+        let denied = OAuthError::access_denied("The user denied the request");
+        return redirect(
+            StatusCode::SEE_OTHER,
+            &error_redirect(&auth.redirect_uri, auth.state.as_deref(), &denied),
+        );
+    }
+    let email = form.get("email").ok().flatten().unwrap_or_default().trim().to_owned();
+    let password = form.get("password").ok().flatten().unwrap_or_default().to_owned();
+    let fields = request_fields(&form);
+    let again = |status: StatusCode, message: &str| {
+        render_consent(&state, &auth, &fields, presented, &email, Some(message), status, false)
+    };
+    if email.is_empty() || password.is_empty() || password.len() > PASSWORD_MAX || email.len() > 320
+    {
+        return again(StatusCode::UNAUTHORIZED, "Invalid email or password");
+    }
+    let user = match state.sign_in().check(peer.ip(), &email, password, state.clock.now()).await {
+        Ok(user) => user,
+        Err(SignInError::TooManyAttempts { retry_after_secs }) => {
+            let mut response =
+                again(StatusCode::TOO_MANY_REQUESTS, "Too many sign-in attempts. Try again later.");
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            return response;
+        }
+        Err(SignInError::Invalid) => {
+            return again(StatusCode::UNAUTHORIZED, "Invalid email or password");
+        }
+        Err(err) => return OAuthError::from(ApiError::from(err)).into_response(),
+    };
+    match approve(&state, &auth, user.id).await {
+        Ok(location) => redirect(StatusCode::SEE_OTHER, &location),
+        Err(err) if err.status == StatusCode::FORBIDDEN => {
+            let message = format!("{} is not a member of {}.", user.email, auth.org.name);
+            again(StatusCode::FORBIDDEN, &message)
+        }
+        Err(err) => problem_page(&err),
+    }
+}

@@ -1,0 +1,105 @@
+//! The checks of an app's `redirectUris` and `scopes`.
+
+use serde_json::Value;
+
+use crate::domain::scope::{Scope, Scopes};
+use crate::http::validate::Fields;
+
+pub const NAME_MAX: usize = 100;
+pub const REDIRECT_URIS_MAX: usize = 10;
+pub const REDIRECT_URI_MAX_LEN: usize = 2048;
+
+/// Whether `uri` may be registered: an absolute `https` URL, or an `http` one on the loopback
+/// host (RFC 8252 §7.3), with no fragment (RFC 6749 §3.1.2) and no user info.
+pub fn is_allowed_redirect_uri(uri: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(uri) else { return false };
+    let loopback = matches!(
+        parsed.host(),
+        Some(url::Host::Domain("localhost"))
+            | Some(url::Host::Ipv4(std::net::Ipv4Addr::LOCALHOST))
+            | Some(url::Host::Ipv6(std::net::Ipv6Addr::LOCALHOST))
+    );
+    let scheme_ok = match parsed.scheme() {
+        "https" => parsed.host().is_some(),
+        "http" => loopback,
+        _ => false,
+    };
+    scheme_ok
+        && parsed.fragment().is_none()
+        && parsed.username().is_empty()
+        && parsed.password().is_none()
+        && uri.len() <= REDIRECT_URI_MAX_LEN
+        && !uri.chars().any(char::is_whitespace)
+}
+
+pub fn redirect_uris(f: &mut Fields, value: Option<Value>) -> Vec<String> {
+    let Some(Value::Array(items)) = value else {
+        f.error("redirectUris must be an array");
+        return Vec::new();
+    };
+    if items.is_empty() {
+        f.error("redirectUris should not be empty");
+        return Vec::new();
+    }
+    if items.len() > REDIRECT_URIS_MAX {
+        f.error(format!("redirectUris must contain no more than {REDIRECT_URIS_MAX} elements"));
+        return Vec::new();
+    }
+    let mut uris: Vec<String> = Vec::new();
+    for item in items {
+        match item {
+            Value::String(uri) if is_allowed_redirect_uri(&uri) => {
+                if !uris.contains(&uri) {
+                    uris.push(uri);
+                }
+            }
+            _ => {
+                f.error(
+                    "each value in redirectUris must be an https URL, or an http URL on \
+                     localhost or 127.0.0.1",
+                );
+                return Vec::new();
+            }
+        }
+    }
+    uris
+}
+
+pub fn scopes(f: &mut Fields, value: Option<Value>) -> Scopes {
+    let Some(Value::Array(items)) = value else {
+        f.error("scopes must be an array");
+        return Scopes::default();
+    };
+    if items.is_empty() {
+        f.error("scopes should not be empty");
+        return Scopes::default();
+    }
+    let parsed: Option<Vec<Scope>> =
+        items.iter().map(|v| v.as_str().and_then(Scope::parse)).collect();
+    parsed.map(Scopes::new).unwrap_or_else(|| {
+        f.error(format!(
+            "each value in scopes must be one of the following values: {}",
+            Scope::catalog()
+        ));
+        Scopes::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_allowed_redirect_uri as allowed;
+
+    #[test]
+    fn redirect_uris_are_https_or_loopback() {
+        assert!(allowed("https://app.example.com/callback?x=1"));
+        assert!(allowed("http://localhost:8080/cb"));
+        assert!(allowed("http://127.0.0.1/cb"));
+        assert!(allowed("http://[::1]:7/cb"));
+        assert!(!allowed("http://app.example.com/cb"));
+        assert!(!allowed("https://app.example.com/cb#fragment"));
+        assert!(!allowed("https://user:pw@app.example.com/cb"));
+        assert!(!allowed("/relative"));
+        assert!(!allowed("ftp://app.example.com/cb"));
+        assert!(!allowed("myapp://callback"));
+    }
+}

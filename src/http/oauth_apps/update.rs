@@ -1,0 +1,73 @@
+//! Changing an OAuth app's name, redirect URIs or scopes. Narrowed scopes apply to the app's
+//! tokens at once, and for good.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::views::OAuthAppView;
+use super::{fields, held, revoked};
+use crate::error::ApiResult;
+use crate::http::extract::{ApiPath, JsonObject};
+use crate::http::principal::Principal;
+use crate::http::validate::Fields;
+use crate::http::views::ErrorBody;
+use crate::state::AppState;
+use crate::store::oauth_apps;
+use crate::store::oauth_grants;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateOAuthAppRequest {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    /// Narrowing the scopes narrows every token the app holds at once.
+    pub scopes: Option<Vec<String>>,
+}
+
+/// Change an app's name, redirect URIs or scopes. Narrowed scopes apply to its tokens at once.
+#[utoipa::path(patch, path = "/api/organizations/{id}/oauth-apps/{appId}", tag = "oauth-apps",
+    security(("bearer" = [])), params(("id" = Uuid, Path), ("appId" = Uuid, Path)),
+    request_body = UpdateOAuthAppRequest,
+    responses((status = 200, body = OAuthAppView), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody),
+               (status = 409, body = ErrorBody, description = "OAuth app is revoked")))]
+pub async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((org_id, app_id)): ApiPath<(Uuid, Uuid)>,
+    JsonObject(mut body): JsonObject,
+) -> ApiResult<Json<OAuthAppView>> {
+    let uris = body.remove("redirectUris").filter(|v| !v.is_null());
+    let scopes = body.remove("scopes").filter(|v| !v.is_null());
+    let mut f = Fields::new(body, &["name"]);
+    let name = f.optional_text("name", fields::NAME_MAX);
+    let uris = uris.map(|v| fields::redirect_uris(&mut f, Some(v)));
+    let scopes = scopes.map(|v| fields::scopes(&mut f, Some(v)));
+    f.finish()?;
+
+    let mut tx = state.db.begin_write().await?;
+    let (_, mut app) = held(&mut tx, org_id, app_id, &principal).await?;
+    if !app.is_active() {
+        return Err(revoked());
+    }
+    if let Some(name) = name {
+        app.name = name;
+    }
+    if let Some(uris) = uris {
+        app.redirect_uris = uris;
+    }
+    let now = state.clock.now();
+    if let Some(scopes) = scopes {
+        // Dropped scopes leave the app's tokens for good, not only while the app lacks them.
+        oauth_grants::remove_scopes(&mut tx, app.id, &app.scopes.without(&scopes), now).await?;
+        app.scopes = scopes;
+    }
+    app.updated_at = now;
+    oauth_apps::update(&mut tx, &app).await?;
+    tx.commit().await?;
+    Ok(Json(app.into()))
+}

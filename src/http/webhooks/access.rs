@@ -1,0 +1,62 @@
+//! How a webhook is found for its managers, and what an OAuth token may subscribe one to.
+
+use sqlx::AnyConnection;
+use uuid::Uuid;
+
+use super::super::access::{Hold, Managed};
+use super::super::principal::Principal;
+use crate::domain::event::EventType;
+use crate::domain::scope::{self, Scopes};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::oauth_apps;
+use crate::store::webhooks::{self, Webhook};
+
+impl Managed for Webhook {
+    const NAME: &'static str = "Webhook";
+
+    async fn load(
+        conn: &mut AnyConnection,
+        org_id: Uuid,
+        id: Uuid,
+        hold: Hold,
+    ) -> Result<Option<Self>, sqlx::Error> {
+        if hold == Hold::Row {
+            webhooks::lock(conn, id).await?;
+        }
+        webhooks::find(conn, org_id, id).await
+    }
+}
+
+/// An OAuth token may subscribe a webhook only to events it could read through the API;
+/// otherwise a webhook pointed at the app would hand it what its scopes withhold. The app's
+/// row is held to the end of the transaction, so that a revocation racing this either comes
+/// first (and this is refused) or deactivates the webhook written here.
+pub async fn check_readable(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    principal: &Principal,
+    events: &[EventType],
+) -> ApiResult<()> {
+    let Some(grant) = principal.oauth() else { return Ok(()) };
+    let app = oauth_apps::hold(conn, state.db.backend(), grant.app_id)
+        .await?
+        .filter(|app| app.is_active())
+        .ok_or_else(ApiError::unauthorized)?;
+    let scopes = grant.scopes.intersect(&app.scopes);
+    let mut needed = Vec::new();
+    for event in events {
+        match scope::reading(*event) {
+            Some(scope) => needed.push(scope),
+            None => {
+                return Err(ApiError::forbidden(
+                    "Access denied. OAuth tokens cannot subscribe to oauth_app events.",
+                ));
+            }
+        }
+    }
+    match Scopes::new(needed).iter().find(|scope| !scopes.contains(*scope)) {
+        Some(missing) => Err(ApiError::InsufficientScope(missing)),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,81 @@
+//! Creating a webhook: the original API page's route. The signing secret is in this answer
+//! only; the database keeps it sealed.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::access::check_readable;
+use super::fields;
+use super::views::{WebhookView, WebhookWithSecret};
+use crate::domain::event::{NewEvent, WebhookCreated};
+use crate::domain::scope::Scope;
+use crate::domain::secret;
+use crate::error::ApiResult;
+use crate::http::access;
+use crate::http::extract::{ApiPath, JsonObject};
+use crate::http::principal::Principal;
+use crate::http::validate::Fields;
+use crate::http::views::ErrorBody;
+use crate::state::AppState;
+use crate::store::events;
+use crate::store::webhooks::{self, Webhook};
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateWebhookRequest {
+    /// An absolute `https://` URL.
+    #[schema(example = "https://example.com/webhooks")]
+    pub url: String,
+    /// Event types to subscribe to; duplicates collapse.
+    #[schema(example = json!(["organization.created", "member.added"]))]
+    pub events: Vec<String>,
+}
+
+/// Create a webhook endpoint for receiving events. Only OWNERS and ADMINS can create webhooks.
+#[utoipa::path(post, path = "/api/organizations/{organizationId}/webhooks", tag = "webhooks",
+    security(("bearer" = []), ("oauth2" = ["webhooks:write"])), params(("organizationId" = Uuid, Path)),
+    request_body = CreateWebhookRequest,
+    responses((status = 201, body = WebhookWithSecret,
+               description = "Webhook created successfully. Returns webhook configuration with signing secret."),
+               (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(org_id): ApiPath<Uuid>,
+    JsonObject(mut body): JsonObject,
+) -> ApiResult<(StatusCode, Json<WebhookWithSecret>)> {
+    let url = body.remove("url");
+    let events = body.remove("events");
+    let mut f = Fields::new(body, &[]);
+    let url = fields::url(&mut f, url, state.config.webhook_allow_private);
+    let events = fields::events(&mut f, events);
+    f.finish()?;
+
+    let secret = secret::webhook_secret();
+    let sealed = state.secret_box.seal(&secret)?;
+    let mut tx = state.db.begin_write().await?;
+    let (org, _) =
+        access::as_manager(&mut tx, org_id, &principal, Scope::WebhooksWrite, "create webhooks")
+            .await?;
+    let now = state.clock.now();
+    let hook = Webhook {
+        id: Uuid::now_v7(),
+        organization_id: org.id,
+        url,
+        events,
+        is_active: true,
+        created_at: now,
+        updated_at: now,
+    };
+    check_readable(&mut tx, &state, &principal, &hook.events).await?;
+    webhooks::insert(&mut tx, &hook, &sealed, principal.oauth().map(|g| g.app_id)).await?;
+    let view = WebhookView::from(hook);
+    let data = WebhookCreated { webhook_id: view.id, url: &view.url, events: &view.events };
+    events::append(&mut tx, &NewEvent::of(&data, org.as_ref(), principal.actor(), now)).await?;
+    state.commit(tx).await?;
+    Ok((StatusCode::CREATED, Json(WebhookWithSecret::new(view, secret))))
+}

@@ -1,0 +1,63 @@
+//! Recovery after an outage: every delivery that failed since a given time gets a fresh
+//! attempt chain.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::views::Requeued;
+use crate::domain::scope::Scope;
+use crate::error::ApiResult;
+use crate::http::access::{self, Hold};
+use crate::http::extract::{ApiPath, JsonObject};
+use crate::http::principal::Principal;
+use crate::http::validate::Fields;
+use crate::http::views::ErrorBody;
+use crate::state::AppState;
+use crate::store::deliveries;
+use crate::store::webhooks::Webhook;
+
+#[derive(Deserialize, ToSchema)]
+pub struct RecoverRequest {
+    /// Deliveries that failed at or after this time are attempted again.
+    pub since: DateTime<Utc>,
+}
+
+/// Start a fresh attempt chain for every delivery of this webhook that failed at or after
+/// `since`, for when a receiver was down for a while.
+#[utoipa::path(post, path = "/api/organizations/{organizationId}/webhooks/{webhookId}/recover",
+    tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:write"])),
+    params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path)),
+    request_body = RecoverRequest,
+    responses((status = 202, body = Requeued), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody)))]
+pub async fn recover(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((org_id, webhook_id)): ApiPath<(Uuid, Uuid)>,
+    JsonObject(body): JsonObject,
+) -> ApiResult<(StatusCode, Json<Requeued>)> {
+    let mut f = Fields::new(body, &["since"]);
+    let since = f.timestamp("since");
+    f.finish()?;
+
+    let mut tx = state.db.begin_write().await?;
+    access::managed::<Webhook>(
+        &mut tx,
+        org_id,
+        webhook_id,
+        &principal,
+        Scope::WebhooksWrite,
+        "recover webhook deliveries",
+        Hold::Nothing,
+    )
+    .await?;
+    let requeued = deliveries::recover(&mut tx, webhook_id, since, state.clock.now()).await?;
+    state.commit(tx).await?;
+    Ok((StatusCode::ACCEPTED, Json(Requeued { requeued })))
+}

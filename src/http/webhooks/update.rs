@@ -1,0 +1,111 @@
+//! Changing a webhook, and deleting it. An inactive or deleted webhook gets no new
+//! deliveries, and its pending ones are not attempted again.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::access::check_readable;
+use super::fields;
+use super::views::WebhookView;
+use crate::domain::scope::Scope;
+use crate::error::ApiResult;
+use crate::http::access::{self, Hold};
+use crate::http::extract::{ApiPath, JsonObject};
+use crate::http::principal::Principal;
+use crate::http::validate::Fields;
+use crate::http::views::ErrorBody;
+use crate::state::AppState;
+use crate::store::webhooks::{self, Webhook};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateWebhookRequest {
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub is_active: Option<bool>,
+}
+
+/// Change a webhook's URL, subscriptions or whether it is active. An inactive webhook gets no
+/// new deliveries, and its pending ones are not attempted again.
+#[utoipa::path(patch, path = "/api/organizations/{organizationId}/webhooks/{webhookId}", tag = "webhooks",
+    security(("bearer" = []), ("oauth2" = ["webhooks:write"])), params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path)),
+    request_body = UpdateWebhookRequest,
+    responses((status = 200, body = WebhookView), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((org_id, webhook_id)): ApiPath<(Uuid, Uuid)>,
+    JsonObject(mut body): JsonObject,
+) -> ApiResult<Json<WebhookView>> {
+    let url = body.remove("url").filter(|v| !v.is_null());
+    let events = body.remove("events").filter(|v| !v.is_null());
+    let is_active = body.remove("isActive").filter(|v| !v.is_null());
+    let mut f = Fields::new(body, &[]);
+    let url = url.map(|v| fields::url(&mut f, Some(v), state.config.webhook_allow_private));
+    let events = events.map(|v| fields::events(&mut f, Some(v)));
+    let is_active = is_active.map(|v| {
+        v.as_bool().unwrap_or_else(|| {
+            f.error("isActive must be a boolean value");
+            false
+        })
+    });
+    f.finish()?;
+
+    let mut tx = state.db.begin_write().await?;
+    let (_, mut hook) = access::managed::<Webhook>(
+        &mut tx,
+        org_id,
+        webhook_id,
+        &principal,
+        Scope::WebhooksWrite,
+        "update webhooks",
+        Hold::Row,
+    )
+    .await?;
+    if let Some(url) = url {
+        hook.url = url;
+    }
+    if let Some(events) = events {
+        hook.events = events;
+    }
+    if let Some(active) = is_active {
+        hook.is_active = active;
+    }
+    check_readable(&mut tx, &state, &principal, &hook.events).await?;
+    hook.updated_at = state.clock.now();
+    webhooks::update(&mut tx, &hook).await?;
+    state.commit(tx).await?;
+    Ok(Json(hook.into()))
+}
+
+/// Delete a webhook. It gets no further attempts.
+#[utoipa::path(delete, path = "/api/organizations/{organizationId}/webhooks/{webhookId}", tag = "webhooks",
+    security(("bearer" = []), ("oauth2" = ["webhooks:write"])), params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path)),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((org_id, webhook_id)): ApiPath<(Uuid, Uuid)>,
+) -> ApiResult<StatusCode> {
+    let mut tx = state.db.begin_write().await?;
+    let (_, hook) = access::managed::<Webhook>(
+        &mut tx,
+        org_id,
+        webhook_id,
+        &principal,
+        Scope::WebhooksWrite,
+        "delete webhooks",
+        Hold::Row,
+    )
+    .await?;
+    webhooks::mark_deleted(&mut tx, hook.id, state.clock.now()).await?;
+    state.commit(tx).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
