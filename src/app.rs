@@ -13,7 +13,6 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::password::Passwords;
@@ -55,7 +54,6 @@ impl App {
                 metrics: Arc::new(metrics),
                 delivery_metrics: Arc::new(delivery_metrics),
                 secret_box: SecretBox::new(&secret_key),
-                deliveries_queued: Arc::new(Notify::new()),
                 passwords: Passwords::per_core(),
                 clock,
             },
@@ -75,11 +73,12 @@ impl App {
             state.secret_box.clone(),
             config.webhook_timeout,
             config.webhook_allow_private,
+            state.clock.clone(),
         )?;
         let worker = Worker {
             db: state.db.clone(),
             sender: Arc::new(sender),
-            wake: state.deliveries_queued.clone(),
+            clock: state.clock.clone(),
             metrics: state.delivery_metrics.clone(),
             settings: WorkerSettings {
                 concurrency: config.webhook_concurrency,
@@ -90,10 +89,10 @@ impl App {
                 schedule: config.webhook_retry_schedule.clone(),
             },
         };
-        if crate::delivery::has_notifications(&state.db) {
-            tokio::spawn(crate::delivery::listen_for_notifications(
+        if state.db.backend() == Backend::Postgres {
+            tokio::spawn(crate::store::listen(
                 config.database_url.clone(),
-                state.deliveries_queued.clone(),
+                state.db.wakeups(),
                 stop.clone(),
             ));
         }
@@ -126,6 +125,7 @@ impl App {
         let config = &self.state.config;
         let maintenance = tokio::spawn(crate::maintenance::run(
             self.state.db.clone(),
+            self.state.clock.clone(),
             config.prune_interval,
             config.keep_expired_for,
             stop_delivery.clone(),

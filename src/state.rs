@@ -1,10 +1,8 @@
 //! What every handler can reach: the database, settings, metrics, the key that seals secrets,
-//! the password hasher, the clock and the worker's wake-up. The server builds it once at
+//! the password hasher and the clock. The server builds it once at
 //! start; cloning is cheap and shares everything.
 
 use std::sync::Arc;
-
-use tokio::sync::Notify;
 
 use crate::auth::password::Passwords;
 use crate::auth::sign_in::{Limits, SignIn};
@@ -13,7 +11,7 @@ use crate::config::Config;
 use crate::crypto::SecretBox;
 use crate::delivery::metrics::DeliveryMetrics;
 use crate::metrics::Metrics;
-use crate::store::{Db, Tx};
+use crate::store::Db;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -22,23 +20,12 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub delivery_metrics: Arc<DeliveryMetrics>,
     pub secret_box: SecretBox,
-    /// Wakes this instance's delivery worker.
-    pub deliveries_queued: Arc<Notify>,
     pub passwords: Passwords,
     /// The time every handler reads; tests move it instead of sleeping.
     pub clock: Clock,
 }
 
 impl AppState {
-    /// Commits a transaction that may have queued deliveries, then wakes the worker. Nothing
-    /// depends on the wake-up: if this future is dropped right after the commit, the worker's
-    /// fallback poll (and on PostgreSQL the commit's NOTIFY) still finds the deliveries.
-    pub async fn commit(&self, tx: Tx) -> Result<(), sqlx::Error> {
-        tx.commit().await?;
-        self.deliveries_queued.notify_one();
-        Ok(())
-    }
-
     /// Sign-in checks under the configured limits.
     pub fn sign_in(&self) -> SignIn<'_> {
         let limits = Limits {

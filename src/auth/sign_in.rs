@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::password::{PasswordError, Passwords};
 use crate::store::users::{self, User};
-use crate::store::{self, Db, login_failures};
+use crate::store::{Db, login_failures};
 
 /// Longest password accepted anywhere: bounds the work one request can ask of Argon2.
 pub const PASSWORD_MAX: usize = 128;
@@ -99,7 +99,7 @@ impl SignIn<'_> {
                 let mut tx = self.db.begin_write().await?;
                 login_failures::forget(&mut tx, &attempt).await?;
                 tx.commit().await?;
-                let frees_at = oldest.map(store::from_millis).unwrap_or(now) + window;
+                let frees_at = oldest.unwrap_or(now) + window;
                 let retry_after_secs = (frees_at - now).num_seconds().max(1) as u64;
                 return Err(SignInError::TooManyAttempts { retry_after_secs });
             }

@@ -4,6 +4,7 @@
 use prometheus::{Gauge, Histogram, HistogramOpts, IntCounterVec, IntGauge, Opts, Registry};
 
 use crate::config::RetrySchedule;
+use crate::domain::retry::{Next, Outcome};
 use crate::store::deliveries::AttemptRecord;
 
 pub struct DeliveryMetrics {
@@ -43,14 +44,11 @@ impl DeliveryMetrics {
     }
 
     pub fn observe(&self, record: &AttemptRecord, schedule: &RetrySchedule) {
-        let outcome = if record.abandon {
-            "abandoned"
-        } else if record.succeeded {
-            "succeeded"
-        } else if (record.chain_attempts as usize) < schedule.0.len() {
-            "retrying"
-        } else {
-            "failed"
+        let outcome = match (record.outcome(), record.next(&schedule.0)) {
+            (Outcome::Abandoned, _) => "abandoned",
+            (_, Next::Succeeded) => "succeeded",
+            (_, Next::RetryAfter(_)) => "retrying",
+            (_, Next::Failed) => "failed",
         };
         self.outcomes.with_label_values(&[outcome]).inc();
         if !record.abandon {

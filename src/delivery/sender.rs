@@ -3,12 +3,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::redirect::Policy;
 
 use super::signature;
 use super::ssrf::GuardedResolver;
+use crate::clock::Clock;
 use crate::crypto::SecretBox;
 use crate::domain::webhook_url::{self, Refusal};
 use crate::store::deliveries::{AttemptRecord, DueDelivery};
@@ -22,11 +22,17 @@ pub struct Sender {
     client: reqwest::Client,
     secrets: SecretBox,
     allow_private: bool,
+    clock: Clock,
 }
 
 impl Sender {
     /// One client for every attempt: connections to a receiver are pooled and reused.
-    pub fn new(secrets: SecretBox, timeout: Duration, allow_private: bool) -> anyhow::Result<Self> {
+    pub fn new(
+        secrets: SecretBox,
+        timeout: Duration,
+        allow_private: bool,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
         let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .redirect(Policy::none())
@@ -39,11 +45,11 @@ impl Sender {
         if !allow_private {
             builder = builder.dns_resolver(Arc::new(GuardedResolver));
         }
-        Ok(Self { client: builder.build()?, secrets, allow_private })
+        Ok(Self { client: builder.build()?, secrets, allow_private, clock })
     }
 
     pub async fn attempt(&self, delivery: &DueDelivery) -> AttemptRecord {
-        let attempted_at = crate::store::now();
+        let attempted_at = self.clock.now();
         let started = Instant::now();
         let mut record = AttemptRecord {
             delivery_id: delivery.id,
@@ -106,7 +112,7 @@ impl Sender {
         let current = self.secrets.open(&delivery.secret_sealed)?;
         let mut standard = signature::standard(&current, &msg_id, timestamp, body);
         if let Some((sealed, until)) = &delivery.previous_secret
-            && *until > Utc::now()
+            && *until > self.clock.now()
         {
             let previous = self.secrets.open(sealed)?;
             standard.push(' ');

@@ -14,6 +14,7 @@ use super::metrics::DeliveryMetrics;
 use super::sender::Sender;
 use crate::clock::Clock;
 use crate::config::RetrySchedule;
+use crate::domain::retry::Next;
 use crate::store::deliveries::{self, AttemptRecord};
 use crate::store::{Backend, Db, Wakeups};
 
@@ -192,9 +193,8 @@ async fn record_results(
         }
         write_batch(&db, &clock, &mut batch, &schedule).await;
         // A retry may now be due sooner than the worker planned to look.
-        let retrying = batch
-            .iter()
-            .any(|r| !r.succeeded && !r.abandon && (r.chain_attempts as usize) < schedule.0.len());
+        let retrying =
+            batch.iter().any(|r| matches!(r.next(&schedule.0), Next::RetryAfter(_)));
         batch.clear();
         wakeups.recorded();
         if retrying {

@@ -8,7 +8,7 @@
 
 use std::future::Future;
 
-use sqlx::AnyConnection;
+use crate::store::Conn;
 use uuid::Uuid;
 
 use super::principal::{Principal, oauth_not_allowed};
@@ -36,7 +36,7 @@ impl From<Scope> for Need {
 pub const APP_ROLE: Role = Role::Admin;
 
 pub async fn membership(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Conn,
     org_id: Uuid,
     principal: &Principal,
     need: impl Into<Need>,
@@ -62,7 +62,7 @@ pub async fn membership(
 }
 
 async fn resolve(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Conn,
     org_id: Uuid,
     principal: &Principal,
 ) -> ApiResult<Option<(Organization, Role)>> {
@@ -74,7 +74,7 @@ async fn resolve(
 
 /// The organization, if the caller is an OWNER or ADMIN of it.
 pub async fn as_manager(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Conn,
     org_id: Uuid,
     principal: &Principal,
     need: impl Into<Need>,
@@ -93,7 +93,7 @@ pub fn owners_only(action: &str) -> ApiError {
 
 /// Reads the caller's membership inside a transaction that has locked the organization.
 pub async fn locked_membership(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Conn,
     org_id: Uuid,
     principal: &Principal,
     need: impl Into<Need>,
@@ -113,7 +113,7 @@ pub trait Managed: Sized {
     /// The organization's resource `id`. With [`Hold::Row`] its row stays locked to the end
     /// of the transaction, so that concurrent changes to it run one after the other.
     fn load(
-        conn: &mut AnyConnection,
+        conn: &mut dyn Conn,
         org_id: Uuid,
         id: Uuid,
         hold: Hold,
@@ -129,7 +129,7 @@ pub enum Hold {
 
 /// The organization and its resource `id`, if the caller is an OWNER or ADMIN of it.
 pub async fn managed<T: Managed>(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Conn,
     org_id: Uuid,
     id: Uuid,
     principal: &Principal,

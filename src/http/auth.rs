@@ -7,7 +7,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::AnyConnection;
+use crate::store::Tx;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -65,7 +65,7 @@ pub struct AuthResponse {
 
 /// Issues an access and refresh token pair in `family_id`.
 async fn issue_session(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     config: &Config,
     user: User,
     family_id: Uuid,
@@ -87,7 +87,7 @@ async fn issue_session(
             last_used_at: None,
             created_at: now,
         };
-        tokens::insert(conn, &record, &token::digest(value)).await?;
+        tokens::insert(tx, &record, &token::digest(value)).await?;
     }
     Ok(AuthResponse {
         user: user.into(),

@@ -138,7 +138,7 @@ pub async fn create(
     let data = InviteCreated { invite: invite_ref(&invite), expires_at: invite.expires_at };
     let event = NewEvent::of(&data, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;
-    state.commit(tx).await?;
+    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(CreatedInvite { invite: invite.into(), token })))
 }
 
@@ -208,7 +208,7 @@ pub async fn cancel(
     let data = InviteCancelled(invite_ref(&invite));
     let event = NewEvent::of(&data, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;
-    state.commit(tx).await?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -281,6 +281,6 @@ pub async fn accept(
     events::append(&mut tx, &NewEvent::of(&accepted, org.as_ref(), principal.actor(), now)).await?;
     let added = MemberAdded(super::members::member_ref(&member));
     events::append(&mut tx, &NewEvent::of(&added, org.as_ref(), principal.actor(), now)).await?;
-    state.commit(tx).await?;
+    tx.commit().await?;
     Ok(Json(AcceptedInvite { invite: invite.into(), member: member.into() }))
 }

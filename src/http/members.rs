@@ -131,7 +131,7 @@ pub async fn add(
     let data = MemberAdded(member_ref(&member));
     let event = NewEvent::of(&data, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;
-    state.commit(tx).await?;
+    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(member.into())))
 }
 
@@ -177,7 +177,7 @@ pub async fn update(
     let data = MemberRoleUpdated { member: member_ref(&member), previous_role: previous };
     let event = NewEvent::of(&data, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;
-    state.commit(tx).await?;
+    tx.commit().await?;
     Ok(Json(member.into()))
 }
 
@@ -213,6 +213,6 @@ pub async fn remove(
     let data = MemberRemoved(member_ref(&member));
     let event = NewEvent::of(&data, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;
-    state.commit(tx).await?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

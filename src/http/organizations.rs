@@ -114,13 +114,13 @@ async fn create_once(
     members::insert(&mut tx, org.id, user_id, Role::Owner, now).await?;
     let event = NewEvent::of(&OrganizationCreated {}, org.as_ref(), Actor::User(user_id), now);
     events::append(&mut tx, &event).await?;
-    state.commit(tx).await?;
+    tx.commit().await?;
     Ok(org)
 }
 
 /// A derived slug that is not taken yet: the base, or the base with a short random suffix
 /// (`Conflict` if five suffixes are all taken).
-async fn free_slug(conn: &mut sqlx::AnyConnection, base: &str) -> Result<String, StoreError> {
+async fn free_slug(conn: &mut dyn crate::store::Conn, base: &str) -> Result<String, StoreError> {
     if !organizations::slug_exists(conn, base).await? {
         return Ok(base.to_owned());
     }
@@ -239,7 +239,7 @@ pub async fn update(
     let data = OrganizationUpdated { changes };
     let event = NewEvent::of(&data, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;
-    state.commit(tx).await?;
+    tx.commit().await?;
     Ok(Json(OrganizationView::new(org, role)))
 }
 
@@ -263,7 +263,7 @@ pub async fn delete(
     let event = NewEvent::of(&OrganizationDeleted {}, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;
     organizations::delete(&mut tx, org.id).await?;
-    state.commit(tx).await?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,6 +1,8 @@
 //! Connections the store's functions run on. A function that only reads takes
 //! `&mut dyn Conn` (a pooled connection or a transaction); one that writes takes `&mut Tx`, so
-//! that a change always runs inside a transaction. Each query is written once and compiled for
+//! that a change always runs inside a transaction. A locking read (`lock`, `hold`) takes
+//! `&mut dyn Conn` too: its lock lasts to the end of the caller's transaction, and means
+//! nothing outside one. Each query is written once and compiled for
 //! both backends by [`dispatch!`](crate::dispatch), which hands its body the backend's own
 //! connection type: binds and rows then use native types (`uuid`, `timestamptz`, `boolean`,
 //! `text[]` on PostgreSQL; BLOB, RFC 3339 text, integers and JSON text on SQLite).

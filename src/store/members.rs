@@ -165,12 +165,13 @@ pub async fn delete(tx: &mut Tx, org_id: Uuid, user_id: Uuid) -> Result<(), sqlx
 
 /// Whether the user is a member, holding their membership row until the transaction ends: a
 /// concurrent removal then waits for what this transaction grants, or comes first and is seen.
-pub async fn hold(tx: &mut Tx, org_id: Uuid, user_id: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn hold(
+    conn: &mut dyn Conn, org_id: Uuid, user_id: Uuid) -> Result<bool, sqlx::Error> {
     let sql = format!(
         "SELECT user_id FROM members WHERE organization_id = $1 AND user_id = $2{}",
-        for_update(tx)
+        for_update(conn)
     );
     let held: Option<(Uuid,)> =
-        run!(tx, fetch_optional, sqlx::query_as(&sql).bind(org_id).bind(user_id))?;
+        run!(conn, fetch_optional, sqlx::query_as(&sql).bind(org_id).bind(user_id))?;
     Ok(held.is_some())
 }

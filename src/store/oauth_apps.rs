@@ -157,20 +157,21 @@ pub async fn find(
 
 /// Like [`find`], holding the app's row for the rest of the transaction.
 pub async fn find_locked(
-    tx: &mut Tx,
+    conn: &mut dyn Conn,
     org_id: Uuid,
     id: Uuid,
 ) -> Result<Option<OAuthApp>, sqlx::Error> {
-    let lock = for_update(tx);
-    find_with(tx, org_id, id, lock).await
+    let lock = for_update(conn);
+    find_with(conn, org_id, id, lock).await
 }
 
 /// The app as it is now, holding a shared lock on its row: a concurrent change of its scopes
 /// or status waits for what this transaction issues, or comes first and is what this
 /// transaction reads.
-pub async fn hold(tx: &mut Tx, id: Uuid) -> Result<Option<OAuthApp>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM oauth_apps WHERE id = $1{}", for_share(tx));
-    let row: Option<Row> = run!(tx, fetch_optional, sqlx::query_as(&sql).bind(id))?;
+pub async fn hold(
+    conn: &mut dyn Conn, id: Uuid) -> Result<Option<OAuthApp>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM oauth_apps WHERE id = $1{}", for_share(conn));
+    let row: Option<Row> = run!(conn, fetch_optional, sqlx::query_as(&sql).bind(id))?;
     row.map(OAuthApp::try_from).transpose()
 }
 

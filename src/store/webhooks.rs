@@ -172,9 +172,10 @@ pub async fn update(tx: &mut Tx, hook: &Webhook) -> Result<(), sqlx::Error> {
 
 /// Serialises changes to one webhook: read-modify-write handlers take this first, so two
 /// concurrent edits cannot overwrite each other's fields.
-pub async fn lock(tx: &mut Tx, id: Uuid) -> Result<(), sqlx::Error> {
-    let sql = format!("SELECT id FROM webhooks WHERE id = $1{}", for_update(tx));
-    let _: Option<(Uuid,)> = run!(tx, fetch_optional, sqlx::query_as(&sql).bind(id))?;
+pub async fn lock(
+    conn: &mut dyn Conn, id: Uuid) -> Result<(), sqlx::Error> {
+    let sql = format!("SELECT id FROM webhooks WHERE id = $1{}", for_update(conn));
+    let _: Option<(Uuid,)> = run!(conn, fetch_optional, sqlx::query_as(&sql).bind(id))?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::AnyConnection;
+use crate::store::{Conn, Tx};
 use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -54,7 +54,7 @@ impl Issue<'_> {
     /// Writes one token of the grant and returns its value.
     async fn token(
         &self,
-        conn: &mut AnyConnection,
+        tx: &mut Tx,
         kind: TokenKind,
         ttl: std::time::Duration,
         now: DateTime<Utc>,
@@ -74,21 +74,21 @@ impl Issue<'_> {
             expires_at: now + ttl,
             created_at: now,
         };
-        oauth_grants::insert_token(conn, &record, &token::digest(&value)).await?;
+        oauth_grants::insert_token(tx, &record, &token::digest(&value)).await?;
         Ok(value)
     }
 }
 
 /// Writes a new access token (and refresh token) for the grant.
 pub async fn issue(
-    conn: &mut AnyConnection,
+    tx: &mut Tx,
     config: &Config,
     what: Issue<'_>,
     now: DateTime<Utc>,
 ) -> OAuthResult<TokenResponse> {
-    let access_token = what.token(conn, TokenKind::Access, config.access_token_ttl, now).await?;
+    let access_token = what.token(tx, TokenKind::Access, config.access_token_ttl, now).await?;
     let refresh_token = match what.with_refresh {
-        true => Some(what.token(conn, TokenKind::Refresh, config.refresh_token_ttl, now).await?),
+        true => Some(what.token(tx, TokenKind::Refresh, config.refresh_token_ttl, now).await?),
         false => None,
     };
     Ok(TokenResponse {
@@ -153,7 +153,7 @@ async fn client_credentials(
     let now = state.clock.now();
     let grant_id = Uuid::now_v7();
     let mut tx = state.db.begin_write().await?;
-    let app = &current_app(&mut tx, state, app).await?;
+    let app = &current_app(&mut tx, app).await?;
     let scopes = requested_scopes(form.get("scope")?, &app.scopes)?;
     oauth_grants::insert_grant(&mut tx, grant_id, app.id, None, now).await?;
     let issue_for = Issue { app, user_id: None, scopes, grant_id, with_refresh: false };
@@ -164,12 +164,8 @@ async fn client_credentials(
 
 /// The app as it is inside this transaction, its row held so that a concurrent revocation
 /// or narrowing of scopes either comes first or sees what is issued here.
-async fn current_app(
-    conn: &mut AnyConnection,
-    state: &AppState,
-    app: &OAuthApp,
-) -> OAuthResult<OAuthApp> {
-    oauth_apps::hold(conn, state.db.backend(), app.id)
+async fn current_app(conn: &mut dyn Conn, app: &OAuthApp) -> OAuthResult<OAuthApp> {
+    oauth_apps::hold(conn, app.id)
         .await?
         .filter(OAuthApp::is_active)
         .ok_or_else(|| OAuthError::invalid_client("Client authentication failed"))
@@ -198,7 +194,7 @@ async fn authorization_code(
     let digest = token::digest(code);
     let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
-    let app = &current_app(&mut tx, state, app).await?;
+    let app = &current_app(&mut tx, app).await?;
     // The membership is held before the code and the grant (the store's lock order), so a
     // removal racing this exchange either comes first or revokes what it issues.
     let member = match oauth_grants::code_user(&mut tx, &digest, app.id).await? {
@@ -254,7 +250,7 @@ async fn refresh_token(
     let digest = token::digest(presented);
     let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
-    let app = &current_app(&mut tx, state, app).await?;
+    let app = &current_app(&mut tx, app).await?;
     // Held first, as in `authorization_code`. Returning early rolls back, leaving the refresh
     // token unspent.
     if let Some(Some(user)) = oauth_grants::refresh_user(&mut tx, &digest, app.id).await?

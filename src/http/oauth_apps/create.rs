@@ -74,7 +74,7 @@ pub async fn create(
     let scopes = app.scopes.names();
     let data = OauthAppCreated { app: app_ref(&app), scopes: &scopes };
     events::append(&mut tx, &NewEvent::of(&data, org.as_ref(), principal.actor(), now)).await?;
-    state.commit(tx).await?;
+    tx.commit().await?;
     let app = OAuthAppView::from(app);
     Ok((StatusCode::CREATED, Json(OAuthAppWithSecret { app, client_secret: secret })))
 }

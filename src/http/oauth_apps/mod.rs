@@ -13,7 +13,7 @@ pub mod secrets;
 pub mod update;
 pub mod views;
 
-use sqlx::AnyConnection;
+use crate::store::Conn;
 use uuid::Uuid;
 
 use crate::domain::event::AppRef;
@@ -27,7 +27,7 @@ impl Managed for OAuthApp {
     const NAME: &'static str = "OAuth app";
 
     async fn load(
-        conn: &mut AnyConnection,
+        conn: &mut dyn Conn,
         org_id: Uuid,
         id: Uuid,
         hold: Hold,
@@ -41,7 +41,7 @@ impl Managed for OAuthApp {
 
 /// The organization and its app, held for a change by one of its managers in person.
 async fn held(
-    conn: &mut AnyConnection,
+    conn: &mut dyn Conn,
     org_id: Uuid,
     app_id: Uuid,
     principal: &Principal,

@@ -42,6 +42,6 @@ pub async fn revoke(
     let data = OauthAppRevoked(app_ref(&app));
     events::append(&mut tx, &NewEvent::of(&data, org.as_ref(), principal.actor(), app.updated_at))
         .await?;
-    state.commit(tx).await?;
+    tx.commit().await?;
     Ok(Json(app.into()))
 }

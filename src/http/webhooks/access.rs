@@ -1,6 +1,6 @@
 //! How a webhook is found for its managers, and what an OAuth token may subscribe one to.
 
-use sqlx::AnyConnection;
+use crate::store::Conn;
 use uuid::Uuid;
 
 use super::super::access::{Hold, Managed};
@@ -8,7 +8,6 @@ use super::super::principal::Principal;
 use crate::domain::event::EventType;
 use crate::domain::scope::{self, Scopes};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
 use crate::store::oauth_apps;
 use crate::store::webhooks::{self, Webhook};
 
@@ -16,7 +15,7 @@ impl Managed for Webhook {
     const NAME: &'static str = "Webhook";
 
     async fn load(
-        conn: &mut AnyConnection,
+        conn: &mut dyn Conn,
         org_id: Uuid,
         id: Uuid,
         hold: Hold,
@@ -33,13 +32,12 @@ impl Managed for Webhook {
 /// row is held to the end of the transaction, so that a revocation racing this either comes
 /// first (and this is refused) or deactivates the webhook written here.
 pub async fn check_readable(
-    conn: &mut AnyConnection,
-    state: &AppState,
+    conn: &mut dyn Conn,
     principal: &Principal,
     events: &[EventType],
 ) -> ApiResult<()> {
     let Some(grant) = principal.oauth() else { return Ok(()) };
-    let app = oauth_apps::hold(conn, state.db.backend(), grant.app_id)
+    let app = oauth_apps::hold(conn, grant.app_id)
         .await?
         .filter(|app| app.is_active())
         .ok_or_else(ApiError::unauthorized)?;

@@ -71,11 +71,11 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    check_readable(&mut tx, &state, &principal, &hook.events).await?;
+    check_readable(&mut tx, &principal, &hook.events).await?;
     webhooks::insert(&mut tx, &hook, &sealed, principal.oauth().map(|g| g.app_id)).await?;
     let view = WebhookView::from(hook);
     let data = WebhookCreated { webhook_id: view.id, url: &view.url, events: &view.events };
     events::append(&mut tx, &NewEvent::of(&data, org.as_ref(), principal.actor(), now)).await?;
-    state.commit(tx).await?;
+    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(WebhookWithSecret::new(view, secret))))
 }

@@ -79,6 +79,6 @@ pub async fn redeliver(
         }
         Some(_) => deliveries::restart(&mut tx, delivery_id, state.clock.now()).await?,
     }
-    state.commit(tx).await?;
+    tx.commit().await?;
     Ok((StatusCode::ACCEPTED, Json(Requeued { requeued: 1 })))
 }

@@ -58,6 +58,6 @@ pub async fn recover(
     )
     .await?;
     let requeued = deliveries::recover(&mut tx, webhook_id, since, state.clock.now()).await?;
-    state.commit(tx).await?;
+    tx.commit().await?;
     Ok((StatusCode::ACCEPTED, Json(Requeued { requeued })))
 }

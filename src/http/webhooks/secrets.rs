@@ -45,7 +45,7 @@ pub async fn rotate_secret(
     let now = state.clock.now();
     let retired_at = secret::retired_at(now, state.config.oauth_secret_overlap);
     webhooks::rotate_secret(&mut tx, hook.id, &sealed, retired_at, now).await?;
-    state.commit(tx).await?;
+    tx.commit().await?;
     hook.updated_at = now;
     Ok(Json(WebhookWithSecret::new(hook.into(), secret)))
 }

@@ -47,6 +47,6 @@ pub async fn test(
     let data = WebhookTest { webhook_id: hook.id, message: WebhookTest::MESSAGE };
     let event = NewEvent::of(&data, org.as_ref(), principal.actor(), state.clock.now());
     events::append_for(&mut tx, &event, &[hook.id]).await?;
-    state.commit(tx).await?;
+    tx.commit().await?;
     Ok((StatusCode::ACCEPTED, Json(Requeued { requeued: 1 })))
 }

@@ -77,10 +77,10 @@ pub async fn update(
     if let Some(active) = is_active {
         hook.is_active = active;
     }
-    check_readable(&mut tx, &state, &principal, &hook.events).await?;
+    check_readable(&mut tx, &principal, &hook.events).await?;
     hook.updated_at = state.clock.now();
     webhooks::update(&mut tx, &hook).await?;
-    state.commit(tx).await?;
+    tx.commit().await?;
     Ok(Json(hook.into()))
 }
 
@@ -106,6 +106,6 @@ pub async fn delete(
     )
     .await?;
     webhooks::mark_deleted(&mut tx, hook.id, state.clock.now()).await?;
-    state.commit(tx).await?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::DeliveryStatus;
+use crate::domain::retry::{self, Next, Outcome};
 use crate::run;
 use crate::store::Tx;
 
@@ -23,6 +24,23 @@ pub struct AttemptRecord {
     pub succeeded: bool,
     /// True when no request was made and none should be (the webhook is disabled).
     pub abandon: bool,
+}
+
+impl AttemptRecord {
+    pub fn outcome(&self) -> Outcome {
+        if self.abandon {
+            Outcome::Abandoned
+        } else if self.succeeded {
+            Outcome::Succeeded
+        } else {
+            Outcome::Failed
+        }
+    }
+
+    /// Where the delivery goes after this attempt, on `schedule`.
+    pub fn next(&self, schedule: &[std::time::Duration]) -> Next {
+        retry::next(self.outcome(), self.chain_attempts, schedule)
+    }
 }
 
 /// Rows per statement when recording: well under both backends' parameter limits.
@@ -50,16 +68,12 @@ fn next_state(
     schedule: &[std::time::Duration],
     now: DateTime<Utc>,
 ) -> (DeliveryStatus, Option<DateTime<Utc>>) {
-    if r.succeeded {
-        return (DeliveryStatus::Succeeded, None);
-    }
-    let retry_delay =
-        usize::try_from(r.chain_attempts).ok().and_then(|n| schedule.get(n)).filter(|_| !r.abandon);
-    match retry_delay {
-        Some(delay) => {
-            (DeliveryStatus::Pending, Some(now + Duration::from_std(*delay).unwrap_or_default()))
+    match r.next(schedule) {
+        Next::Succeeded => (DeliveryStatus::Succeeded, None),
+        Next::RetryAfter(delay) => {
+            (DeliveryStatus::Pending, Some(now + Duration::from_std(delay).unwrap_or_default()))
         }
-        None => (DeliveryStatus::Failed, None),
+        Next::Failed => (DeliveryStatus::Failed, None),
     }
 }
 

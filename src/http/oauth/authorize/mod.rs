@@ -12,7 +12,7 @@ pub mod json;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sqlx::AnyConnection;
+use crate::store::Conn;
 use uuid::Uuid;
 
 use super::error::{OAuthError, OAuthResult};
@@ -84,7 +84,7 @@ fn error_redirect(redirect_uri: &str, state: Option<&str>, error: &OAuthError) -
     redirect_to(redirect_uri, &params)
 }
 
-async fn check(conn: &mut AnyConnection, params: &OAuthForm) -> Result<Authorization, Refusal> {
+async fn check(conn: &mut dyn Conn, params: &OAuthForm) -> Result<Authorization, Refusal> {
     let untrusted = |e: OAuthError| Refusal::Untrusted(e);
     let client_id = params.require("client_id").map_err(untrusted)?;
     let redirect_uri = params.require("redirect_uri").map_err(untrusted)?.to_owned();
@@ -186,7 +186,7 @@ async fn approve(state: &AppState, auth: &Authorization, user: Uuid) -> OAuthRes
     let code = token::generate(token::OAUTH_CODE_PREFIX);
     let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
-    let app = oauth_apps::hold(&mut tx, state.db.backend(), auth.app.id).await?;
+    let app = oauth_apps::hold(&mut tx, auth.app.id).await?;
     if !app.as_ref().is_some_and(OAuthApp::is_active) {
         return Err(OAuthError::invalid_request("Unknown or revoked client"));
     }
