@@ -2,8 +2,8 @@
 //! thin HTTP client for it or any other server. Every story runs on SQLite and on PostgreSQL.
 //!
 //! PostgreSQL tests use `ROSTER_TEST_POSTGRES_URL` (default
-//! `postgres://postgres@127.0.0.1:5432/test`), each in a schema of its own, and fail when
-//! that server is unreachable.
+//! `postgres://postgres@127.0.0.1:5432/test`), each in a database of its own copied from a
+//! migrated template (see [`db`]), and fail when that server is unreachable.
 //! `ROSTER_TEST_POSTGRES=off` skips them on a machine without PostgreSQL.
 
 pub mod api;
