@@ -1,12 +1,12 @@
 //! The developer tools of the `roster` binary: `verify` and `listen`.
 
-use roster::delivery::signature;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+use roster::delivery::signature;
 
+const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 const BODY: &str = r#"{"event":"member.added","data":{}}"#;
 
 fn verify(args: &[&str], body: &str) -> (bool, String) {

@@ -1,11 +1,13 @@
 //! Expired credentials are pruned in the background, a configurable time after they expire;
 //! credentials that have not expired, and personal tokens without expiry, stay.
 
-use crate::common::{Backend, TestApp};
+use std::time::{Duration, Instant};
+
 use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::Row;
-use std::time::{Duration, Instant};
+
+use crate::common::{Backend, TestApp};
 
 /// Rows left in each credential table.
 async fn counts(pool: &sqlx::AnyPool) -> Vec<(&'static str, i64)> {

@@ -1,7 +1,8 @@
 //! The server answers its health and readiness probes.
 
-use crate::common::{Backend, TestApp};
 use reqwest::StatusCode;
+
+use crate::common::{Backend, TestApp};
 
 async fn health_and_ready(backend: Backend) {
     let app = TestApp::spawn(backend).await;

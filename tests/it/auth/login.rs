@@ -1,10 +1,12 @@
 //! `POST /api/auth/login` and its limit on failed sign-ins.
 
-use super::{BAD_LOGIN, PASSWORD, access_token, assert_session, assert_token_works, login};
-use crate::common::{Backend, TestApp, assert_error};
 use reqwest::StatusCode;
 use reqwest::header::RETRY_AFTER;
 use serde_json::{Value, json};
+
+use super::{access_token, assert_session, assert_token_works, login};
+use crate::common::messages::BAD_LOGIN;
+use crate::common::{Backend, PASSWORD, TestApp, assert_error};
 
 const RATE_LIMITED: &str = "Too many requests. Try again later.";
 

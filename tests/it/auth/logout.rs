@@ -1,9 +1,10 @@
 //! `POST /api/auth/logout`.
 
-use super::{BAD_REFRESH, assert_token_refused, refresh};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use super::{BAD_REFRESH, assert_token_refused, refresh};
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
 
 async fn logout_revokes_access_and_refresh_tokens(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -1,11 +1,13 @@
 //! `GET /api/users/me` and the bearer credentials it takes.
 
-use super::{assert_token_refused, assert_user, me};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
+use std::time::Duration;
+
 use reqwest::StatusCode;
 use reqwest::header::AUTHORIZATION;
 use serde_json::{Value, json};
-use std::time::Duration;
+
+use super::{assert_token_refused, assert_user, me};
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
 
 /// GET /api/users/me with a raw `Authorization` header value, or none.
 async fn me_with_header(app: &TestApp, authorization: Option<&str>) -> (StatusCode, Value) {

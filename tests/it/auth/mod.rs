@@ -8,13 +8,10 @@ mod personal_tokens;
 mod refresh;
 mod register;
 
-use crate::common::{AUTH_REQUIRED, TestApp, TestUser, assert_error};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "correct horse battery";
-
-const BAD_LOGIN: &str = "Invalid email or password";
+use crate::common::{AUTH_REQUIRED, TestApp, TestUser, assert_error, assert_timestamp};
 
 const BAD_REFRESH: &str = "Invalid or expired refresh token";
 
@@ -41,12 +38,6 @@ async fn assert_token_works(app: &TestApp, token: &str, user: &TestUser) {
 async fn assert_token_refused(app: &TestApp, token: &str) {
     let (status, body) = me(app, token).await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, AUTH_REQUIRED);
-}
-
-fn assert_timestamp(value: &Value) {
-    let s = value.as_str().unwrap_or_else(|| panic!("timestamp is a string: {value}"));
-    assert!(s.ends_with('Z'), "UTC with Z suffix: {s}");
-    chrono::DateTime::parse_from_rfc3339(s).unwrap_or_else(|e| panic!("RFC 3339 {s}: {e}"));
 }
 
 /// Asserts `value` is an object with exactly these keys.

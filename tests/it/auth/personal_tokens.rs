@@ -1,9 +1,12 @@
 //! Personal access tokens: creating, listing, using and deleting them.
 
-use super::{assert_keys, assert_timestamp, assert_token_refused, assert_token_works};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, TestUser, assert_error, assert_validation};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use super::{assert_keys, assert_token_refused, assert_token_works};
+use crate::common::{
+    AUTH_REQUIRED, Backend, TestApp, TestUser, assert_error, assert_timestamp, assert_validation,
+};
 
 /// Creates a personal access token and returns the creation body.
 async fn create_pat(app: &TestApp, user: &TestUser, name: &str) -> Value {

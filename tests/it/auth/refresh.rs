@@ -1,12 +1,13 @@
 //! `POST /api/auth/refresh`: rotation, and reuse revoking the family.
 
-use super::{
-    BAD_REFRESH, PASSWORD, access_token, assert_session, assert_token_refused, assert_token_works,
-    login, refresh, refresh_token,
-};
-use crate::common::{Backend, TestApp, assert_error, assert_validation};
 use reqwest::StatusCode;
 use serde_json::json;
+
+use super::{
+    BAD_REFRESH, access_token, assert_session, assert_token_refused, assert_token_works, login,
+    refresh, refresh_token,
+};
+use crate::common::{Backend, PASSWORD, TestApp, assert_error, assert_validation};
 
 async fn refresh_rotates_the_pair(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -1,10 +1,12 @@
 //! `POST /api/auth/register`.
 
-use super::{BAD_LOGIN, PASSWORD, access_token, assert_session, login, me};
-use crate::common::{Backend, TestApp, assert_error, assert_validation};
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
+
+use super::{access_token, assert_session, login, me};
+use crate::common::messages::BAD_LOGIN;
+use crate::common::{Backend, PASSWORD, TestApp, assert_error, assert_validation};
 
 /// Sends `body` as-is with the given content type, for bodies `TestApp::post` cannot express.
 async fn post_raw(

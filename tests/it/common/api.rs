@@ -5,6 +5,9 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+/// The password of every user the stories register.
+pub const PASSWORD: &str = "correct horse battery";
+
 /// A thin JSON client for one Roster server: a `TestApp`'s, or any other reachable at `base`
 /// (a child process running the real binary, say). Every request helper lives here.
 #[derive(Clone)]
@@ -83,7 +86,7 @@ impl Api {
             .post(
                 "/api/auth/register",
                 None,
-                json!({"email": email, "password": "correct horse battery", "name": name}),
+                json!({"email": email, "password": PASSWORD, "name": name}),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "register {name}: {body}");

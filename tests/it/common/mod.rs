@@ -8,8 +8,11 @@
 
 pub mod api;
 pub mod db;
+pub mod messages;
 pub mod oauth;
 pub mod receiver;
+
+use std::collections::HashSet;
 
 use reqwest::StatusCode;
 use roster::app::App;
@@ -18,7 +21,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-pub use api::{Api, RoleFixture, TestUser};
+pub use api::{Api, PASSWORD, RoleFixture, TestUser};
 pub use db::TestDb;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,3 +147,38 @@ pub fn assert_validation(status: StatusCode, body: &Value, messages: &[&str]) {
 }
 
 pub const AUTH_REQUIRED: &str = "Authentication required. Provide a valid bearer token.";
+
+/// The string at `value[field]`.
+pub fn str_of<'a>(value: &'a Value, field: &str) -> &'a str {
+    value[field].as_str().unwrap_or_else(|| panic!("{field} is a string: {value}"))
+}
+
+/// Asserts an RFC 3339 timestamp in UTC with a `Z` suffix.
+pub fn assert_timestamp(value: &Value) {
+    let text = value.as_str().unwrap_or_else(|| panic!("timestamp is a string: {value}"));
+    assert!(text.ends_with('Z'), "UTC with a Z suffix: {text}");
+    chrono::DateTime::parse_from_rfc3339(text)
+        .unwrap_or_else(|e| panic!("RFC 3339 timestamp {text}: {e}"));
+}
+
+/// A Member object, exactly `{userId, organizationId, email, name, role, createdAt, updatedAt}`.
+pub fn assert_member(value: &Value, org: &str, user: &TestUser, role: &str) {
+    let object = value.as_object().unwrap_or_else(|| panic!("member is an object: {value}"));
+    let keys: HashSet<&str> = object.keys().map(String::as_str).collect();
+    let expected: HashSet<&str> =
+        ["userId", "organizationId", "email", "name", "role", "createdAt", "updatedAt"].into();
+    assert_eq!(keys, expected, "{value}");
+    assert_eq!(value["userId"], json!(user.id), "{value}");
+    assert_eq!(value["organizationId"], json!(org), "{value}");
+    assert_eq!(value["email"], json!(user.email), "{value}");
+    let name = user.email.split('@').next().expect("local part");
+    assert_eq!(value["name"], json!(name), "{value}");
+    assert_eq!(value["role"], json!(role), "{value}");
+    assert_timestamp(&value["createdAt"]);
+    assert_timestamp(&value["updatedAt"]);
+}
+
+/// An ID that names nothing on the server.
+pub fn random_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

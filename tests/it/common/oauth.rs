@@ -56,11 +56,6 @@ pub fn lacks(scope: &str) -> String {
     format!("Access denied. This token lacks the {scope} scope.")
 }
 
-/// An ID that names nothing on the server.
-pub fn random_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
 pub fn org_path(org: &str) -> String {
     format!("/api/organizations/{org}")
 }

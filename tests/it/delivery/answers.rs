@@ -1,16 +1,18 @@
 //! How every kind of answer (or no answer) is classified and logged.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::net::TcpListener;
+
 use super::{
     WAIT, add_someone, assert_numbered, attempts, fast_retries, finished, ms, owner_and_org,
     single_webhook_id,
 };
 use crate::common::receiver::{Receiver, Reply};
 use crate::common::{Backend, TestApp};
-use serde_json::Value;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
-use tokio::net::TcpListener;
 
 /// A receiver that answers every request with the same status, headers and body, and only
 /// counts what it gets.

@@ -1,15 +1,17 @@
 //! Where deliveries may not go: private addresses, inactive and deleted webhooks.
 
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use roster::config::RetrySchedule;
+use serde_json::{Value, json};
+
 use super::{
     WAIT, add_someone, assert_numbered, attempts, deliveries_at, fast_retries, finished, ms,
     owner_and_org,
 };
 use crate::common::receiver::{Receiver, Reply};
 use crate::common::{Backend, TestApp, TestDb, test_config};
-use reqwest::StatusCode;
-use roster::config::RetrySchedule;
-use serde_json::{Value, json};
-use std::time::Duration;
 
 /// Webhooks to private addresses, stored while private delivery was allowed, are refused at
 /// delivery time once a server runs without it; the receiver gets nothing.

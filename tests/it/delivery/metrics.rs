@@ -1,11 +1,13 @@
 //! The delivery metrics.
 
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use roster::config::RetrySchedule;
+
 use super::{WAIT, add_someone, finished, ms, owner_and_org};
 use crate::common::receiver::{Receiver, Reply};
 use crate::common::{Backend, TestApp};
-use reqwest::StatusCode;
-use roster::config::RetrySchedule;
-use std::time::{Duration, Instant};
 
 /// The metrics count attempts by outcome and report the pending backlog.
 async fn metrics_report_deliveries(backend: Backend) {

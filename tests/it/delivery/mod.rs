@@ -11,12 +11,14 @@ mod metrics;
 mod request;
 mod retries;
 
-use crate::common::receiver::Received;
-use crate::common::{Api, TestApp, TestUser};
+use std::time::{Duration, Instant};
+
 use reqwest::StatusCode;
 use roster::config::{Config, RetrySchedule};
 use serde_json::Value;
-use std::time::{Duration, Instant};
+
+use crate::common::receiver::Received;
+use crate::common::{Api, TestApp, TestUser};
 
 /// How long any single expected delivery may take to show up.
 const WAIT: Duration = Duration::from_secs(15);

@@ -1,15 +1,16 @@
 //! The exact body and headers of a delivery and both of its signatures, checked here and by
 //! the seed page's own Node `verifySignature`.
 
-use super::{WAIT, add_someone, finished, ms, owner_and_org};
-use crate::common::receiver::Receiver;
-use crate::common::{Backend, TestApp};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use serde_json::json;
 use sha2::Sha256;
+
+use super::{WAIT, add_someone, finished, ms, owner_and_org};
+use crate::common::receiver::Receiver;
+use crate::common::{Backend, TestApp};
 
 /// The seed page's verification function, verbatim.
 const SEED_VERIFY_SIGNATURE: &str = r#"const crypto = require('crypto')

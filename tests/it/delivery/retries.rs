@@ -1,14 +1,16 @@
 //! The retry schedule: followed to the end, stopped by a success, and its defaults.
 
+use std::time::Duration;
+
+use roster::config::{Config, RetrySchedule};
+use serde_json::{Value, json};
+
 use super::{
     WAIT, add_someone, assert_numbered, attempts, fast_retries, finished, ms, owner_and_org,
     single_webhook_id,
 };
 use crate::common::receiver::{Receiver, Reply};
 use crate::common::{Backend, TestApp};
-use roster::config::{Config, RetrySchedule};
-use serde_json::{Value, json};
-use std::time::Duration;
 
 /// Four attempts spaced by the schedule, then `failed`, then silence.
 async fn retry_schedule_is_followed(backend: Backend) {

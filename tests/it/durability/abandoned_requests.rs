@@ -1,13 +1,15 @@
 //! Clients hanging up mid-request: every committed event gets exactly one delivery.
 
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
 use super::{
     all_succeeded, assert_one_delivery_per_event, event_ids_of, received_counts, str_field,
 };
 use crate::common::receiver::Receiver;
 use crate::common::{Backend, TestApp};
-use serde_json::{Value, json};
-use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
 
 /// Waits until `receiver` has had at least `n` requests; false after `timeout`.
 async fn wait_received(receiver: &Receiver, n: usize, timeout: Duration) -> bool {

@@ -1,17 +1,19 @@
 //! A SIGKILLed server, restarted on the same database, loses no delivery.
 
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
 use super::{
     MEMBER_EVENTS, all_succeeded, assert_one_delivery_per_event, event_ids_of, received_counts,
     str_field,
 };
 use crate::common::receiver::{Receiver, Reply};
 use crate::common::{Api, Backend, TestDb};
-use reqwest::{Method, StatusCode};
-use serde_json::json;
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 fn secret_key_base64() -> String {
     roster::config::SecretKey([42; 32]).to_base64()

@@ -1,9 +1,11 @@
 //! Graceful shutdown finishes and records the attempt in flight.
 
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
 use crate::common::receiver::{Receiver, Reply};
 use crate::common::{Backend, TestApp, test_config};
-use serde_json::Value;
-use std::time::{Duration, Instant};
 
 async fn graceful_shutdown_finishes_in_flight_attempts(backend: Backend) {
     let receiver = Receiver::scripted(vec![Reply::slow(200, Duration::from_secs(1))]).await;

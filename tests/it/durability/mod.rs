@@ -8,9 +8,11 @@ mod crash;
 mod graceful_shutdown;
 mod scale_out;
 
-use crate::common::receiver::Receiver;
-use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::Value;
+
+use crate::common::receiver::Receiver;
 
 const MEMBER_EVENTS: [&str; 2] = ["member.added", "member.removed"];
 

@@ -1,13 +1,15 @@
 //! PostgreSQL: two instances on one database act as one.
 
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use roster::config::Config;
+
 use super::{
     MEMBER_EVENTS, all_succeeded, assert_one_delivery_per_event, event_ids_of, received_counts,
 };
 use crate::common::receiver::{Received, Receiver};
 use crate::common::{Api, Backend, TestApp, TestDb, TestUser, test_config};
-use roster::config::Config;
-use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
 
 fn slow_poll_config(url: &str) -> Config {
     let mut config = test_config(url);

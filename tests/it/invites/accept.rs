@@ -1,19 +1,22 @@
 //! Accepting invites: by the invited email only, once.
 
-use super::{
-    ACCEPT_PATH, ALREADY_ACCEPTED, ALREADY_MEMBER, INVITE_NOT_FOUND, ORG_NOT_FOUND, SEVEN_DAYS_MS,
-    WAS_CANCELLED, accept, actor, assert_created, assert_invite, assert_member, events, events_of,
-    ids, invite, invite_path, list_all, member_roles, str_of, time_of,
-};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation};
-use reqwest::StatusCode;
-use serde_json::{Value, json};
 use std::collections::HashSet;
 
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use super::{
+    ACCEPT_PATH, ALREADY_ACCEPTED, INVITE_NOT_FOUND, SEVEN_DAYS_MS, WAS_CANCELLED, accept, actor,
+    assert_created, assert_invite, events, events_of, ids, invite, invite_path, list_all,
+    member_roles, time_of,
+};
+use crate::common::messages::{ALREADY_MEMBER, ORG_NOT_FOUND};
+use crate::common::{
+    AUTH_REQUIRED, Backend, TestApp, assert_error, assert_member, assert_validation, str_of,
+};
+
 const OTHER_EMAIL: &str = "This invite was sent to another email address";
-
 const TOKEN_NOT_STRING: &str = "token must be a string";
-
 const TOKEN_EMPTY: &str = "token should not be empty";
 
 async fn accept_invite(backend: Backend) {

@@ -1,12 +1,13 @@
 //! Cancelling invites.
 
-use super::{
-    BAD_UUID, INVITE_NOT_FOUND, ORG_NOT_FOUND, accept, actor, assert_invite, events, ids, invite,
-    invite_path, list_all, str_of,
-};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use super::{
+    INVITE_NOT_FOUND, accept, actor, assert_invite, events, ids, invite, invite_path, list_all,
+};
+use crate::common::messages::{BAD_UUID, ORG_NOT_FOUND};
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, str_of};
 
 const CANCEL_DENIED: &str = "Access denied. Only owners and admins can cancel invites.";
 

@@ -1,17 +1,16 @@
 //! Creating invites: who may invite which role, the body shown once with its token, conflicts.
 
-use super::{
-    ALREADY_MEMBER, ALREADY_PENDING, BAD_UUID, ORG_NOT_FOUND, ROLES, SEVEN_DAYS_MS, accept, actor,
-    assert_created, assert_invite, events, events_of, ids, invite, invite_path, invites_path,
-    list_all, str_of, time_of,
-};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
 use reqwest::StatusCode;
 use serde_json::json;
 
-const INVITE_DENIED: &str = "Access denied. Only owners and admins can invite members.";
+use super::{
+    ALREADY_PENDING, ROLES, SEVEN_DAYS_MS, accept, actor, assert_created, assert_invite, events,
+    events_of, ids, invite, invite_path, invites_path, list_all, time_of,
+};
+use crate::common::messages::{ALREADY_MEMBER, BAD_UUID, ORG_NOT_FOUND, OWNER_INVITE_DENIED};
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, str_of};
 
-const OWNER_INVITE_DENIED: &str = "Access denied. Only owners can invite owners.";
+const INVITE_DENIED: &str = "Access denied. Only owners and admins can invite members.";
 
 async fn owner_invites_any_role(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -1,12 +1,13 @@
 //! Tenant isolation of invites.
 
-use super::{
-    INVITE_NOT_FOUND, ORG_NOT_FOUND, ROLES, accept, assert_member, ids, invite, invite_path,
-    invites_path, list_all, member_roles, str_of,
-};
-use crate::common::{Backend, TestApp, assert_error};
 use reqwest::StatusCode;
 use serde_json::json;
+
+use super::{
+    INVITE_NOT_FOUND, ROLES, accept, ids, invite, invite_path, invites_path, list_all, member_roles,
+};
+use crate::common::messages::ORG_NOT_FOUND;
+use crate::common::{Backend, TestApp, assert_error, assert_member, str_of};
 
 async fn tenant_isolation(backend: Backend) {
     let app = TestApp::spawn(backend).await;

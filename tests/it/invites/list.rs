@@ -1,23 +1,22 @@
 //! Listing invites: who may, pages, the status filter, and expiry.
 
-use super::{
-    BAD_UUID, ORG_NOT_FOUND, accept, assert_created, assert_invite, events_of, ids, invite,
-    invite_path, invites_path, list_all, member_roles, str_of, time_of,
-};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation};
-use reqwest::StatusCode;
-use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::time::Duration;
 
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use super::{
+    accept, assert_created, assert_invite, events_of, ids, invite, invite_path, invites_path,
+    list_all, member_roles, time_of,
+};
+use crate::common::messages::{BAD_CURSOR, BAD_UUID, ORG_NOT_FOUND};
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation, str_of};
+
 const VIEW_DENIED: &str = "Access denied. Only owners and admins can view invites.";
-
 const HAS_EXPIRED: &str = "Invite has expired";
-
 const BAD_STATUS: &str =
     "status must be one of the following values: pending, accepted, cancelled, expired";
-
-const BAD_CURSOR: &str = "cursor must be a cursor returned by a previous page";
 
 async fn list_invites_permissions(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -11,29 +11,19 @@ mod list;
 mod races;
 mod validation;
 
-use crate::common::{TestApp, TestUser};
-use reqwest::StatusCode;
-use serde_json::{Value, json};
 use std::collections::HashSet;
 
-const ORG_NOT_FOUND: &str = "Organization not found";
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, TestUser, str_of};
 
 const INVITE_NOT_FOUND: &str = "Invite not found";
-
-const ALREADY_MEMBER: &str = "User is already a member of this organization";
-
 const ALREADY_PENDING: &str = "An invite is already pending for this email";
-
 const ALREADY_ACCEPTED: &str = "Invite has already been accepted";
-
 const WAS_CANCELLED: &str = "Invite has been cancelled";
-
-const BAD_UUID: &str = "Validation failed (uuid is expected)";
-
 const ROLES: [&str; 3] = ["OWNER", "ADMIN", "MEMBER"];
-
 const SEVEN_DAYS_MS: i64 = 7 * 24 * 3600 * 1000;
-
 const ACCEPT_PATH: &str = "/api/invites/accept";
 
 fn invites_path(org: &str) -> String {
@@ -42,10 +32,6 @@ fn invites_path(org: &str) -> String {
 
 fn invite_path(org: &str, invite_id: &str) -> String {
     format!("/api/organizations/{org}/invites/{invite_id}")
-}
-
-fn str_of<'a>(value: &'a Value, field: &str) -> &'a str {
-    value[field].as_str().unwrap_or_else(|| panic!("{field} is a string: {value}"))
 }
 
 fn time_of(value: &Value, field: &str) -> chrono::DateTime<chrono::FixedOffset> {
@@ -169,23 +155,6 @@ fn assert_created(
     assert_eq!(value["createdAt"], value["updatedAt"], "{value}");
     let lifetime = time_of(value, "expiresAt") - time_of(value, "createdAt");
     assert_eq!(lifetime.num_milliseconds(), ttl_ms, "{value}");
-}
-
-/// A Member object, exactly `{userId, organizationId, email, name, role, createdAt, updatedAt}`.
-fn assert_member(value: &Value, org: &str, user: &TestUser, role: &str) {
-    let object = value.as_object().unwrap_or_else(|| panic!("member is an object: {value}"));
-    let keys: HashSet<&str> = object.keys().map(String::as_str).collect();
-    let expected: HashSet<&str> =
-        ["userId", "organizationId", "email", "name", "role", "createdAt", "updatedAt"].into();
-    assert_eq!(keys, expected, "{value}");
-    assert_eq!(value["userId"], json!(user.id), "{value}");
-    assert_eq!(value["organizationId"], json!(org), "{value}");
-    assert_eq!(value["email"], json!(user.email), "{value}");
-    let name = user.email.split('@').next().expect("local part");
-    assert_eq!(value["name"], json!(name), "{value}");
-    assert_eq!(value["role"], json!(role), "{value}");
-    time_of(value, "createdAt");
-    time_of(value, "updatedAt");
 }
 
 /// userId → role of every member of `org`.

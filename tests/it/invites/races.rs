@@ -1,12 +1,13 @@
 //! Concurrent accepts, creates and cancels.
 
-use super::{
-    ALREADY_ACCEPTED, ALREADY_PENDING, WAS_CANCELLED, accept, assert_member, events_of, invite,
-    invite_path, invites_path, list_all, member_roles, str_of,
-};
-use crate::common::{Backend, TestApp, assert_error};
 use reqwest::StatusCode;
 use serde_json::json;
+
+use super::{
+    ALREADY_ACCEPTED, ALREADY_PENDING, WAS_CANCELLED, accept, events_of, invite, invite_path,
+    invites_path, list_all, member_roles,
+};
+use crate::common::{Backend, TestApp, assert_error, assert_member, str_of};
 
 const RACE_ROUNDS: usize = 10;
 

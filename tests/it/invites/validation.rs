@@ -1,13 +1,11 @@
 //! Validation of the invite body.
 
-use super::{invites_path, list_all};
-use crate::common::{Backend, TestApp, assert_validation};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const BAD_ROLE: &str = "role must be one of the following values: OWNER, ADMIN, MEMBER";
-
-const BAD_EMAIL: &str = "email must be an email";
+use super::{invites_path, list_all};
+use crate::common::messages::{BAD_EMAIL, BAD_ROLE};
+use crate::common::{Backend, TestApp, assert_validation};
 
 async fn create_validation(backend: Backend) {
     let app = TestApp::spawn(backend).await;

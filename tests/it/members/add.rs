@@ -1,20 +1,17 @@
 //! Adding members: who may add which role, and the errors.
 
-use super::{
-    BAD_ROLE, BAD_UUID, ORG_NOT_FOUND, OWNERS_ONLY, ROLES, assert_member, assert_member_event,
-    events, members_path, roles_of,
-};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation};
 use reqwest::StatusCode;
 use serde_json::json;
 
+use super::{ROLES, assert_member_event, events, members_path, roles_of};
+use crate::common::messages::{
+    ADD_DENIED, ALREADY_MEMBER, BAD_EMAIL, BAD_ROLE, BAD_UUID, ORG_NOT_FOUND, OWNERS_ONLY,
+};
+use crate::common::{
+    AUTH_REQUIRED, Backend, TestApp, assert_error, assert_member, assert_validation,
+};
+
 const USER_NOT_FOUND: &str = "User not found";
-
-const ADD_DENIED: &str = "Access denied. Only owners and admins can add members.";
-
-const ALREADY_MEMBER: &str = "User is already a member of this organization";
-
-const BAD_EMAIL: &str = "email must be an email";
 
 async fn owner_adds_any_role(backend: Backend) {
     let app = TestApp::spawn(backend).await;

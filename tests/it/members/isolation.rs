@@ -1,12 +1,11 @@
 //! Tenant isolation of members.
 
-use super::{
-    MEMBER_NOT_FOUND, ORG_NOT_FOUND, REMOVE_DENIED, UPDATE_DENIED, assert_member, list_all,
-    member_path, members_path,
-};
-use crate::common::{Backend, TestApp, assert_error};
 use reqwest::StatusCode;
 use serde_json::json;
+
+use super::{MEMBER_NOT_FOUND, REMOVE_DENIED, UPDATE_DENIED, list_all, member_path, members_path};
+use crate::common::messages::ORG_NOT_FOUND;
+use crate::common::{Backend, TestApp, assert_error, assert_member};
 
 async fn tenant_isolation(backend: Backend) {
     let app = TestApp::spawn(backend).await;

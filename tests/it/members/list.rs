@@ -1,12 +1,15 @@
 //! Listing members, with cursor pagination.
 
-use super::{BAD_UUID, ORG_NOT_FOUND, assert_member, list_all, members_path};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation};
-use reqwest::StatusCode;
-use serde_json::{Value, json};
 use std::collections::HashSet;
 
-const BAD_CURSOR: &str = "cursor must be a cursor returned by a previous page";
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use super::{list_all, members_path};
+use crate::common::messages::{BAD_CURSOR, BAD_UUID, ORG_NOT_FOUND};
+use crate::common::{
+    AUTH_REQUIRED, Backend, TestApp, assert_error, assert_member, assert_validation,
+};
 
 async fn list_members(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -9,27 +9,17 @@ mod races;
 mod remove;
 mod update;
 
-use crate::common::{TestApp, TestUser};
+use std::collections::BTreeMap;
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashSet};
 
-const ORG_NOT_FOUND: &str = "Organization not found";
+use crate::common::{TestApp, TestUser, assert_timestamp};
 
 const MEMBER_NOT_FOUND: &str = "Member not found";
-
-const OWNERS_ONLY: &str = "Access denied. Only owners can grant or remove the OWNER role.";
-
 const UPDATE_DENIED: &str = "Access denied. Only owners and admins can update members.";
-
 const REMOVE_DENIED: &str = "Access denied. Only owners and admins can remove members.";
-
 const LAST_OWNER: &str = "Organization must have at least one owner";
-
-const BAD_ROLE: &str = "role must be one of the following values: OWNER, ADMIN, MEMBER";
-
-const BAD_UUID: &str = "Validation failed (uuid is expected)";
-
 const ROLES: [&str; 3] = ["OWNER", "ADMIN", "MEMBER"];
 
 fn members_path(org: &str) -> String {
@@ -74,30 +64,6 @@ async fn events(app: &TestApp, org: &str, viewer: &TestUser) -> Vec<Value> {
     let mut all = body["data"].as_array().expect("data").clone();
     all.reverse();
     all
-}
-
-fn assert_timestamp(value: &Value) {
-    let text = value.as_str().unwrap_or_else(|| panic!("timestamp is a string: {value}"));
-    assert!(text.ends_with('Z'), "UTC with a Z suffix: {text}");
-    chrono::DateTime::parse_from_rfc3339(text)
-        .unwrap_or_else(|e| panic!("RFC 3339 timestamp {text}: {e}"));
-}
-
-/// A Member object, exactly `{userId, organizationId, email, name, role, createdAt, updatedAt}`.
-fn assert_member(value: &Value, org: &str, user: &TestUser, role: &str) {
-    let object = value.as_object().unwrap_or_else(|| panic!("member is an object: {value}"));
-    let keys: HashSet<&str> = object.keys().map(String::as_str).collect();
-    let expected: HashSet<&str> =
-        ["userId", "organizationId", "email", "name", "role", "createdAt", "updatedAt"].into();
-    assert_eq!(keys, expected, "{value}");
-    assert_eq!(value["userId"], json!(user.id), "{value}");
-    assert_eq!(value["organizationId"], json!(org), "{value}");
-    assert_eq!(value["email"], json!(user.email), "{value}");
-    let name = user.email.split('@').next().expect("local part");
-    assert_eq!(value["name"], json!(name), "{value}");
-    assert_eq!(value["role"], json!(role), "{value}");
-    assert_timestamp(&value["createdAt"]);
-    assert_timestamp(&value["updatedAt"]);
 }
 
 /// One member event: its type, organization, data and actor.

@@ -1,12 +1,14 @@
 //! The "at least one OWNER" invariant under concurrent requests.
 
-use super::{
-    LAST_OWNER, MEMBER_NOT_FOUND, ORG_NOT_FOUND, REMOVE_DENIED, UPDATE_DENIED, assert_member_event,
-    events, member_path, owner_count, roles_of,
-};
-use crate::common::{Backend, TestApp, TestUser, assert_error};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use super::{
+    LAST_OWNER, MEMBER_NOT_FOUND, REMOVE_DENIED, UPDATE_DENIED, assert_member_event, events,
+    member_path, owner_count, roles_of,
+};
+use crate::common::messages::ORG_NOT_FOUND;
+use crate::common::{Backend, TestApp, TestUser, assert_error};
 
 const RACE_ROUNDS: usize = 10;
 

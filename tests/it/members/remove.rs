@@ -1,14 +1,14 @@
 //! Removing members and leaving.
 
-use super::{
-    BAD_UUID, LAST_OWNER, MEMBER_NOT_FOUND, ORG_NOT_FOUND, REMOVE_DENIED, ROLES,
-    assert_member_event, events, member_path, members_path, roles_of,
-};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-const OWNER_REMOVAL_DENIED: &str = "Access denied. Only owners can remove owners.";
+use super::{
+    LAST_OWNER, MEMBER_NOT_FOUND, REMOVE_DENIED, ROLES, assert_member_event, events, member_path,
+    members_path, roles_of,
+};
+use crate::common::messages::{BAD_UUID, ORG_NOT_FOUND, OWNER_REMOVAL_DENIED};
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
 
 fn remove_outcome(actor: Option<&str>, target: &str) -> Option<(StatusCode, &'static str)> {
     match actor {

@@ -1,13 +1,16 @@
 //! Changing roles: the permission matrix, one's own role, and the errors.
 
-use super::{
-    BAD_ROLE, BAD_UUID, LAST_OWNER, MEMBER_NOT_FOUND, ORG_NOT_FOUND, OWNERS_ONLY, ROLES,
-    UPDATE_DENIED, assert_member, assert_member_event, events, list_all, member_path, owner_count,
-    roles_of,
-};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+
+use super::{
+    LAST_OWNER, MEMBER_NOT_FOUND, ROLES, UPDATE_DENIED, assert_member_event, events, list_all,
+    member_path, owner_count, roles_of,
+};
+use crate::common::messages::{BAD_ROLE, BAD_UUID, ORG_NOT_FOUND, OWNERS_ONLY};
+use crate::common::{
+    AUTH_REQUIRED, Backend, TestApp, assert_error, assert_member, assert_validation,
+};
 
 /// What `actor` (None: an outsider) changing a `current` member to `new` is answered.
 fn patch_outcome(

@@ -1,18 +1,14 @@
 //! Who may call each route: owners and admins of the organization, never an OAuth token.
 
-use super::{app_path, apps_path, assert_app_view, assert_secret_works, denied, events_of};
-use crate::common::oauth::{ALL_SCOPES, TestOAuthApp, random_id};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const ORG_NOT_FOUND: &str = "Organization not found";
+use super::{app_path, apps_path, assert_app_view, assert_secret_works, events_of};
+use crate::common::messages::{BAD_UUID, OAUTH_REFUSED, ORG_NOT_FOUND, denied};
+use crate::common::oauth::{ALL_SCOPES, TestOAuthApp};
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, random_id};
 
 const APP_NOT_FOUND: &str = "OAuth app not found";
-
-const BAD_UUID: &str = "Validation failed (uuid is expected)";
-
-const OAUTH_REFUSED: &str = "Access denied. OAuth tokens cannot be used for this route.";
 
 async fn every_route_is_for_owners_and_admins_of_the_organization(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -1,14 +1,15 @@
 //! Creating an app: its client secret shown once, validation in class-validator wording.
 
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
 use super::{
     BAD_REDIRECT, BAD_SCOPE, NAME_EMPTY, NAME_NOT_STRING, NAME_TOO_LONG, SCOPES_EMPTY,
     SCOPES_NOT_ARRAY, URIS_EMPTY, URIS_NOT_ARRAY, app_path, apps_path, assert_app_view,
-    assert_app_with_secret, assert_no_secret, assert_secret_works, create_raw, events_of, str_of,
+    assert_app_with_secret, assert_no_secret, assert_secret_works, create_raw, events_of,
 };
 use crate::common::oauth::ALL_SCOPES;
-use crate::common::{Backend, TestApp, assert_error, assert_validation};
-use reqwest::StatusCode;
-use serde_json::{Value, json};
+use crate::common::{Backend, TestApp, assert_error, assert_validation, str_of};
 
 const URIS_TOO_MANY: &str = "redirectUris must contain no more than 10 elements";
 

@@ -1,9 +1,10 @@
 //! The events that creating and revoking apps record.
 
-use super::{app_path, assert_no_secret, create_raw, str_of, time_of};
-use crate::common::{Backend, TestApp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use super::{app_path, assert_no_secret, create_raw, time_of};
+use crate::common::{Backend, TestApp, str_of};
 
 async fn creation_and_revocation_are_recorded_as_events(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -1,10 +1,13 @@
 //! Listing and reading apps without secrets.
 
-use super::{app_path, apps_path, assert_app_view, assert_no_secret, create_raw, denied, str_of};
-use crate::common::{Backend, TestApp, assert_error, assert_validation};
+use std::time::Duration;
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::time::Duration;
+
+use super::{app_path, apps_path, assert_app_view, assert_no_secret, create_raw};
+use crate::common::messages::denied;
+use crate::common::{Backend, TestApp, assert_error, assert_validation, str_of};
 
 async fn list_is_paginated_newest_first_with_revoked_apps(backend: Backend) {
     let app = TestApp::spawn(backend).await;

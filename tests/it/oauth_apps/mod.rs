@@ -12,11 +12,13 @@ mod revoke;
 mod secrets;
 mod update;
 
-use crate::common::{TestApp, TestUser};
+use std::collections::HashSet;
+
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
-use std::collections::HashSet;
+
+use crate::common::{TestApp, TestUser, str_of};
 
 const BAD_REDIRECT: &str = "each value in redirectUris must be an https URL, or an http URL on \
      localhost or 127.0.0.1";
@@ -26,17 +28,11 @@ const BAD_SCOPE: &str = "each value in scopes must be one of the following value
      invites:write, webhooks:read, webhooks:write";
 
 const NAME_EMPTY: &str = "name should not be empty";
-
 const NAME_NOT_STRING: &str = "name must be a string";
-
 const NAME_TOO_LONG: &str = "name must be shorter than or equal to 100 characters";
-
 const URIS_NOT_ARRAY: &str = "redirectUris must be an array";
-
 const URIS_EMPTY: &str = "redirectUris should not be empty";
-
 const SCOPES_NOT_ARRAY: &str = "scopes must be an array";
-
 const SCOPES_EMPTY: &str = "scopes should not be empty";
 
 /// The exact keys of an OAuthApp as the API shows it (never with its secret).
@@ -58,14 +54,6 @@ fn apps_path(org: &str) -> String {
 
 fn app_path(org: &str, app_id: &str) -> String {
     format!("/api/organizations/{org}/oauth-apps/{app_id}")
-}
-
-fn denied(action: &str) -> String {
-    format!("Access denied. Only owners and admins can {action}.")
-}
-
-fn str_of<'a>(value: &'a Value, field: &str) -> &'a str {
-    value[field].as_str().unwrap_or_else(|| panic!("{field} is a string: {value}"))
 }
 
 fn time_of(value: &Value, field: &str) -> chrono::DateTime<chrono::Utc> {

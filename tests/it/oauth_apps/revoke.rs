@@ -1,13 +1,14 @@
 //! Revocation stops every token at once, and is recorded once.
 
-use super::{
-    app_path, assert_app_view, assert_invalid_client, assert_no_secret, assert_secret_refused,
-    assert_secret_works, events_of, str_of,
-};
-use crate::common::oauth::ALL_SCOPES;
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
 use reqwest::StatusCode;
 use serde_json::json;
+
+use super::{
+    app_path, assert_app_view, assert_invalid_client, assert_no_secret, assert_secret_refused,
+    assert_secret_works, events_of,
+};
+use crate::common::oauth::ALL_SCOPES;
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, str_of};
 
 async fn revoke_stops_every_token_at_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -1,13 +1,15 @@
 //! Secret rotation and its overlap.
 
-use super::{
-    app_path, apps_path, assert_app_with_secret, assert_invalid_client, assert_no_secret,
-    assert_secret_refused, assert_secret_works, str_of,
-};
-use crate::common::{Backend, TestApp};
+use std::time::Duration;
+
 use reqwest::StatusCode;
 use serde_json::json;
-use std::time::Duration;
+
+use super::{
+    app_path, apps_path, assert_app_with_secret, assert_invalid_client, assert_no_secret,
+    assert_secret_refused, assert_secret_works,
+};
+use crate::common::{Backend, TestApp, str_of};
 
 async fn rotate_secret_keeps_the_previous_one_during_the_overlap(backend: Backend) {
     let app = TestApp::spawn(backend).await;

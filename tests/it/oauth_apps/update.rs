@@ -1,5 +1,10 @@
 //! Updating an app.
 
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
 use super::{
     BAD_REDIRECT, BAD_SCOPE, NAME_EMPTY, NAME_NOT_STRING, NAME_TOO_LONG, SCOPES_EMPTY,
     SCOPES_NOT_ARRAY, URIS_EMPTY, URIS_NOT_ARRAY, app_path, assert_app_view, assert_no_secret,
@@ -7,9 +12,6 @@ use super::{
 };
 use crate::common::oauth::ALL_SCOPES;
 use crate::common::{Backend, TestApp, assert_error, assert_validation};
-use reqwest::StatusCode;
-use serde_json::json;
-use std::time::Duration;
 
 const APP_REVOKED: &str = "OAuth app is revoked";
 

@@ -1,12 +1,14 @@
 //! Revoking an app deactivates the webhooks it created.
 
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
 use super::{code_grant, get_webhook, post_webhook, webhooks_path};
 use crate::common::oauth::{TestOAuthApp, org_path};
 use crate::common::receiver::Receiver;
 use crate::common::{Backend, TestApp, TestUser};
-use reqwest::StatusCode;
-use serde_json::json;
-use std::time::Duration;
 
 /// How long a webhook delivery may take to arrive.
 const WAIT: Duration = Duration::from_secs(10);

@@ -1,11 +1,12 @@
 //! 401s carry an RFC 6750 challenge.
 
-use super::code_grant;
-use crate::common::oauth::{TestOAuthApp, creds, header, members_path};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
 use reqwest::header::WWW_AUTHENTICATE;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+
+use super::code_grant;
+use crate::common::oauth::{TestOAuthApp, creds, header, members_path};
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
 
 /// `POST /api/oauth/revoke token=<token>` as the app: 200 with an empty body.
 async fn revoke_token(app: &TestApp, oauth: &TestOAuthApp, token: &str) {

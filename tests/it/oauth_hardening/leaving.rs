@@ -1,10 +1,11 @@
 //! Leaving an organization ends the user's grants there.
 
+use reqwest::StatusCode;
+use serde_json::json;
+
 use super::{assert_active, assert_inactive, assert_invalid_grant, code_grant, refresh};
 use crate::common::oauth::{assert_works, members_path, org_path};
 use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
-use reqwest::StatusCode;
-use serde_json::json;
 
 /// The token is not authenticated at all on the organization's routes.
 async fn assert_dead(app: &TestApp, org: &str, token: &str) {

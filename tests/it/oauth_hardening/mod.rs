@@ -13,11 +13,12 @@ mod oversized_input;
 mod races;
 mod webhooks;
 
-use crate::common::oauth::{TestOAuthApp, creds, org_path};
-use crate::common::{TestApp, TestUser};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+use crate::common::oauth::{TestOAuthApp, creds, org_path};
+use crate::common::{TestApp, TestUser};
 
 fn webhooks_path(org: &str) -> String {
     format!("/api/organizations/{org}/webhooks")

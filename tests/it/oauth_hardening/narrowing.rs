@@ -1,11 +1,12 @@
 //! Narrowing an app rewrites its tokens for good.
 
+use reqwest::{Method, StatusCode};
+
 use super::{assert_active, code_grant, grant_of, refresh, set_app_scopes};
 use crate::common::oauth::{
     ALL_SCOPES, assert_insufficient_scope, assert_works, members_path, org_path,
 };
 use crate::common::{Backend, TestApp};
-use reqwest::{Method, StatusCode};
 
 fn scope_list(scope: &str) -> Vec<&str> {
     scope.split_whitespace().collect()

@@ -1,10 +1,11 @@
 //! An overlong `state` is not echoed; oversized OAuth form bodies are refused in RFC 6749's shape.
 
-use crate::common::oauth::{authorize_url, browser, header, pkce, query};
-use crate::common::{Backend, TestApp};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 use serde_json::{Value, json};
+
+use crate::common::oauth::{authorize_url, browser, header, pkce, query};
+use crate::common::{Backend, TestApp};
 
 async fn overlong_state_is_not_echoed(backend: Backend) {
     let app = TestApp::spawn(backend).await;

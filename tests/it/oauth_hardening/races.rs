@@ -1,14 +1,16 @@
 //! Revocation, leaving and narrowing racing token issuance leave nothing alive.
 
+use std::time::Instant;
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
 use super::{
     assert_inactive, assert_invalid_grant, code_grant, get_webhook, grant_of, introspect,
     post_webhook, refresh, set_app_scopes,
 };
 use crate::common::oauth::{ALL_SCOPES, assert_insufficient_scope, creds, members_path, org_path};
 use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
-use reqwest::{Method, StatusCode};
-use serde_json::json;
-use std::time::Instant;
 
 async fn revocation_racing_refresh_leaves_nothing_alive(backend: Backend) {
     const ROUNDS: usize = 30;

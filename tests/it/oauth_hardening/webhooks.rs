@@ -1,10 +1,11 @@
 //! Webhook subscriptions made by OAuth tokens are limited to what the token could read.
 
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
 use super::{code_grant, get_webhook, post_webhook, webhooks_path};
 use crate::common::oauth::{ALL_SCOPES, assert_insufficient_scope};
 use crate::common::{Backend, TestApp, TestUser, assert_error};
-use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
 
 const OAUTH_APP_EVENTS_REFUSED: &str =
     "Access denied. OAuth tokens cannot subscribe to oauth_app events.";

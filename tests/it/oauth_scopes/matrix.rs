@@ -1,11 +1,13 @@
 //! The scope × route matrix, and the routes that refuse OAuth tokens whatever their scopes.
 
-use super::{Expect, OAUTH_REFUSED, oauth_app_routes, scoped_routes};
-use crate::common::oauth::{ALL_SCOPES, assert_insufficient_scope, org_path, random_id};
-use crate::common::receiver::Receiver;
-use crate::common::{Backend, TestApp, assert_error};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+use super::{Expect, oauth_app_routes, scoped_routes};
+use crate::common::messages::OAUTH_REFUSED;
+use crate::common::oauth::{ALL_SCOPES, assert_insufficient_scope, org_path};
+use crate::common::receiver::Receiver;
+use crate::common::{Backend, TestApp, assert_error, random_id};
 
 /// Every scope but `scope`, space-separated, as the token endpoint takes them.
 fn all_but(scope: &str) -> String {

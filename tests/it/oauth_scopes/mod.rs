@@ -11,18 +11,15 @@ mod narrowing;
 mod roles;
 mod tenants;
 
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::messages::DELETE_DENIED;
 use crate::common::oauth::org_path;
 use crate::common::receiver::Receiver;
 use crate::common::{RoleFixture, TestApp};
-use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
-use std::time::Duration;
-
-const ORG_NOT_FOUND: &str = "Organization not found";
-
-const OAUTH_REFUSED: &str = "Access denied. OAuth tokens cannot be used for this route.";
-
-const DELETE_DENIED: &str = "Access denied. Only owners can delete organizations.";
 
 /// How long a webhook delivery may take to settle in the log.
 const WAIT: Duration = Duration::from_secs(10);

@@ -1,9 +1,10 @@
 //! Narrowing the app's scopes narrows tokens already issued; revoked tokens are unauthenticated.
 
-use crate::common::oauth::{ALL_SCOPES, assert_insufficient_scope, org_path, random_id};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+
+use crate::common::oauth::{ALL_SCOPES, assert_insufficient_scope, org_path};
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, random_id};
 
 async fn narrowing_the_app_narrows_issued_tokens(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -1,18 +1,14 @@
 //! A `client_credentials` token acts as an ADMIN; an `authorization_code` token as its user.
 
-use super::{DELETE_DENIED, OAUTH_REFUSED, ORG_NOT_FOUND};
-use crate::common::oauth::{ALL_SCOPES, TestOAuthApp, assert_insufficient_scope, org_path};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, TestUser, assert_error};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const OWNERS_ONLY: &str = "Access denied. Only owners can grant or remove the OWNER role.";
-
-const OWNER_REMOVAL_DENIED: &str = "Access denied. Only owners can remove owners.";
-
-const OWNER_INVITE_DENIED: &str = "Access denied. Only owners can invite owners.";
-
-const ADD_DENIED: &str = "Access denied. Only owners and admins can add members.";
+use crate::common::messages::{
+    ADD_DENIED, DELETE_DENIED, OAUTH_REFUSED, ORG_NOT_FOUND, OWNER_INVITE_DENIED,
+    OWNER_REMOVAL_DENIED, OWNERS_ONLY,
+};
+use crate::common::oauth::{ALL_SCOPES, TestOAuthApp, assert_insufficient_scope, org_path};
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, TestUser, assert_error};
 
 /// An `authorization_code` access token for `user` with `scope`.
 async fn authorization_code_token(

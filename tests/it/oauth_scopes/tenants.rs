@@ -1,11 +1,13 @@
 //! A token never reaches another organization.
 
-use super::{ORG_NOT_FOUND, oauth_app_routes, scoped_routes};
-use crate::common::oauth::{ALL_SCOPES, org_path, random_id};
-use crate::common::receiver::Receiver;
-use crate::common::{Backend, TestApp, assert_error};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use super::{oauth_app_routes, scoped_routes};
+use crate::common::messages::ORG_NOT_FOUND;
+use crate::common::oauth::{ALL_SCOPES, org_path};
+use crate::common::receiver::Receiver;
+use crate::common::{Backend, TestApp, assert_error, random_id};
 
 /// A token of one organization finds nothing of another, even with every scope.
 async fn tokens_never_reach_another_organization(backend: Backend) {

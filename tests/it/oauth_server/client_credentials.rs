@@ -1,15 +1,16 @@
 //! The `client_credentials` grant.
 
+use oauth2::basic::BasicTokenType;
+use oauth2::{AuthType, Scope, TokenResponse};
+use reqwest::StatusCode;
+use serde_json::json;
+
 use super::{
     assert_lacks_scope, assert_token_response, oauth_client, oauth2_scopes, scope_set, set_of,
     token_error,
 };
 use crate::common::oauth::{assert_works, browser, creds, members_path};
 use crate::common::{Backend, TestApp};
-use oauth2::basic::BasicTokenType;
-use oauth2::{AuthType, Scope, TokenResponse};
-use reqwest::StatusCode;
-use serde_json::json;
 
 async fn client_credentials_grant(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -1,15 +1,17 @@
 //! Introspection (RFC 7662).
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use oauth2::{AccessToken, TokenIntrospectionResponse};
+use reqwest::StatusCode;
+use serde_json::json;
+
 use super::{
     assert_inactive, assert_oauth_error, code_grant, introspect, oauth_client, oauth2_scopes,
     revoke, scope_set, set_of,
 };
 use crate::common::oauth::browser;
 use crate::common::{Backend, TestApp};
-use oauth2::{AccessToken, TokenIntrospectionResponse};
-use reqwest::StatusCode;
-use serde_json::json;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 fn now_secs() -> i64 {
     let secs = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs();

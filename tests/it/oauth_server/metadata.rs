@@ -1,12 +1,14 @@
 //! The server metadata (RFC 8414).
 
-use super::{introspect, set_of};
-use crate::common::oauth::{ALL_SCOPES, header};
-use crate::common::{Backend, TestApp};
+use std::collections::BTreeSet;
+
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HOST};
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
+
+use super::{introspect, set_of};
+use crate::common::oauth::{ALL_SCOPES, header};
+use crate::common::{Backend, TestApp};
 
 fn assert_metadata(body: &Value, issuer: &str) {
     assert_eq!(body["issuer"], json!(issuer), "{body}");

@@ -13,10 +13,8 @@ mod refresh;
 mod revocation;
 mod token_endpoint;
 
-use crate::common::oauth::{
-    TestOAuthApp, assert_insufficient_scope, browser, creds, header, members_path, query,
-};
-use crate::common::{AUTH_REQUIRED, TestApp, TestUser, assert_error};
+use std::collections::BTreeSet;
+
 use oauth2::basic::BasicClient;
 use oauth2::url::Url;
 use oauth2::{
@@ -27,9 +25,11 @@ use oauth2::{
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderMap, WWW_AUTHENTICATE};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
 
-const PASSWORD: &str = "correct horse battery";
+use crate::common::oauth::{
+    TestOAuthApp, assert_insufficient_scope, browser, creds, header, members_path, query,
+};
+use crate::common::{AUTH_REQUIRED, TestApp, TestUser, assert_error};
 
 /// An `oauth2` client with every endpoint this server offers.
 type OAuthClient = BasicClient<EndpointSet, EndpointNotSet, EndpointSet, EndpointSet, EndpointSet>;

@@ -1,10 +1,11 @@
 //! The browser-facing endpoints as a browser sees them: pages, their tags and attributes.
 
-use crate::common::TestApp;
-use crate::common::oauth::header;
 use oauth2::url::Url;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION, SET_COOKIE};
+
+use crate::common::TestApp;
+use crate::common::oauth::header;
 
 /// An answer of the browser-facing endpoints, body as text.
 pub(super) struct Page {

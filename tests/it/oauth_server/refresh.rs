@@ -1,13 +1,14 @@
 //! The `refresh_token` grant.
 
+use reqwest::StatusCode;
+use serde_json::json;
+
 use super::{
     assert_lacks_scope, assert_oauth_error, assert_token_response, code_grant, grant_of,
     introspect, refresh, scope_set, set_of,
 };
 use crate::common::oauth::{assert_works, members_path};
 use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
-use reqwest::StatusCode;
-use serde_json::json;
 
 async fn refresh_token_grant_rules(backend: Backend) {
     let app = TestApp::spawn(backend).await;

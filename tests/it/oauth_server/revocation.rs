@@ -1,5 +1,9 @@
 //! Revocation (RFC 7009), and revoking the app.
 
+use oauth2::{AccessToken, AuthType, PkceCodeChallenge, RefreshToken, StandardRevocableToken};
+use reqwest::StatusCode;
+use serde_json::json;
+
 use super::pages::{assert_html_page, fetch};
 use super::{
     assert_dead, assert_inactive, assert_oauth_error, assert_oauth_error_among,
@@ -8,9 +12,6 @@ use super::{
 };
 use crate::common::oauth::{assert_works, authorize_url, browser, creds};
 use crate::common::{Backend, TestApp};
-use oauth2::{AccessToken, AuthType, PkceCodeChallenge, RefreshToken, StandardRevocableToken};
-use reqwest::StatusCode;
-use serde_json::json;
 
 async fn revoke_access_token(backend: Backend) {
     let app = TestApp::spawn(backend).await;

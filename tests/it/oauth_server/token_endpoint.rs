@@ -1,18 +1,20 @@
 //! The token endpoint: client authentication, malformed requests, token lifetimes.
 
-use super::{
-    PASSWORD, assert_dead, assert_inactive, assert_oauth_error, assert_token_response, grant_of,
-    introspect, mint_code, oauth_client, oauth2_revoke, refresh, token_error,
-};
-use crate::common::oauth::{TestOAuthApp, assert_works, browser, creds};
-use crate::common::{Backend, TestApp};
+use std::time::Duration;
+
 use oauth2::{
     AuthType, AuthorizationCode, PkceCodeVerifier, StandardRevocableToken,
     TokenIntrospectionResponse, TokenResponse,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::time::Duration;
+
+use super::{
+    assert_dead, assert_inactive, assert_oauth_error, assert_token_response, grant_of, introspect,
+    mint_code, oauth_client, oauth2_revoke, refresh, token_error,
+};
+use crate::common::oauth::{TestOAuthApp, assert_works, browser, creds};
+use crate::common::{Backend, PASSWORD, TestApp};
 
 async fn token_client_authentication_failures(backend: Backend) {
     let app = TestApp::spawn(backend).await;

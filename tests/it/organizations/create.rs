@@ -1,10 +1,12 @@
 //! Creating organizations: derived and unique slugs, validation, concurrent creates.
 
-use super::{SLUG_RULE, assert_utc_timestamp, is_valid_slug, keys, org_path, set};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation};
+use std::collections::BTreeSet;
+
 use reqwest::StatusCode;
 use serde_json::json;
-use std::collections::BTreeSet;
+
+use super::{SLUG_RULE, assert_utc_timestamp, is_valid_slug, keys, org_path, set};
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation};
 
 async fn create_org_answers_201_with_derived_and_unique_slugs(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -1,11 +1,11 @@
 //! Deleting an organization.
 
-use super::{ORG_NOT_FOUND, ids, org_path, raw, unknown_id};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-const DELETE_DENIED: &str = "Access denied. Only owners can delete organizations.";
+use super::{ids, org_path, raw, unknown_id};
+use crate::common::messages::{DELETE_DENIED, ORG_NOT_FOUND};
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
 
 async fn delete_org_is_for_owners_only(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -1,12 +1,13 @@
 //! The event log.
 
-use super::{ORG_NOT_FOUND, assert_utc_timestamp, events, ids, keys, org_path, set, unknown_id};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const EVENTS_DENIED: &str = "Access denied. Only owners and admins can view the event log.";
+use super::{assert_utc_timestamp, events, ids, keys, org_path, set, unknown_id};
+use crate::common::messages::ORG_NOT_FOUND;
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation};
 
+const EVENTS_DENIED: &str = "Access denied. Only owners and admins can view the event log.";
 const EVENT_CATALOG: &str = "organization.created, organization.updated, organization.deleted, \
      member.added, member.removed, member.role_updated, invite.created, invite.accepted, \
      invite.cancelled, oauth_app.created, oauth_app.revoked, webhook.created";

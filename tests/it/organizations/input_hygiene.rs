@@ -1,9 +1,10 @@
 //! Malformed input on every route.
 
-use super::{SLUG_RULE, is_valid_slug, org_path, raw};
-use crate::common::{Backend, TestApp, assert_error, assert_validation};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+use super::{SLUG_RULE, is_valid_slug, org_path, raw};
+use crate::common::{Backend, TestApp, assert_error, assert_validation};
 
 /// Like [`raw`], with the body parsed as JSON.
 async fn raw_json(

@@ -1,9 +1,11 @@
 //! Tenant isolation.
 
-use super::{ORG_NOT_FOUND, ids, org_path, unknown_id};
-use crate::common::{Backend, TestApp, assert_error};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use super::{ids, org_path, unknown_id};
+use crate::common::messages::ORG_NOT_FOUND;
+use crate::common::{Backend, TestApp, assert_error};
 
 async fn tenants_are_isolated(backend: Backend) {
     let app = TestApp::spawn(backend).await;

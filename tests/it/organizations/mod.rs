@@ -7,15 +7,15 @@ mod operations;
 mod read;
 mod update;
 
-use crate::common::{TestApp, TestUser};
+use std::collections::BTreeSet;
+
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use std::collections::BTreeSet;
+
+use crate::common::{TestApp, TestUser};
 
 const SLUG_RULE: &str =
     "slug must be 3-48 characters of a-z, 0-9 and -, and must not start or end with -";
-
-const ORG_NOT_FOUND: &str = "Organization not found";
 
 /// A UUID that names no organization.
 fn unknown_id() -> String {

@@ -1,10 +1,12 @@
 //! The operations endpoints.
 
-use super::{org_path, raw, unknown_id};
-use crate::common::{Backend, TestApp};
+use std::collections::BTreeSet;
+
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use std::collections::BTreeSet;
+
+use super::{org_path, raw, unknown_id};
+use crate::common::{Backend, TestApp};
 
 async fn operations_endpoints(backend: Backend) {
     let app = TestApp::spawn(backend).await;

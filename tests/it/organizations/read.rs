@@ -1,9 +1,11 @@
 //! Listing and reading organizations.
 
-use super::{ORG_NOT_FOUND, ids, keys, org_path, set, unknown_id};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use super::{ids, keys, org_path, set, unknown_id};
+use crate::common::messages::ORG_NOT_FOUND;
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation};
 
 async fn list_orgs_is_scoped_newest_first_and_paginated(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -1,11 +1,11 @@
 //! Updating an organization.
 
-use super::{
-    ORG_NOT_FOUND, SLUG_RULE, assert_utc_timestamp, events, keys, org_path, set, unknown_id,
-};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation};
 use reqwest::StatusCode;
 use serde_json::json;
+
+use super::{SLUG_RULE, assert_utc_timestamp, events, keys, org_path, set, unknown_id};
+use crate::common::messages::ORG_NOT_FOUND;
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation};
 
 const UPDATE_DENIED: &str = "Access denied. Only owners and admins can update organizations.";
 

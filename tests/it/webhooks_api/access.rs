@@ -1,13 +1,15 @@
 //! Who may call each route.
 
-use super::{
-    ORG_NOT_FOUND, WAIT, WEBHOOK_NOT_FOUND, all_have, deliveries_path, deliveries_when, denied,
-    hook_path, hooks_path, redeliver_path,
-};
-use crate::common::receiver::Receiver;
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+use super::{
+    WAIT, WEBHOOK_NOT_FOUND, all_have, deliveries_path, deliveries_when, hook_path, hooks_path,
+    redeliver_path,
+};
+use crate::common::messages::{ORG_NOT_FOUND, denied};
+use crate::common::receiver::Receiver;
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
 
 async fn every_route_is_for_owners_and_admins_of_the_organization(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -1,19 +1,20 @@
 //! The create route to the letter: bodies, validation wording, who may call it, URL policy.
 
-use super::{
-    BAD_EVENT, BAD_URL, BAD_UUID, EVENTS_EMPTY, NOT_ARRAY, ORG_NOT_FOUND, assert_secret,
-    assert_timestamp, assert_webhook_view, hook_path, hooks_path, random_id, strings,
-};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use super::{
+    BAD_EVENT, BAD_URL, EVENTS_EMPTY, NOT_ARRAY, assert_secret, assert_webhook_view, hook_path,
+    hooks_path, strings,
+};
+use crate::common::messages::{BAD_UUID, ORG_NOT_FOUND};
+use crate::common::{
+    AUTH_REQUIRED, Backend, TestApp, assert_error, assert_timestamp, assert_validation, random_id,
+};
+
 const CREATE_DENIED: &str = "Access denied. Only owners and admins can create webhooks.";
-
 const NOT_HTTPS: &str = "url must be a valid HTTPS URL";
-
 const PRIVATE_URL: &str = "url must not point to a private, loopback or link-local address";
-
 const URL_TOO_LONG: &str = "url must be shorter than or equal to 2048 characters";
 
 async fn create_returns_the_webhook_with_its_secret_once(backend: Backend) {

@@ -1,13 +1,12 @@
 //! Deleting a webhook.
 
-use super::{
-    BAD_UUID, ORG_NOT_FOUND, QUIET, WAIT, WEBHOOK_NOT_FOUND, deliveries_path, denied, hook_path,
-    random_id, rename,
-};
-use crate::common::receiver::Receiver;
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use super::{QUIET, WAIT, WEBHOOK_NOT_FOUND, deliveries_path, hook_path, rename};
+use crate::common::messages::{BAD_UUID, ORG_NOT_FOUND, denied};
+use crate::common::receiver::Receiver;
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, random_id};
 
 async fn delete_removes_the_webhook_and_its_deliveries_stop(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -1,15 +1,20 @@
 //! Test deliveries and the delivery log.
 
-use super::{
-    ORG_NOT_FOUND, QUIET, WAIT, WEBHOOK_NOT_FOUND, all_have, assert_no_secret, assert_signed_by,
-    assert_timestamp, deliveries_path, deliveries_when, denied, hook_path, random_id, time_of,
-};
-use crate::common::receiver::Receiver;
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, TestUser, assert_error};
-use reqwest::StatusCode;
-use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use super::{
+    QUIET, WAIT, WEBHOOK_NOT_FOUND, all_have, assert_no_secret, assert_signed_by, deliveries_path,
+    deliveries_when, hook_path, time_of,
+};
+use crate::common::messages::{ORG_NOT_FOUND, denied};
+use crate::common::receiver::Receiver;
+use crate::common::{
+    AUTH_REQUIRED, Backend, TestApp, TestUser, assert_error, assert_timestamp, random_id,
+};
 
 /// `{id, slug, name}` of the organization, as deliveries describe it.
 async fn org_ref(app: &TestApp, org: &str, viewer: &TestUser) -> Value {

@@ -13,28 +13,22 @@ mod redelivery;
 mod secrets;
 mod update;
 
-use crate::common::receiver::Received;
-use crate::common::{TestApp, TestUser};
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use reqwest::StatusCode;
 use roster::delivery::signature::{verify_legacy, verify_standard};
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
 
-const ORG_NOT_FOUND: &str = "Organization not found";
+use crate::common::receiver::Received;
+use crate::common::{TestApp, TestUser, assert_timestamp};
 
 const WEBHOOK_NOT_FOUND: &str = "Webhook not found";
-
-const BAD_UUID: &str = "Validation failed (uuid is expected)";
-
 const BAD_URL: &str = "url must be a valid URL";
-
 const NOT_ARRAY: &str = "events must be an array";
-
 const EVENTS_EMPTY: &str = "events should not be empty";
-
 const BAD_EVENT: &str = "each value in events must be one of the following values: \
      organization.created, organization.updated, organization.deleted, member.added, \
      member.removed, member.role_updated, invite.created, invite.accepted, invite.cancelled, \
@@ -60,21 +54,6 @@ fn deliveries_path(org: &str, hook: &str) -> String {
 
 fn redeliver_path(org: &str, hook: &str, delivery: &str) -> String {
     format!("{}/deliveries/{delivery}/redeliver", hook_path(org, hook))
-}
-
-fn denied(action: &str) -> String {
-    format!("Access denied. Only owners and admins can {action}.")
-}
-
-fn random_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-fn assert_timestamp(value: &Value) {
-    let text = value.as_str().unwrap_or_else(|| panic!("timestamp is a string: {value}"));
-    assert!(text.ends_with('Z'), "UTC with a Z suffix: {text}");
-    chrono::DateTime::parse_from_rfc3339(text)
-        .unwrap_or_else(|e| panic!("RFC 3339 timestamp {text}: {e}"));
 }
 
 fn time_of(value: &Value) -> chrono::DateTime<chrono::Utc> {

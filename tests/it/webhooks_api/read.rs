@@ -1,12 +1,11 @@
 //! Listing and reading webhooks without secrets.
 
-use super::{
-    BAD_UUID, ORG_NOT_FOUND, WEBHOOK_NOT_FOUND, assert_no_secret, assert_webhook_view, denied,
-    hook_path, hooks_path, random_id,
-};
-use crate::common::{Backend, TestApp, assert_error, assert_validation};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use super::{WEBHOOK_NOT_FOUND, assert_no_secret, assert_webhook_view, hook_path, hooks_path};
+use crate::common::messages::{BAD_UUID, ORG_NOT_FOUND, denied};
+use crate::common::{Backend, TestApp, assert_error, assert_validation, random_id};
 
 async fn list_and_get_never_show_secrets(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -1,18 +1,20 @@
 //! Redelivery, and recovery after an outage.
 
-use super::{
-    BAD_UUID, ORG_NOT_FOUND, QUIET, WAIT, WEBHOOK_NOT_FOUND, all_have, assert_signed_by,
-    deliveries_when, denied, hook_path, random_id, redeliver_path, rename,
-};
-use crate::common::receiver::{Receiver, Reply};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation};
-use reqwest::StatusCode;
-use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-const DELIVERY_NOT_FOUND: &str = "Delivery not found";
+use reqwest::StatusCode;
+use serde_json::{Value, json};
 
+use super::{
+    QUIET, WAIT, WEBHOOK_NOT_FOUND, all_have, assert_signed_by, deliveries_when, hook_path,
+    redeliver_path, rename,
+};
+use crate::common::messages::{BAD_UUID, ORG_NOT_FOUND, denied};
+use crate::common::receiver::{Receiver, Reply};
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation, random_id};
+
+const DELIVERY_NOT_FOUND: &str = "Delivery not found";
 const BAD_SINCE: &str = "since must be a valid ISO 8601 date string";
 
 async fn redeliver_starts_a_fresh_attempt_with_the_same_id(backend: Backend) {

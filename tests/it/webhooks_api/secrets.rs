@@ -1,14 +1,15 @@
 //! Secret rotation, with both signatures during the overlap.
 
-use super::{
-    ORG_NOT_FOUND, WAIT, WEBHOOK_NOT_FOUND, assert_no_secret, assert_secret, assert_signed_by,
-    assert_timestamp, denied, hook_path, random_id, rename,
-};
-use crate::common::receiver::Receiver;
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
 use reqwest::StatusCode;
 use roster::delivery::signature::{verify_legacy, verify_standard};
 use serde_json::json;
+
+use super::{
+    WAIT, WEBHOOK_NOT_FOUND, assert_no_secret, assert_secret, assert_signed_by, hook_path, rename,
+};
+use crate::common::messages::{ORG_NOT_FOUND, denied};
+use crate::common::receiver::Receiver;
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_timestamp, random_id};
 
 async fn rotating_the_secret_signs_with_both_during_the_overlap(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -1,15 +1,17 @@
 //! Updates and deactivation.
 
-use super::{
-    BAD_EVENT, BAD_URL, EVENTS_EMPTY, NOT_ARRAY, ORG_NOT_FOUND, QUIET, WAIT, WEBHOOK_NOT_FOUND,
-    assert_no_secret, assert_signed_by, assert_webhook_view, denied, hook_path, random_id, rename,
-    strings, time_of,
-};
-use crate::common::receiver::Receiver;
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation};
+use std::time::Duration;
+
 use reqwest::StatusCode;
 use serde_json::json;
-use std::time::Duration;
+
+use super::{
+    BAD_EVENT, BAD_URL, EVENTS_EMPTY, NOT_ARRAY, QUIET, WAIT, WEBHOOK_NOT_FOUND, assert_no_secret,
+    assert_signed_by, assert_webhook_view, hook_path, rename, strings, time_of,
+};
+use crate::common::messages::{ORG_NOT_FOUND, denied};
+use crate::common::receiver::Receiver;
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation, random_id};
 
 const NOT_BOOLEAN: &str = "isActive must be a boolean value";
 

@@ -1,16 +1,17 @@
 //! Faults of the authorization request: an error page, or a redirect back with `state`.
 
-use super::{assert_consent_page, code_from_redirect, consent_fields, submit};
-use crate::common::oauth::{TestOAuthApp, authorize_url, browser, creds, query};
-use crate::common::{Backend, TestApp};
-use crate::oauth_server::pages::{Page, assert_html_page, fetch};
-use crate::oauth_server::{
-    PASSWORD, assert_redirects_to, code_params, exchange, grant_of, scope_set, set_of, token_error,
-};
 use oauth2::PkceCodeChallenge;
 use oauth2::url::Url;
 use reqwest::StatusCode;
 use serde_json::json;
+
+use super::{assert_consent_page, code_from_redirect, consent_fields, submit};
+use crate::common::oauth::{TestOAuthApp, authorize_url, browser, creds, query};
+use crate::common::{Backend, PASSWORD, TestApp};
+use crate::oauth_server::pages::{Page, assert_html_page, fetch};
+use crate::oauth_server::{
+    assert_redirects_to, code_params, exchange, grant_of, scope_set, set_of, token_error,
+};
 
 /// A redirect back to the app carrying `error` (with a description) and `state`, and no code.
 fn assert_error_redirect(page: &Page, redirect_uri: &str, error: &str, state: &str) {

@@ -1,15 +1,17 @@
 //! Redeeming a code: once, with its verifier, redirect URI and client, before it expires.
 
+use std::time::Duration;
+
+use oauth2::PkceCodeChallenge;
+use reqwest::StatusCode;
+use serde_json::Value;
+
 use crate::common::oauth::{assert_works, creds};
 use crate::common::{Backend, TestApp};
 use crate::oauth_server::{
     assert_dead, assert_inactive, assert_oauth_error, assert_oauth_error_among,
     assert_token_response, code_grant, exchange, grant_of, mint_code, refresh, token_error,
 };
-use oauth2::PkceCodeChallenge;
-use reqwest::StatusCode;
-use serde_json::Value;
-use std::time::Duration;
 
 async fn code_is_single_use_and_reuse_revokes_its_tokens(backend: Backend) {
     let app = TestApp::spawn(backend).await;

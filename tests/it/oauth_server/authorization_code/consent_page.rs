@@ -1,13 +1,7 @@
 //! The full flow through the consent page, driven by `oauth2`, and the page's faults.
 
-use super::{assert_consent_page, code_from_redirect, consent_fields, submit};
-use crate::common::oauth::{assert_works, authorize_url, browser, query};
-use crate::common::{Backend, TestApp};
-use crate::oauth_server::pages::{Page, assert_html_page, fetch, unescape};
-use crate::oauth_server::{
-    PASSWORD, assert_dead, assert_lacks_scope, assert_redirects_to, code_params, exchange,
-    oauth_client, oauth2_scopes, set_of,
-};
+use std::time::Duration;
+
 use oauth2::basic::{BasicErrorResponse, BasicTokenType};
 use oauth2::{
     AuthorizationCode, CsrfToken, PkceCodeChallenge, RefreshToken, RequestTokenError, Scope,
@@ -16,9 +10,16 @@ use oauth2::{
 use reqwest::StatusCode;
 use reqwest::header::RETRY_AFTER;
 use serde_json::json;
-use std::time::Duration;
 
-const BAD_LOGIN: &str = "Invalid email or password";
+use super::{assert_consent_page, code_from_redirect, consent_fields, submit};
+use crate::common::messages::BAD_LOGIN;
+use crate::common::oauth::{assert_works, authorize_url, browser, query};
+use crate::common::{Backend, PASSWORD, TestApp};
+use crate::oauth_server::pages::{Page, assert_html_page, fetch, unescape};
+use crate::oauth_server::{
+    assert_dead, assert_lacks_scope, assert_redirects_to, code_params, exchange, oauth_client,
+    oauth2_scopes, set_of,
+};
 
 /// The OAuth error code of a failed `oauth2` request; panics unless the server answered with
 /// an RFC 6749 error body that has a description.

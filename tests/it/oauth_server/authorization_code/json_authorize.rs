@@ -1,15 +1,16 @@
 //! `POST /api/oauth/authorize` for front ends holding the user's token.
 
+use oauth2::PkceCodeChallenge;
+use oauth2::url::Url;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
 use crate::common::oauth::query;
 use crate::common::{Backend, TestApp};
 use crate::oauth_server::{
     assert_oauth_error, assert_redirects_to, authorize_body, code_grant, exchange, grant_of,
     introspect, scope_set, set_of,
 };
-use oauth2::PkceCodeChallenge;
-use oauth2::url::Url;
-use reqwest::StatusCode;
-use serde_json::{Value, json};
 
 async fn json_authorize_issues_code_for_bearer_user(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -6,12 +6,13 @@ mod code_exchange;
 mod consent_page;
 mod json_authorize;
 
+use reqwest::StatusCode;
+use reqwest::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, COOKIE, X_FRAME_OPTIONS};
+
 use super::assert_redirects_to;
 use super::pages::{Page, assert_html_page};
 use crate::common::TestApp;
 use crate::common::oauth::{header, query};
-use reqwest::StatusCode;
-use reqwest::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, COOKIE, X_FRAME_OPTIONS};
 
 const CONSENT_PATH: &str = "/api/oauth/authorize/consent";
 
