@@ -88,7 +88,7 @@ impl Page {
 }
 
 /// Every start tag `<name …>` of `html`, as its attributes (names lowercased, values unescaped).
-pub(super) fn tags(html: &str, name: &str) -> Vec<Vec<(String, String)>> {
+fn tags(html: &str, name: &str) -> Vec<Vec<(String, String)>> {
     let lower = html.to_ascii_lowercase();
     let open = format!("<{name}");
     let mut found = Vec::new();
@@ -108,7 +108,7 @@ pub(super) fn tags(html: &str, name: &str) -> Vec<Vec<(String, String)>> {
 }
 
 /// The attributes of a tag starting at byte `i` (just after its name), and where it ends.
-pub(super) fn parse_attributes(html: &str, mut i: usize) -> (Vec<(String, String)>, usize) {
+fn parse_attributes(html: &str, mut i: usize) -> (Vec<(String, String)>, usize) {
     let b = html.as_bytes();
     let mut attrs = Vec::new();
     loop {
@@ -156,7 +156,7 @@ pub(super) fn parse_attributes(html: &str, mut i: usize) -> (Vec<(String, String
     }
 }
 
-pub(super) fn attr<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+fn attr<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
@@ -205,7 +205,7 @@ pub(super) fn unescape(s: &str) -> String {
 }
 
 /// No scripts and nothing loaded from elsewhere.
-pub(super) fn assert_self_contained(html: &str) {
+fn assert_self_contained(html: &str) {
     let lower = html.to_ascii_lowercase();
     assert!(!lower.contains("<script"), "page has a script: {html}");
     for attrs in ["img", "link", "iframe", "frame", "object", "embed", "source", "audio", "video"]
