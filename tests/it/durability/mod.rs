@@ -1,0 +1,70 @@
+//! Durability of webhook delivery over real HTTP, on SQLite and PostgreSQL: a SIGKILLed
+//! server loses no delivery, clients hanging up mid-request lose none and duplicate none,
+//! graceful shutdown finishes and records in-flight attempts, and (PostgreSQL) several
+//! instances on one database deliver each delivery exactly once and wake each other.
+
+mod abandoned_requests;
+mod crash;
+mod graceful_shutdown;
+mod scale_out;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::Value;
+
+use crate::common::receiver::Receiver;
+
+const MEMBER_EVENTS: [&str; 2] = ["member.added", "member.removed"];
+
+/// IDs of the logged events whose type is one of `types`.
+fn event_ids_of(events: &[Value], types: &[&str]) -> BTreeSet<String> {
+    events
+        .iter()
+        .filter(|e| types.contains(&e["event"].as_str().expect("event type")))
+        .map(|e| e["id"].as_str().expect("event id").to_owned())
+        .collect()
+}
+
+fn str_field(value: &Value, field: &str) -> String {
+    value[field].as_str().unwrap_or_else(|| panic!("{field} in {value}")).to_owned()
+}
+
+/// Checks that the delivery log holds exactly one delivery per event in `expected_events`
+/// and nothing else; returns the delivery IDs.
+fn assert_one_delivery_per_event(
+    log: &[Value],
+    expected_events: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    let mut per_event: BTreeMap<String, usize> = BTreeMap::new();
+    for d in log {
+        *per_event.entry(str_field(d, "eventId")).or_default() += 1;
+    }
+    let duplicated: Vec<_> = per_event.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(duplicated.is_empty(), "events with more than one delivery: {duplicated:?}");
+    let logged: BTreeSet<String> = per_event.into_keys().collect();
+    let missing: Vec<_> = expected_events.difference(&logged).collect();
+    assert!(missing.is_empty(), "subscribed events without a delivery: {missing:?}");
+    let extra: Vec<_> = logged.difference(expected_events).collect();
+    assert!(extra.is_empty(), "deliveries of unexpected events: {extra:?}");
+    log.iter().map(|d| str_field(d, "id")).collect()
+}
+
+/// How many times each delivery ID reached the receivers, checking that both ID headers agree.
+fn received_counts<'a>(
+    receivers: impl IntoIterator<Item = &'a Receiver>,
+) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for receiver in receivers {
+        for r in receiver.received() {
+            let id = r.header("x-webhook-delivery").to_owned();
+            assert!(!id.is_empty(), "a delivery without X-Webhook-Delivery: {:?}", r.headers);
+            assert_eq!(r.header("webhook-id"), id, "webhook-id and X-Webhook-Delivery differ");
+            *counts.entry(id).or_default() += 1;
+        }
+    }
+    counts
+}
+
+fn all_succeeded(log: &[Value]) -> bool {
+    log.iter().all(|d| d["status"] == "succeeded")
+}

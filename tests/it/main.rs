@@ -1,0 +1,21 @@
+//! Roster's integration tests: one binary, one module per area of the public API. Each story
+//! spawns the real server on port 0 with a database of its own and runs on SQLite and on
+//! PostgreSQL (see `common`).
+
+#[macro_use]
+mod common;
+
+mod auth;
+mod cli;
+mod delivery;
+mod durability;
+mod invites;
+mod members;
+mod oauth_apps;
+mod oauth_hardening;
+mod oauth_scopes;
+mod oauth_server;
+mod organizations;
+mod retention;
+mod smoke;
+mod webhooks_api;
