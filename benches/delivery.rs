@@ -24,7 +24,7 @@ use axum::extract::State;
 use futures::StreamExt;
 use roster::app::AppState;
 use roster::domain::event::{Actor, EventType, NewEvent, OrgRef};
-use roster::store::{self, events};
+use roster::store::events;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
@@ -125,10 +125,15 @@ impl Ctx {
         data: Value,
     ) -> anyhow::Result<()> {
         let mut tx = self.state.db.begin_write().await?;
-        let event =
-            NewEvent::new(event, org.clone(), Actor::User(self.user_id), data, store::now());
+        let event = NewEvent::new(
+            event,
+            org.clone(),
+            Actor::User(self.user_id),
+            data,
+            self.state.clock.now(),
+        );
         events::append(&mut tx, &event).await?;
-        self.state.commit(tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -193,8 +193,7 @@ async fn record_results(
         }
         write_batch(&db, &clock, &mut batch, &schedule).await;
         // A retry may now be due sooner than the worker planned to look.
-        let retrying =
-            batch.iter().any(|r| matches!(r.next(&schedule.0), Next::RetryAfter(_)));
+        let retrying = batch.iter().any(|r| matches!(r.next(&schedule.0), Next::RetryAfter(_)));
         batch.clear();
         wakeups.recorded();
         if retrying {

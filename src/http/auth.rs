@@ -2,12 +2,12 @@
 
 use std::net::SocketAddr;
 
+use crate::store::Tx;
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use crate::store::Tx;
 use utoipa::ToSchema;
 use uuid::Uuid;
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::sqlite::SqliteSynchronous;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use tokio::sync::Mutex;
 
 use super::conn::{Inner, Pooled, Tx};
@@ -60,7 +60,9 @@ impl Db {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10));
-                Pool::Sqlite(SqlitePoolOptions::new().max_connections(8).connect_with(options).await?)
+                Pool::Sqlite(
+                    SqlitePoolOptions::new().max_connections(8).connect_with(options).await?,
+                )
             }
             Backend::Postgres => {
                 let options = PgConnectOptions::from_str(url)?;
@@ -126,8 +128,8 @@ impl Db {
         let inner = match self.pool.clone() {
             Pool::Sqlite(pool) => {
                 let writer = self.sqlite_writer.clone().lock_owned().await;
-                let tx = spawn_to_end(async move { pool.begin_with("BEGIN IMMEDIATE").await })
-                    .await?;
+                let tx =
+                    spawn_to_end(async move { pool.begin_with("BEGIN IMMEDIATE").await }).await?;
                 Inner::Sqlite(tx, writer)
             }
             Pool::Postgres(pool) => {

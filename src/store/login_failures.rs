@@ -22,10 +22,12 @@ pub async fn record(
         run!(
             tx,
             execute,
-            sqlx::query("INSERT INTO login_failures (id, subject, occurred_at) VALUES ($1, $2, $3)")
-                .bind(id)
-                .bind(*subject)
-                .bind(now)
+            sqlx::query(
+                "INSERT INTO login_failures (id, subject, occurred_at) VALUES ($1, $2, $3)"
+            )
+            .bind(id)
+            .bind(*subject)
+            .bind(now)
         )?;
         ids.push(id);
     }

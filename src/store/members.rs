@@ -103,19 +103,15 @@ pub async fn list(
     let (at, user) = after.unzip();
     // Clamped to four-digit years, within which stored times also compare as text (SQLite).
     let at = at.map(|ms| {
-        DateTime::<Utc>::from_timestamp_millis(ms.clamp(YEARS_MS.0, YEARS_MS.1))
-            .unwrap_or_default()
+        DateTime::<Utc>::from_timestamp_millis(ms.clamp(YEARS_MS.0, YEARS_MS.1)).unwrap_or_default()
     });
     let sql = format!(
         "{SELECT} WHERE m.organization_id = $1 \
          AND ($2 IS NULL OR m.created_at < $2 OR (m.created_at = $2 AND m.user_id < $3)) \
          ORDER BY m.created_at DESC, m.user_id DESC LIMIT $4"
     );
-    let rows: Vec<Row> = run!(
-        conn,
-        fetch_all,
-        sqlx::query_as(&sql).bind(org_id).bind(at).bind(user).bind(limit)
-    )?;
+    let rows: Vec<Row> =
+        run!(conn, fetch_all, sqlx::query_as(&sql).bind(org_id).bind(at).bind(user).bind(limit))?;
     rows.into_iter().map(Member::try_from).collect()
 }
 
@@ -165,8 +161,7 @@ pub async fn delete(tx: &mut Tx, org_id: Uuid, user_id: Uuid) -> Result<(), sqlx
 
 /// Whether the user is a member, holding their membership row until the transaction ends: a
 /// concurrent removal then waits for what this transaction grants, or comes first and is seen.
-pub async fn hold(
-    conn: &mut dyn Conn, org_id: Uuid, user_id: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn hold(conn: &mut dyn Conn, org_id: Uuid, user_id: Uuid) -> Result<bool, sqlx::Error> {
     let sql = format!(
         "SELECT user_id FROM members WHERE organization_id = $1 AND user_id = $2{}",
         for_update(conn)

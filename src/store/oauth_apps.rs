@@ -168,8 +168,7 @@ pub async fn find_locked(
 /// The app as it is now, holding a shared lock on its row: a concurrent change of its scopes
 /// or status waits for what this transaction issues, or comes first and is what this
 /// transaction reads.
-pub async fn hold(
-    conn: &mut dyn Conn, id: Uuid) -> Result<Option<OAuthApp>, sqlx::Error> {
+pub async fn hold(conn: &mut dyn Conn, id: Uuid) -> Result<Option<OAuthApp>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM oauth_apps WHERE id = $1{}", for_share(conn));
     let row: Option<Row> = run!(conn, fetch_optional, sqlx::query_as(&sql).bind(id))?;
     row.map(OAuthApp::try_from).transpose()

@@ -115,8 +115,7 @@ pub async fn update(tx: &mut Tx, org: &Organization) -> Result<(), StoreError> {
 /// Serialises membership changes of one organization by locking its row until the
 /// transaction ends. Checks such as "at least one owner remains" are then made against a
 /// state no one else is changing. Returns false if the organization is gone.
-pub async fn lock(
-    conn: &mut dyn Conn, org_id: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn lock(conn: &mut dyn Conn, org_id: Uuid) -> Result<bool, sqlx::Error> {
     let sql = format!("SELECT id FROM organizations WHERE id = $1{}", for_update(conn));
     let found: Option<(Uuid,)> = run!(conn, fetch_optional, sqlx::query_as(&sql).bind(org_id))?;
     Ok(found.is_some())

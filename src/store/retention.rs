@@ -52,8 +52,7 @@ pub async fn prune(
                 return Ok(pruned);
             }
             let mut tx = db.begin_write().await?;
-            let deleted =
-                run!(&mut tx, execute, sqlx::query(statement).bind(cutoff).bind(BATCH))?;
+            let deleted = run!(&mut tx, execute, sqlx::query(statement).bind(cutoff).bind(BATCH))?;
             tx.commit().await?;
             pruned += deleted;
             if deleted > 0 {

@@ -20,8 +20,12 @@ pub(super) struct SingleUse {
     pub revocable: bool,
 }
 
-pub(super) const SESSION_REFRESH: SingleUse =
-    SingleUse { table: "tokens", hash_column: "token_hash", kind: "AND kind = 'refresh'", revocable: true };
+pub(super) const SESSION_REFRESH: SingleUse = SingleUse {
+    table: "tokens",
+    hash_column: "token_hash",
+    kind: "AND kind = 'refresh'",
+    revocable: true,
+};
 pub(super) const OAUTH_REFRESH: SingleUse = SingleUse {
     table: "oauth_tokens",
     hash_column: "token_hash",
@@ -30,6 +34,9 @@ pub(super) const OAUTH_REFRESH: SingleUse = SingleUse {
 };
 pub(super) const OAUTH_CODE: SingleUse =
     SingleUse { table: "oauth_codes", hash_column: "code_hash", kind: "", revocable: false };
+
+/// When a credential was spent and when it was revoked.
+type UseState = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
 /// What presenting a credential did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +59,9 @@ pub(super) async fn present(
 ) -> Result<Presented, sqlx::Error> {
     let SingleUse { table, hash_column, kind: filter, revocable } = kind;
     // OAuth credentials belong to one app: another app's presentation finds nothing.
-    let owner = |n: u8| if app.is_some() { format!("AND app_id = ${n}") } else { format!("AND ${n} IS NULL") };
+    let owner = |n: u8| {
+        if app.is_some() { format!("AND app_id = ${n}") } else { format!("AND ${n} IS NULL") }
+    };
     let live = if *revocable { "AND revoked_at IS NULL" } else { "" };
     let spend = format!(
         "UPDATE {table} SET used_at = $2 WHERE {hash_column} = $1 {filter} {owner} \
@@ -71,7 +80,7 @@ pub(super) async fn present(
         owner = owner(2),
         lock = for_update(tx)
     );
-    let state: Option<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> =
+    let state: Option<UseState> =
         run!(tx, fetch_optional, sqlx::query_as(&read).bind(hash).bind(app))?;
     Ok(match state {
         Some((Some(_), None)) => Presented::Replayed,

@@ -171,9 +171,11 @@ pub async fn revoke_family(
     run!(
         tx,
         execute,
-        sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL")
-            .bind(family_id)
-            .bind(now)
+        sqlx::query(
+            "UPDATE tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL"
+        )
+        .bind(family_id)
+        .bind(now)
     )?;
     Ok(())
 }

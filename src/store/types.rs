@@ -37,10 +37,7 @@ impl Type<Sqlite> for TextList {
 }
 
 impl<'q> Encode<'q, Sqlite> for TextList {
-    fn encode_by_ref(
-        &self,
-        buf: &mut Vec<SqliteArgumentValue<'q>>,
-    ) -> Result<IsNull, BoxDynError> {
+    fn encode_by_ref(&self, buf: &mut Vec<SqliteArgumentValue<'q>>) -> Result<IsNull, BoxDynError> {
         <String as Encode<Sqlite>>::encode(serde_json::to_string(&self.0)?, buf)
     }
 }
@@ -85,10 +82,7 @@ impl Type<Sqlite> for JsonText {
 }
 
 impl<'q> Encode<'q, Sqlite> for JsonText {
-    fn encode_by_ref(
-        &self,
-        buf: &mut Vec<SqliteArgumentValue<'q>>,
-    ) -> Result<IsNull, BoxDynError> {
+    fn encode_by_ref(&self, buf: &mut Vec<SqliteArgumentValue<'q>>) -> Result<IsNull, BoxDynError> {
         <String as Encode<Sqlite>>::encode(self.0.clone(), buf)
     }
 }

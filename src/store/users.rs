@@ -68,7 +68,6 @@ pub async fn find_credentials(
 ) -> Result<Option<(User, String)>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS}, password_hash FROM users WHERE email_lower = $1");
     let email = normalize_email(email);
-    let found: Option<Credentials> =
-        run!(conn, fetch_optional, sqlx::query_as(&sql).bind(&email))?;
+    let found: Option<Credentials> = run!(conn, fetch_optional, sqlx::query_as(&sql).bind(&email))?;
     Ok(found.map(|f| (f.user, f.password_hash)))
 }

@@ -35,9 +35,10 @@ impl Wakeups {
         self.recorded.notify_waiters();
     }
 
-    /// Resolves the next time attempts are recorded.
-    pub async fn next_record(&self) {
-        self.recorded.notified().await;
+    /// Resolves the next time attempts are recorded after this call (even if it is polled
+    /// only later).
+    pub fn next_record(&self) -> tokio::sync::futures::Notified<'_> {
+        self.recorded.notified()
     }
 }
 

@@ -59,7 +59,11 @@ async fn load_events(conn: &mut dyn Conn, hook: &mut Webhook) -> Result<(), sqlx
 }
 
 async fn replace_events(tx: &mut Tx, hook: &Webhook) -> Result<(), sqlx::Error> {
-    run!(tx, execute, sqlx::query("DELETE FROM webhook_events WHERE webhook_id = $1").bind(hook.id))?;
+    run!(
+        tx,
+        execute,
+        sqlx::query("DELETE FROM webhook_events WHERE webhook_id = $1").bind(hook.id)
+    )?;
     for event in &hook.events {
         run!(
             tx,
@@ -172,8 +176,7 @@ pub async fn update(tx: &mut Tx, hook: &Webhook) -> Result<(), sqlx::Error> {
 
 /// Serialises changes to one webhook: read-modify-write handlers take this first, so two
 /// concurrent edits cannot overwrite each other's fields.
-pub async fn lock(
-    conn: &mut dyn Conn, id: Uuid) -> Result<(), sqlx::Error> {
+pub async fn lock(conn: &mut dyn Conn, id: Uuid) -> Result<(), sqlx::Error> {
     let sql = format!("SELECT id FROM webhooks WHERE id = $1{}", for_update(conn));
     let _: Option<(Uuid,)> = run!(conn, fetch_optional, sqlx::query_as(&sql).bind(id))?;
     Ok(())

@@ -4,26 +4,25 @@
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
+use roster::store::Db;
 use serde_json::json;
-use sqlx::Row;
 
 use crate::common::{Backend, TestApp};
 
 /// Rows left in each credential table.
-async fn counts(pool: &sqlx::AnyPool) -> Vec<(&'static str, i64)> {
+async fn counts(db: &Db) -> Vec<(&'static str, i64)> {
     let mut out = Vec::new();
     for table in ["tokens", "oauth_codes", "oauth_tokens", "oauth_grants"] {
-        let row = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
-            .fetch_one(pool)
-            .await
-            .expect("count");
-        out.push((table, row.try_get::<i64, _>("n").expect("n")));
+        let mut conn = db.acquire().await.expect("connection");
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        let n: i64 = roster::run!(&mut conn, fetch_one, sqlx::query_scalar(&sql)).expect("count");
+        out.push((table, n));
     }
     out
 }
 
 async fn expired_credentials_are_pruned(backend: Backend) {
-    let ttl = Duration::from_secs(2);
+    let ttl = Duration::from_secs(3600);
     let app = TestApp::spawn_with(backend, |c| {
         c.access_token_ttl = ttl;
         c.refresh_token_ttl = ttl;
@@ -42,18 +41,17 @@ async fn expired_credentials_are_pruned(backend: Backend) {
     app.authorization_code_grant(&oauth, &f.member, None).await;
     app.authorize_code(&oauth, &f.member, None).await;
 
-    sqlx::any::install_default_drivers();
-    let url = &app.db.as_ref().expect("the test's database").url;
-    let pool = sqlx::AnyPool::connect(url).await.expect("database");
-    let before = counts(&pool).await;
+    let db = &app.state.db;
+    let before = counts(db).await;
     assert!(before.iter().all(|(_, n)| *n > 0), "every kind of credential exists: {before:?}");
 
     // Sessions and OAuth credentials expire together; only the personal token has no expiry.
+    app.advance(ttl + Duration::from_secs(1));
     let expected =
         vec![("tokens", 1), ("oauth_codes", 0), ("oauth_tokens", 0), ("oauth_grants", 0)];
-    let deadline = Instant::now() + ttl + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let now = counts(&pool).await;
+        let now = counts(db).await;
         if now == expected {
             break;
         }
@@ -62,7 +60,6 @@ async fn expired_credentials_are_pruned(backend: Backend) {
     }
     let (status, body) = app.get("/api/users/me", Some(&pat)).await;
     assert_eq!(status, StatusCode::OK, "the personal token survived and works: {body}");
-    pool.close().await;
     app.stop().await;
 }
 

@@ -1,6 +1,7 @@
 //! `POST /api/oauth/token`: the `authorization_code` (with PKCE), `client_credentials` and
 //! `refresh_token` grants.
 
+use crate::store::{Conn, Tx};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use base64::Engine;
@@ -8,7 +9,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use crate::store::{Conn, Tx};
 use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 use uuid::Uuid;

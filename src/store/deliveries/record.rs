@@ -81,7 +81,8 @@ fn next_state(
 fn value_rows(rows: usize, width: usize) -> String {
     (0..rows)
         .map(|i| {
-            let list: Vec<String> = (i * width + 1..=i * width + width).map(|n| format!("${n}")).collect();
+            let list: Vec<String> =
+                (i * width + 1..=i * width + width).map(|n| format!("${n}")).collect();
             format!("({})", list.join(", "))
         })
         .collect::<Vec<_>>()

@@ -29,7 +29,11 @@ pub async fn insert_grant(
 }
 
 /// Revokes every token of one grant.
-pub async fn revoke_grant(tx: &mut Tx, grant_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn revoke_grant(
+    tx: &mut Tx,
+    grant_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     run!(
         tx,
         execute,

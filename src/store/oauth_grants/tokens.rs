@@ -209,7 +209,8 @@ pub async fn rotate_refresh(
         "SELECT id FROM oauth_grants WHERE id = $1 AND revoked_at IS NULL{}",
         for_update(tx)
     );
-    let live: Option<(Uuid,)> = run!(tx, fetch_optional, sqlx::query_as(&sql).bind(token.grant_id))?;
+    let live: Option<(Uuid,)> =
+        run!(tx, fetch_optional, sqlx::query_as(&sql).bind(token.grant_id))?;
     Ok(if live.is_some() { RefreshOutcome::Rotated(token) } else { RefreshOutcome::Invalid })
 }
 

@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod db;
+pub mod drain;
 pub mod messages;
 pub mod oauth;
 pub mod receiver;
@@ -15,7 +16,8 @@ pub mod receiver;
 use std::collections::HashSet;
 
 use reqwest::StatusCode;
-use roster::app::App;
+use roster::app::{App, AppState};
+use roster::clock::Clock;
 use roster::config::Config;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -68,10 +70,14 @@ pub fn test_config(url: &str) -> Config {
 }
 
 /// A real server on 127.0.0.1 port 0. It owns its database when made by `spawn`/`spawn_with`;
-/// one made by `start` runs on a database owned elsewhere. Derefs to its `Api`.
+/// one made by `start` runs on a database owned elsewhere. Derefs to its `Api`. Its clock is
+/// the one the test moves ([`TestApp::advance`]) instead of sleeping.
 pub struct TestApp {
     pub api: Api,
     pub db: Option<TestDb>,
+    pub clock: Clock,
+    /// What the server's handlers see: its database and its clock.
+    pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
 }
@@ -93,7 +99,9 @@ impl TestApp {
 
     /// Builds and serves a server with exactly `config`; it owns no database.
     pub async fn start(config: Config) -> Self {
-        let app = App::build(config).await.expect("server builds");
+        let clock = Clock::system();
+        let app = App::build_with_clock(config, clock.clone()).await.expect("server builds");
+        let state = app.state().clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = oneshot::channel::<()>();
@@ -104,7 +112,19 @@ impl TestApp {
             .await
             .expect("server runs");
         });
-        Self { api: Api::new(base), db: None, shutdown: Some(tx), server: Some(server) }
+        Self {
+            api: Api::new(base),
+            db: None,
+            clock,
+            state,
+            shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    /// Moves the server's clock forward: tokens expire, retries fall due, leases run out.
+    pub fn advance(&self, by: std::time::Duration) {
+        self.clock.advance(by);
     }
 
     /// Stops the server gracefully and waits for it.

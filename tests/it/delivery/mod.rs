@@ -55,15 +55,20 @@ async fn deliveries_at(api: &Api, org: &str, hook: &str, owner: &TestUser) -> Ve
 }
 
 /// Waits until the webhook has exactly one delivery and it is no longer pending; returns it.
-async fn finished(api: &Api, org: &str, hook: &str, owner: &TestUser) -> Value {
+/// The server's clock runs as it does: this waits for retries rather than jumping to them.
+async fn finished(app: &TestApp, org: &str, hook: &str, owner: &TestUser) -> Value {
+    let recorded = app.state.db.wakeups();
     let deadline = Instant::now() + WAIT;
     loop {
-        let log = deliveries_at(api, org, hook, owner).await;
+        let next_record = recorded.next_record();
+        let log = deliveries_at(app, org, hook, owner).await;
         if log.len() == 1 && log[0]["status"] != "pending" {
             return log[0].clone();
         }
         assert!(Instant::now() < deadline, "delivery still unfinished after {WAIT:?}: {log:?}");
-        tokio::time::sleep(ms(25)).await;
+        // The worker's next record is what can change the log; the timeout covers a record
+        // that landed before this wait began.
+        let _ = tokio::time::timeout(ms(100), next_record).await;
     }
 }
 

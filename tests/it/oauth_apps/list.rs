@@ -26,7 +26,7 @@ async fn list_is_paginated_newest_first_with_revoked_apps(backend: Backend) {
         ids.push(str_of(&body, "id").to_owned());
         secrets.push(str_of(&body, "clientSecret").to_owned());
         // Distinct creation times, so "newest first" has one meaning.
-        tokio::time::sleep(Duration::from_millis(15)).await;
+        app.advance(Duration::from_millis(15));
     }
     let (status, body) = app
         .post(&format!("{}/revoke", app_path(&f.org, &ids[1])), Some(&f.owner.token), json!({}))

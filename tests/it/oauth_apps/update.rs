@@ -22,7 +22,7 @@ async fn patch_changes_name_redirect_uris_and_scopes(backend: Backend) {
     let path = app_path(&f.org, &oauth.id);
     let (status, before) = app.get(&path, Some(&f.owner.token)).await;
     assert_eq!(status, StatusCode::OK, "{before}");
-    tokio::time::sleep(Duration::from_millis(10)).await;
+    app.advance(Duration::from_millis(10));
 
     let (status, body) = app.patch(&path, Some(&f.admin.token), json!({"name": "Renamed"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");

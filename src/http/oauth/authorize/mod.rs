@@ -10,9 +10,9 @@
 pub mod consent;
 pub mod json;
 
+use crate::store::Conn;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use crate::store::Conn;
 use uuid::Uuid;
 
 use super::error::{OAuthError, OAuthResult};

@@ -103,7 +103,7 @@ async fn parallel_redemptions_issue_one_grant(backend: Backend) {
 }
 
 async fn expired_code_is_invalid_grant(backend: Backend) {
-    let app = TestApp::spawn_with(backend, |c| c.oauth_code_ttl = Duration::from_secs(1)).await;
+    let app = TestApp::spawn_with(backend, |c| c.oauth_code_ttl = Duration::from_secs(60)).await;
     let f = app.org_with_roles().await;
     let oauth_app = app.create_oauth_app(&f.org, &f.owner, &["members:read"]).await;
     // A fresh code still works under the short TTL…
@@ -111,7 +111,7 @@ async fn expired_code_is_invalid_grant(backend: Backend) {
     exchange(&app, &oauth_app, &code, &verifier).await;
     // …one past it does not.
     let (code, verifier) = mint_code(&app, &oauth_app, &f.member, None).await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    app.advance(Duration::from_secs(61));
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
