@@ -136,11 +136,14 @@ impl Conn for Tx {
     }
 }
 
-/// ` FOR UPDATE` on PostgreSQL, to end a `SELECT` that locks the rows it reads; nothing on
-/// SQLite, where a write transaction already holds the database's one write lock.
+/// ` FOR NO KEY UPDATE` on PostgreSQL, to end a `SELECT` that locks the rows it reads against
+/// every other change; nothing on SQLite, where a write transaction already holds the
+/// database's one write lock. `NO KEY` because no key changes: the lock then leaves alone the
+/// share locks that inserts of child rows take for their foreign keys (a delivery of a locked
+/// webhook, an app of a locked organization), exactly like an `UPDATE` of a non-key column.
 pub fn for_update(conn: &dyn Conn) -> &'static str {
     match conn.backend() {
-        Backend::Postgres => " FOR UPDATE",
+        Backend::Postgres => " FOR NO KEY UPDATE",
         Backend::Sqlite => "",
     }
 }

@@ -14,8 +14,8 @@
 //! - A write runs in a [`Tx`]: functions that change rows take `&mut Tx`, readers take
 //!   `&mut dyn Conn`. A transaction that queued deliveries wakes the workers when it commits,
 //!   by construction (see [`Tx::commit`]).
-//! - Rows are locked with `SELECT … FOR UPDATE` / `FOR SHARE` on PostgreSQL ([`for_update`],
-//!   [`for_share`]); on SQLite a write transaction holds the database's single write lock from
+//! - Rows are locked with `SELECT … FOR NO KEY UPDATE` / `FOR SHARE` on PostgreSQL
+//!   ([`for_update`], [`for_share`]); on SQLite a write transaction holds the database's single write lock from
 //!   its first statement (`BEGIN IMMEDIATE`), so the same read already excludes every writer.
 //! - Times are stored as given; the caller's clock truncates them to the millisecond.
 

@@ -26,8 +26,9 @@ use crate::store::oauth_apps::{self, AppStatus, OAuthApp};
 pub struct CreateOAuthAppRequest {
     #[schema(example = "Acme CRM sync")]
     pub name: String,
-    /// 1–10 absolute URLs: `https://…`, or `http://localhost…`/`http://127.0.0.1…` for
-    /// native apps. Matched exactly.
+    /// 1–10 absolute URLs of at most 2048 characters: `https://…`, or
+    /// `http://localhost…`/`http://127.0.0.1…`/`http://[::1]…` for native apps; no fragment,
+    /// no user info, no whitespace or control characters. Matched exactly.
     #[schema(example = json!(["https://crm.example.com/oauth/callback"]))]
     pub redirect_uris: Vec<String>,
     #[schema(example = json!(["members:read", "webhooks:write"]))]

@@ -29,7 +29,9 @@ pub fn is_allowed_redirect_uri(uri: &str) -> bool {
         && parsed.username().is_empty()
         && parsed.password().is_none()
         && uri.len() <= REDIRECT_URI_MAX_LEN
-        && !uri.chars().any(char::is_whitespace)
+        // Stored as given: refuse what the parser would silently strip or encode (PostgreSQL
+        // text cannot even hold NUL).
+        && !uri.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 pub fn redirect_uris(f: &mut Fields, value: Option<Value>) -> Vec<String> {

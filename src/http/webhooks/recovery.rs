@@ -23,7 +23,8 @@ use crate::store::webhooks::Webhook;
 
 #[derive(Deserialize, ToSchema)]
 pub struct RecoverRequest {
-    /// Deliveries that failed at or after this time are attempted again.
+    /// Deliveries that failed at or after this time are attempted again. RFC 3339, with a
+    /// year from 0000 to 9999 in UTC.
     pub since: DateTime<Utc>,
 }
 

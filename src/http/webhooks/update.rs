@@ -58,6 +58,9 @@ pub async fn update(
     f.finish()?;
 
     let mut tx = state.db.begin_write().await?;
+    // Lock order app, then webhook, as revoking an app takes them: an app's token holds its
+    // app before the webhook it edits.
+    check_readable(&mut tx, &principal, &[]).await?;
     let (_, mut hook) = access::managed::<Webhook>(
         &mut tx,
         org_id,

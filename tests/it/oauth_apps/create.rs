@@ -154,6 +154,9 @@ async fn create_validates_in_class_validator_wording(backend: Backend) {
         json!("javascript:alert(1)"),
         json!("http://localhost.example.com/cb"),
         json!("http://192.168.1.1/cb"),
+        // Control characters the URL parser would encode or strip (PostgreSQL cannot store NUL).
+        json!("https://app.example.com/cb\u{0}"),
+        json!("https://app.example.com/c\u{7}b"),
         json!(7),
         json!(null),
     ] {

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::{
     assert_inactive, assert_invalid_grant, code_grant, get_webhook, grant_of, introspect,
-    post_webhook, refresh, set_app_scopes,
+    post_webhook, refresh, set_app_scopes, webhooks_path,
 };
 use crate::common::oauth::{ALL_SCOPES, assert_insufficient_scope, creds, members_path, org_path};
 use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
@@ -218,7 +218,39 @@ async fn revoking_racing_webhook_creation_leaves_no_active_app_webhook(backend: 
     app.stop().await;
 }
 
+/// Revoking an app while its token re-points the webhook it created: no deadlock (app and
+/// webhook are locked in one order), and the webhook ends up inactive.
+async fn revoking_racing_webhook_update_deadlocks_nothing(backend: Backend) {
+    const ROUNDS: usize = 20;
+    let app = TestApp::spawn(backend).await;
+    let f = app.org_with_roles().await;
+    for round in 0..ROUNDS {
+        let oauth =
+            app.create_oauth_app(&f.org, &f.owner, &["webhooks:write", "members:read"]).await;
+        let token = app.client_credentials_token(&oauth, None).await;
+        let (status, _, body) =
+            post_webhook(&app, &f.org, &token, "https://race.example.com/h", &["member.added"])
+                .await;
+        assert_eq!(status, StatusCode::CREATED, "round {round}: {body}");
+        let id = body["id"].as_str().expect("webhook id").to_owned();
+        let revoke_path = format!("{}/oauth-apps/{}/revoke", org_path(&f.org), oauth.id);
+        let patch_path = format!("{}/{id}", webhooks_path(&f.org));
+        let (patched, revoked) = tokio::join!(
+            app.patch(&patch_path, Some(&token), json!({"url": "https://moved.example.com/h"})),
+            app.post(&revoke_path, Some(&f.owner.token), json!({})),
+        );
+        assert_eq!(revoked.0, StatusCode::OK, "round {round}: revoke: {}", revoked.1);
+        if patched.0 != StatusCode::OK {
+            assert_error(patched.0, &patched.1, StatusCode::UNAUTHORIZED, AUTH_REQUIRED);
+        }
+        let hook = get_webhook(&app, &f.org, &f.owner, &id).await;
+        assert_eq!(hook["isActive"], json!(false), "round {round}: {hook}");
+    }
+    app.stop().await;
+}
+
 on_both_backends!(
+    revoking_racing_webhook_update_deadlocks_nothing,
     revocation_racing_refresh_leaves_nothing_alive,
     leaving_racing_token_issuance_leaves_nothing_alive,
     narrowing_racing_token_issuance_cannot_keep_dropped_scope,

@@ -149,6 +149,10 @@ async fn recover_replays_what_failed_while_the_receiver_was_down(backend: Backen
     assert_validation(status, &body, &[BAD_SINCE]);
     let (status, body) = app.post(&path, token, json!({})).await;
     assert_validation(status, &body, &[BAD_SINCE]);
+    // Times are kept within four-digit years in UTC; this one is year 10000 there.
+    let (status, body) =
+        app.post(&path, token, json!({"since": "9999-12-31T23:59:59-01:00"})).await;
+    assert_validation(status, &body, &[BAD_SINCE]);
     let (status, body) = app.post(&path, token, json!({"since": before, "foo": 1})).await;
     assert_validation(status, &body, &["property foo should not exist"]);
 
