@@ -37,7 +37,7 @@ pub async fn append_for(
         .bind(event.id)
         .bind(event.organization.id)
         .bind(event.name)
-        .bind(JsonText(event.payload.clone()))
+        .bind(JsonText(event.payload.as_str()))
         .bind(event.created_at)
     )?;
     deliveries::enqueue(tx, event.id, event.name, webhook_ids, event.created_at).await

@@ -48,23 +48,24 @@ impl<'r> Decode<'r, Sqlite> for TextList {
     }
 }
 
-/// A JSON document kept byte for byte as it was written (a webhook body, say).
+/// A JSON document kept byte for byte as it was written (a webhook body, say). Written from a
+/// borrowed `&str`, so that a body is not copied to be stored; read back as a `String`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonText(pub String);
+pub struct JsonText<T = String>(pub T);
 
 /// PostgreSQL's `json` type (not `jsonb`, which would reorder keys and drop whitespace).
 const PG_JSON: PgTypeInfo = PgTypeInfo::with_oid(sqlx::postgres::types::Oid(114));
 
-impl Type<Postgres> for JsonText {
+impl<T> Type<Postgres> for JsonText<T> {
     fn type_info() -> PgTypeInfo {
         PG_JSON
     }
 }
 
-impl Encode<'_, Postgres> for JsonText {
+impl<T: AsRef<str>> Encode<'_, Postgres> for JsonText<T> {
     fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
         // The binary form of `json` is its text.
-        buf.extend_from_slice(self.0.as_bytes());
+        buf.extend_from_slice(self.0.as_ref().as_bytes());
         Ok(IsNull::No)
     }
 }
@@ -75,15 +76,15 @@ impl<'r> Decode<'r, Postgres> for JsonText {
     }
 }
 
-impl Type<Sqlite> for JsonText {
+impl<T> Type<Sqlite> for JsonText<T> {
     fn type_info() -> SqliteTypeInfo {
         <String as Type<Sqlite>>::type_info()
     }
 }
 
-impl<'q> Encode<'q, Sqlite> for JsonText {
+impl<'q> Encode<'q, Sqlite> for JsonText<&'q str> {
     fn encode_by_ref(&self, buf: &mut Vec<SqliteArgumentValue<'q>>) -> Result<IsNull, BoxDynError> {
-        <String as Encode<Sqlite>>::encode(self.0.clone(), buf)
+        <&'q str as Encode<'q, Sqlite>>::encode_by_ref(&self.0, buf)
     }
 }
 
