@@ -8,4 +8,5 @@ pub mod role;
 pub mod scope;
 pub mod secret;
 pub mod slug;
+pub mod time;
 pub mod webhook_url;

@@ -20,10 +20,12 @@ pub fn webhook_secret() -> String {
 }
 
 /// When a secret rotated out at `now` stops working, given the overlap. An overlap too long
-/// to represent keeps the old secret for the overlap's chrono maximum instead of failing.
+/// to represent keeps the old secret until the end of year 9999, the last time every backend
+/// stores and compares faithfully, instead of failing.
 pub fn retired_at(now: DateTime<Utc>, overlap: std::time::Duration) -> DateTime<Utc> {
+    let last = super::time::latest();
     let overlap = chrono::Duration::from_std(overlap).unwrap_or(chrono::Duration::MAX);
-    now.checked_add_signed(overlap).unwrap_or(DateTime::<Utc>::MAX_UTC)
+    now.checked_add_signed(overlap).map_or(last, |at| at.min(last))
 }
 
 #[cfg(test)]
@@ -43,5 +45,7 @@ mod tests {
         let now = Utc::now();
         let day = std::time::Duration::from_secs(24 * 3600);
         assert_eq!(retired_at(now, day), now + chrono::Duration::hours(24));
+        let forever = std::time::Duration::from_secs(u64::MAX);
+        assert_eq!(chrono::Datelike::year(&retired_at(now, forever)), 9999);
     }
 }

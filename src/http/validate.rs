@@ -143,10 +143,7 @@ impl Fields {
     pub fn timestamp(&mut self, name: &str) -> chrono::DateTime<chrono::Utc> {
         match self.take(name) {
             Some(Value::String(s)) => match chrono::DateTime::parse_from_rfc3339(s.trim()) {
-                // Four-digit years in UTC: the range stored times share (and compare in).
-                Ok(t) if (0..=9999).contains(&chrono::Datelike::year(&t.to_utc())) => {
-                    t.with_timezone(&chrono::Utc)
-                }
+                Ok(t) if crate::domain::time::is_storable(t.to_utc()) => t.to_utc(),
                 _ => {
                     self.error(format!("{name} must be a valid ISO 8601 date string"));
                     chrono::DateTime::default()

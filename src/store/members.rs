@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::organizations::decode_role;
 use super::{Conn, StoreError, Tx, for_update};
 use crate::domain::role::Role;
+use crate::domain::time;
 use crate::run;
 
 #[derive(Debug, Clone)]
@@ -91,9 +92,6 @@ pub fn key_of(member: &Member) -> MemberKey {
     (member.created_at.timestamp_millis(), member.user_id)
 }
 
-/// 0000-01-01 and 9999-12-31 in epoch milliseconds.
-const YEARS_MS: (i64, i64) = (-62_167_219_200_000, 253_402_300_799_999);
-
 pub async fn list(
     conn: &mut dyn Conn,
     org_id: Uuid,
@@ -101,10 +99,7 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Member>, sqlx::Error> {
     let (at, user) = after.unzip();
-    // Clamped to four-digit years, within which stored times also compare as text (SQLite).
-    let at = at.map(|ms| {
-        DateTime::<Utc>::from_timestamp_millis(ms.clamp(YEARS_MS.0, YEARS_MS.1)).unwrap_or_default()
-    });
+    let at = at.map(time::clamped_from_millis);
     let sql = format!(
         "{SELECT} WHERE m.organization_id = $1 \
          AND ($2 IS NULL OR m.created_at < $2 OR (m.created_at = $2 AND m.user_id < $3)) \
