@@ -49,6 +49,24 @@ impl Metrics {
     }
 }
 
+/// The method as a label: the standard methods by name, any other under one `OTHER`, so
+/// made-up methods cannot grow the label set.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    const STANDARD: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::CONNECT,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::PATCH,
+    ];
+    STANDARD.iter().find(|m| *m == method).map_or("OTHER", Method::as_str)
+}
+
 /// Records every request under its route template, so IDs in paths do not explode the
 /// label set. Unmatched paths share one label.
 pub async fn track(
@@ -61,11 +79,11 @@ pub async fn track(
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let started = Instant::now();
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
-    let labels = [method.as_str(), route.as_str(), status.as_str()];
+    let labels = [method, route.as_str(), status.as_str()];
     metrics.requests.with_label_values(&labels).inc();
     metrics.latency.with_label_values(&labels).observe(started.elapsed().as_secs_f64());
     response
