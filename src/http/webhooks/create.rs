@@ -26,7 +26,9 @@ use crate::store::webhooks::{self, Webhook};
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateWebhookRequest {
-    /// An absolute `https://` URL.
+    /// An absolute `https://` URL of at most 2048 characters, with no credentials
+    /// (`user:pass@`) and no control characters; `http://` and private addresses only when
+    /// the server allows private delivery.
     #[schema(example = "https://example.com/webhooks")]
     pub url: String,
     /// Event types to subscribe to; duplicates collapse.

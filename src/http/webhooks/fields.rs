@@ -38,6 +38,12 @@ fn checked_url(f: &mut Fields, value: Option<Value>, allow_private: bool) -> Opt
             return None;
         }
     };
+    // Credentials in a URL would be sent as Basic auth and shown back in clear in every read
+    // of the webhook and in its `webhook.created` event.
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        f.error("url must not contain credentials");
+        return None;
+    }
     match webhook_url::check(&parsed, allow_private) {
         Ok(()) => {}
         Err(Refusal::Insecure) => {

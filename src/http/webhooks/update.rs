@@ -24,6 +24,9 @@ use crate::store::webhooks::{self, Webhook};
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateWebhookRequest {
+    /// An absolute `https://` URL of at most 2048 characters, with no credentials
+    /// (`user:pass@`) and no control characters; `http://` and private addresses only when
+    /// the server allows private delivery.
     pub url: Option<String>,
     pub events: Option<Vec<String>>,
     pub is_active: Option<bool>,

@@ -109,6 +109,20 @@ async fn create_validates_as_the_seed_words_it(backend: Backend) {
         assert_validation(status, &body, &[BAD_URL]);
     }
 
+    // Credentials would travel as Basic auth and read back in clear: refused, nothing stored.
+    for url in [
+        "https://user:pass@example.com/h",
+        "https://user@example.com/h",
+        "https://:pw@example.com/h",
+    ] {
+        let (status, body) =
+            app.post(&path, token, json!({"url": url, "events": ["member.added"]})).await;
+        assert_validation(status, &body, &["url must not contain credentials"]);
+    }
+    let (status, body) = app.get(&path, token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(!body.to_string().contains("pass@"), "{body}");
+
     let (status, body) =
         app.post(&path, token, json!({"url": "https://example.com/h", "events": []})).await;
     assert_validation(status, &body, &[EVENTS_EMPTY]);

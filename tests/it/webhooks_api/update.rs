@@ -79,6 +79,9 @@ async fn update_changes_url_events_and_activity(backend: Backend) {
     assert_validation(status, &body, &[NOT_BOOLEAN]);
     let (status, body) = app.patch(&path, token, json!({"url": "nope"})).await;
     assert_validation(status, &body, &[BAD_URL]);
+    let (status, body) =
+        app.patch(&path, token, json!({"url": "https://user:pass@example.com/h"})).await;
+    assert_validation(status, &body, &["url must not contain credentials"]);
     let (status, body) = app.patch(&path, token, json!({"events": []})).await;
     assert_validation(status, &body, &[EVENTS_EMPTY]);
     let (status, body) = app.patch(&path, token, json!({"events": "member.added"})).await;
