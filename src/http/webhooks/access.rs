@@ -27,6 +27,12 @@ impl Managed for Webhook {
     }
 }
 
+/// Refuses to queue deliveries for an inactive webhook: they would end `failed` at once
+/// without a request. Decided on the webhook as held by the caller's transaction.
+pub fn ensure_active(hook: &Webhook) -> ApiResult<()> {
+    if hook.is_active { Ok(()) } else { Err(ApiError::conflict("Webhook is inactive")) }
+}
+
 /// An OAuth token may subscribe a webhook only to events it could read through the API;
 /// otherwise a webhook pointed at the app would hand it what its scopes withhold. The app's
 /// row is held to the end of the transaction, so that a revocation racing this either comes

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use uuid::Uuid;
 
+use super::access::ensure_active;
 use super::views::{DeliveryView, Requeued};
 use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult};
@@ -55,21 +56,22 @@ pub async fn list_deliveries(
     responses((status = 202, body = Requeued), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody),
-               (status = 409, body = ErrorBody, description = "The delivery is still pending")))]
+               (status = 409, body = ErrorBody,
+                description = "The delivery is still pending, or the webhook is inactive")))]
 pub async fn redeliver(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath((org_id, webhook_id, delivery_id)): ApiPath<(Uuid, Uuid, Uuid)>,
 ) -> ApiResult<(StatusCode, Json<Requeued>)> {
     let mut tx = state.db.begin_write().await?;
-    access::managed::<Webhook>(
+    let (_, hook) = access::managed::<Webhook>(
         &mut tx,
         org_id,
         webhook_id,
         &principal,
         Scope::WebhooksWrite,
         "redeliver webhooks",
-        Hold::Nothing,
+        Hold::Row,
     )
     .await?;
     match deliveries::find_status(&mut tx, webhook_id, delivery_id).await? {
@@ -77,7 +79,10 @@ pub async fn redeliver(
         Some(DeliveryStatus::Pending) => {
             return Err(ApiError::conflict("Delivery is still pending"));
         }
-        Some(_) => deliveries::restart(&mut tx, delivery_id, state.clock.now()).await?,
+        Some(_) => {
+            ensure_active(&hook)?;
+            deliveries::restart(&mut tx, delivery_id, state.clock.now()).await?
+        }
     }
     tx.commit().await?;
     Ok((StatusCode::ACCEPTED, Json(Requeued { requeued: 1 })))

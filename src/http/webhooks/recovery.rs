@@ -9,6 +9,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::access::ensure_active;
 use super::views::Requeued;
 use crate::domain::scope::Scope;
 use crate::error::ApiResult;
@@ -36,7 +37,8 @@ pub struct RecoverRequest {
     request_body = RecoverRequest,
     responses((status = 202, body = Requeued), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-               (status = 404, body = ErrorBody)))]
+               (status = 404, body = ErrorBody),
+               (status = 409, body = ErrorBody, description = "The webhook is inactive")))]
 pub async fn recover(
     State(state): State<AppState>,
     principal: Principal,
@@ -48,16 +50,17 @@ pub async fn recover(
     f.finish()?;
 
     let mut tx = state.db.begin_write().await?;
-    access::managed::<Webhook>(
+    let (_, hook) = access::managed::<Webhook>(
         &mut tx,
         org_id,
         webhook_id,
         &principal,
         Scope::WebhooksWrite,
         "recover webhook deliveries",
-        Hold::Nothing,
+        Hold::Row,
     )
     .await?;
+    ensure_active(&hook)?;
     let requeued = deliveries::recover(&mut tx, webhook_id, since, state.clock.now()).await?;
     tx.commit().await?;
     Ok((StatusCode::ACCEPTED, Json(Requeued { requeued })))

@@ -6,10 +6,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use uuid::Uuid;
 
+use super::access::ensure_active;
 use super::views::Requeued;
 use crate::domain::event::{NewEvent, WebhookTest};
 use crate::domain::scope::Scope;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::http::access::{self, Hold};
 use crate::http::extract::ApiPath;
 use crate::http::principal::Principal;
@@ -38,12 +39,10 @@ pub async fn test(
         &principal,
         Scope::WebhooksWrite,
         "test webhooks",
-        Hold::Nothing,
+        Hold::Row,
     )
     .await?;
-    if !hook.is_active {
-        return Err(ApiError::conflict("Webhook is inactive"));
-    }
+    ensure_active(&hook)?;
     let data = WebhookTest { webhook_id: hook.id, message: WebhookTest::MESSAGE };
     let event = NewEvent::of(&data, org.as_ref(), principal.actor(), state.clock.now());
     events::append_for(&mut tx, &event, &[hook.id]).await?;

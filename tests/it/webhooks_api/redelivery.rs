@@ -172,7 +172,42 @@ async fn recover_replays_what_failed_while_the_receiver_was_down(backend: Backen
     assert_error(status, &body, StatusCode::NOT_FOUND, WEBHOOK_NOT_FOUND);
 }
 
+/// Redelivery and recovery refuse an inactive webhook with 409, as a test delivery does: the
+/// deliveries would end `failed` without a request. Nothing is requeued.
+async fn an_inactive_webhook_is_not_redelivered_or_recovered(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let f = app.org_with_roles().await;
+    let receiver = Receiver::start().await;
+    let (hook, _) = app.create_webhook(&f.org, &f.owner, &receiver.url, &["webhook.created"]).await;
+    receiver.wait_for(1, WAIT).await;
+    let log = deliveries_when(&app, &f.org, &hook, &f.owner, "a succeeded delivery", |d| {
+        all_have(d, 1, "succeeded", 1)
+    })
+    .await;
+    let delivery = log[0]["id"].as_str().expect("id").to_owned();
+    let (status, body) = app
+        .patch(&hook_path(&f.org, &hook), Some(&f.owner.token), json!({"isActive": false}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let token = Some(f.owner.token.as_str());
+    let (status, body) =
+        app.post(&redeliver_path(&f.org, &hook, &delivery), token, json!({})).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "Webhook is inactive");
+    let recover = format!("{}/recover", hook_path(&f.org, &hook));
+    let (status, body) = app.post(&recover, token, json!({"since": "2000-01-01T00:00:00Z"})).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "Webhook is inactive");
+    let log = deliveries_when(&app, &f.org, &hook, &f.owner, "the one delivery, untouched", |d| {
+        all_have(d, 1, "succeeded", 1)
+    })
+    .await;
+    assert_eq!(log[0]["id"], delivery.as_str());
+    receiver.assert_stays_at(1, QUIET).await;
+    app.stop().await;
+}
+
 on_both_backends!(
+    an_inactive_webhook_is_not_redelivered_or_recovered,
     redeliver_starts_a_fresh_attempt_with_the_same_id,
     recover_replays_what_failed_while_the_receiver_was_down
 );
