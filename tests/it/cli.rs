@@ -106,3 +106,22 @@ async fn listen_verifies_and_prints_deliveries() {
     assert!(output.contains("INVALID"), "the unsigned request is reported: {output}");
     let _ = child.wait();
 }
+
+/// Text logs written to a pipe or file carry no colour escapes.
+#[test]
+fn logs_to_a_pipe_are_plain_text() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("roster.db").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_roster"))
+        .args(["migrate", "--database-url", &url])
+        .env_remove("NO_COLOR")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("roster migrate runs");
+    assert!(out.status.success(), "{out:?}");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("migrations applied"), "{log}");
+    assert!(!log.contains('\u{1b}'), "colour escapes in a piped log: {log:?}");
+}
