@@ -148,6 +148,15 @@ pub fn for_update(conn: &dyn Conn) -> &'static str {
     }
 }
 
+/// ` FOR KEY SHARE` on PostgreSQL: the row may change but not be deleted while the lock is
+/// held; nothing on SQLite, as for [`for_update`].
+pub fn for_key_share(conn: &dyn Conn) -> &'static str {
+    match conn.backend() {
+        Backend::Postgres => " FOR KEY SHARE",
+        Backend::Sqlite => "",
+    }
+}
+
 /// ` FOR SHARE` on PostgreSQL (others may read-lock the row too, no one may change it);
 /// nothing on SQLite, as for [`for_update`].
 pub fn for_share(conn: &dyn Conn) -> &'static str {

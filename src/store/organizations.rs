@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Conn, StoreError, Tx, bad_value, for_update};
+use super::{Conn, StoreError, Tx, bad_value, for_key_share, for_update};
 use crate::domain::event::OrgRef;
 use crate::domain::role::Role;
 use crate::run;
@@ -117,6 +117,15 @@ pub async fn update(tx: &mut Tx, org: &Organization) -> Result<(), StoreError> {
 /// state no one else is changing. Returns false if the organization is gone.
 pub async fn lock(conn: &mut dyn Conn, org_id: Uuid) -> Result<bool, sqlx::Error> {
     let sql = format!("SELECT id FROM organizations WHERE id = $1{}", for_update(conn));
+    let found: Option<(Uuid,)> = run!(conn, fetch_optional, sqlx::query_as(&sql).bind(org_id))?;
+    Ok(found.is_some())
+}
+
+/// Keeps the organization from being deleted until the transaction ends, without holding up
+/// renames: what is added to it meanwhile belongs to an organization that exists. Returns
+/// false if it is gone already.
+pub async fn keep(conn: &mut dyn Conn, org_id: Uuid) -> Result<bool, sqlx::Error> {
+    let sql = format!("SELECT id FROM organizations WHERE id = $1{}", for_key_share(conn));
     let found: Option<(Uuid,)> = run!(conn, fetch_optional, sqlx::query_as(&sql).bind(org_id))?;
     Ok(found.is_some())
 }

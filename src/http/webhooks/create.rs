@@ -14,15 +14,15 @@ use super::views::{WebhookView, WebhookWithSecret};
 use crate::domain::event::{NewEvent, WebhookCreated};
 use crate::domain::scope::Scope;
 use crate::domain::secret;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::http::access;
 use crate::http::extract::{ApiPath, JsonObject};
 use crate::http::principal::Principal;
 use crate::http::validate::Fields;
 use crate::http::views::ErrorBody;
 use crate::state::AppState;
-use crate::store::events;
 use crate::store::webhooks::{self, Webhook};
+use crate::store::{events, organizations};
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateWebhookRequest {
@@ -63,6 +63,11 @@ pub async fn create(
     let (org, _) =
         access::as_manager(&mut tx, org_id, &principal, Scope::WebhooksWrite, "create webhooks")
             .await?;
+    // Checked first, locked second: a caller who may not touch the organization never locks
+    // it. From here on a concurrent deletion waits for this webhook, or came first.
+    if !organizations::keep(&mut tx, org.id).await? {
+        return Err(ApiError::not_found("Organization"));
+    }
     let now = state.clock.now();
     let hook = Webhook {
         id: Uuid::now_v7(),
