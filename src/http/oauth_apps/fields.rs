@@ -28,7 +28,6 @@ pub fn is_allowed_redirect_uri(uri: &str) -> bool {
         && parsed.fragment().is_none()
         && parsed.username().is_empty()
         && parsed.password().is_none()
-        && uri.len() <= REDIRECT_URI_MAX_LEN
         // Stored as given: refuse what the parser would silently strip or encode (PostgreSQL
         // text cannot even hold NUL).
         && !uri.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -50,6 +49,13 @@ pub fn redirect_uris(f: &mut Fields, value: Option<Value>) -> Vec<String> {
     let mut uris: Vec<String> = Vec::new();
     for item in items {
         match item {
+            Value::String(uri) if uri.chars().count() > REDIRECT_URI_MAX_LEN => {
+                f.error(format!(
+                    "each value in redirectUris must be shorter than or equal to \
+                     {REDIRECT_URI_MAX_LEN} characters"
+                ));
+                return Vec::new();
+            }
             Value::String(uri) if is_allowed_redirect_uri(&uri) => {
                 if !uris.contains(&uri) {
                     uris.push(uri);

@@ -85,7 +85,9 @@ async fn create_org_rejects_bad_input(backend: Backend) {
     let owner = app.register("owner").await;
     let token = Some(owner.token.as_str());
 
-    for bad in ["-bad", "bad-", "ab", "Upper", "under_score", "sp ace", &"a".repeat(49)] {
+    let overlong = "a".repeat(200);
+    for bad in ["-bad", "bad-", "ab", "Upper", "under_score", "sp ace", &"a".repeat(49), &overlong]
+    {
         let (status, body) =
             app.post("/api/organizations", token, json!({"name": "Acme", "slug": bad})).await;
         assert_validation(status, &body, &[SLUG_RULE]);
