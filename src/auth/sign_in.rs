@@ -90,15 +90,49 @@ impl SignIn<'_> {
         let mut tx = self.db.begin_write().await?;
         let attempt = login_failures::record(&mut tx, &subjects, now).await?;
         tx.commit().await?;
+        let verdict = self.verdict(&limits, email, password, now, window).await;
+        let user = match verdict {
+            Ok(Some(user)) => user,
+            Ok(None) => {
+                // The recorded attempt stays, as a failure.
+                let mut tx = self.db.begin_write().await?;
+                login_failures::prune(&mut tx, now, window).await?;
+                tx.commit().await?;
+                return Err(SignInError::Invalid);
+            }
+            Err(err) => {
+                // Refused before its password was checked (over a limit, the password queue
+                // full, the database failing): it is no failure, and must not count as one,
+                // or a flood of refused attempts would lock real users out.
+                if let Err(forget) = self.forget(&attempt).await {
+                    tracing::warn!(error = %forget, "cannot forget an unchecked sign-in attempt");
+                }
+                return Err(err);
+            }
+        };
+
+        let mut tx = self.db.begin_write().await?;
+        login_failures::forget(&mut tx, &attempt).await?;
+        login_failures::clear(&mut tx, &by_pair).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// The user if `password` is theirs, `None` if it is not; an error when the password was
+    /// not checked at all.
+    async fn verdict(
+        &self,
+        limits: &[(&str, i64)],
+        email: &str,
+        password: String,
+        now: DateTime<Utc>,
+        window: chrono::Duration,
+    ) -> Result<Option<User>, SignInError> {
         let mut conn = self.db.acquire().await?;
         for (subject, limit) in limits {
             let (attempts, oldest) =
                 login_failures::count_recent(&mut conn, subject, now, window).await?;
-            if attempts > limit {
-                drop(conn);
-                let mut tx = self.db.begin_write().await?;
-                login_failures::forget(&mut tx, &attempt).await?;
-                tx.commit().await?;
+            if attempts > *limit {
                 let frees_at = oldest.unwrap_or(now) + window;
                 let retry_after_secs = (frees_at - now).num_seconds().max(1) as u64;
                 return Err(SignInError::TooManyAttempts { retry_after_secs });
@@ -112,19 +146,13 @@ impl SignIn<'_> {
             None => (None, None),
         };
         let valid = self.passwords.verify(password, stored).await?;
-        let Some(user) = user.filter(|_| valid) else {
-            // The recorded attempt stays, as a failure.
-            let mut tx = self.db.begin_write().await?;
-            login_failures::prune(&mut tx, now, window).await?;
-            tx.commit().await?;
-            return Err(SignInError::Invalid);
-        };
+        Ok(user.filter(|_| valid))
+    }
 
+    async fn forget(&self, attempt: &[uuid::Uuid]) -> Result<(), sqlx::Error> {
         let mut tx = self.db.begin_write().await?;
-        login_failures::forget(&mut tx, &attempt).await?;
-        login_failures::clear(&mut tx, &by_pair).await?;
-        tx.commit().await?;
-        Ok(user)
+        login_failures::forget(&mut tx, attempt).await?;
+        tx.commit().await
     }
 }
 

@@ -139,7 +139,45 @@ async fn guesses_from_elsewhere_do_not_lock_the_owner_out(backend: Backend) {
     app.stop().await;
 }
 
+/// Sign-ins turned away unchecked (`503`, the password queue full) are no failures: a flood of
+/// them from one network does not lock that network's real users out.
+async fn unchecked_sign_ins_do_not_count(backend: Backend) {
+    // One network may fail 300 times. A flood of 260 at once overflows the password queue (32
+    // a core); 50 more, checked one by one, would pass the limit if the refused ones counted.
+    let app = TestApp::spawn_with(backend, |c| c.login_max_failures = 30).await;
+    let ada = app.register("ada").await;
+    let crowd = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 3]))
+        .build()
+        .expect("client");
+    let guess = |n: usize| {
+        let crowd = crowd.clone();
+        let url = format!("{}/api/auth/login", app.base);
+        async move {
+            let body = json!({"email": format!("nobody{n}@example.com"), "password": "wrong"});
+            crowd.post(url).json(&body).send().await.expect("guess sent").status()
+        }
+    };
+    let answers = futures::future::join_all((0..260).map(guess)).await;
+    let busy = answers.iter().filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE).count();
+    let checked = answers.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    assert_eq!(busy + checked, 260, "only 401s and 503s: {answers:?}");
+    assert!(busy >= 10, "the flood overflowed the password queue: {answers:?}");
+    for n in 260..310 {
+        assert_eq!(guess(n).await, StatusCode::UNAUTHORIZED, "guess {n}");
+    }
+    let res = crowd
+        .post(format!("{}/api/auth/login", app.base))
+        .json(&json!({"email": ada.email, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("ada's sign-in");
+    assert_eq!(res.status(), StatusCode::OK, "ada signs in from the flooded network");
+    app.stop().await;
+}
+
 on_both_backends!(
+    unchecked_sign_ins_do_not_count,
     login_returns_working_session,
     login_wrong_password_and_unknown_email_answer_alike,
     login_rate_limited_after_max_failures,
