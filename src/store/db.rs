@@ -53,11 +53,13 @@ impl Db {
         let pool = match Backend::from_url(url)? {
             Backend::Sqlite => {
                 // WAL lets readers run beside the single writer; the busy timeout makes a
-                // writer of another process queue instead of failing.
+                // writer of another process queue instead of failing. FULL syncs the WAL at
+                // every commit, so a write acknowledged to a client survives a power loss
+                // (NORMAL could lose the last ones).
                 let options = SqliteConnectOptions::from_str(url)?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
+                    .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10));
                 Pool::Sqlite(

@@ -6,6 +6,7 @@
 mod abandoned_requests;
 mod crash;
 mod graceful_shutdown;
+mod power_loss;
 mod scale_out;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
