@@ -1,5 +1,5 @@
-//! Builds the server: state (see [`crate::state`]), router, middleware, listener and graceful shutdown. It takes a
-//! bound `TcpListener`, so tests bind port 0 and never wait for readiness.
+//! Builds the server: state (see [`crate::state`]), router, middleware, listener and graceful
+//! shutdown. It takes a bound `TcpListener`, so tests bind port 0 and never wait for readiness.
 
 use std::future::Future;
 use std::net::SocketAddr;

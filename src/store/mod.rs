@@ -44,4 +44,4 @@ pub use db::{Backend, Db};
 pub use error::StoreError;
 pub(crate) use error::bad_value;
 pub use types::{JsonText, TextList};
-pub use wakeup::{NOTIFY_CHANNEL, Wakeups, listen};
+pub use wakeup::{Wakeups, listen};

@@ -33,6 +33,20 @@ pub fn ensure_active(hook: &Webhook) -> ApiResult<()> {
     if hook.is_active { Ok(()) } else { Err(ApiError::conflict("Webhook is inactive")) }
 }
 
+/// For an OAuth token, its app, held to the end of the transaction and still active; `None`
+/// for other principals. Taken before any webhook row, the order revoking an app locks them.
+pub async fn hold_app(
+    conn: &mut dyn Conn,
+    principal: &Principal,
+) -> ApiResult<Option<oauth_apps::OAuthApp>> {
+    let Some(grant) = principal.oauth() else { return Ok(None) };
+    let app = oauth_apps::hold(conn, grant.app_id)
+        .await?
+        .filter(|app| app.is_active())
+        .ok_or_else(ApiError::unauthorized)?;
+    Ok(Some(app))
+}
+
 /// An OAuth token may subscribe a webhook only to events it could read through the API;
 /// otherwise a webhook pointed at the app would hand it what its scopes withhold. The app's
 /// row is held to the end of the transaction, so that a revocation racing this either comes
@@ -43,10 +57,7 @@ pub async fn check_readable(
     events: &[EventType],
 ) -> ApiResult<()> {
     let Some(grant) = principal.oauth() else { return Ok(()) };
-    let app = oauth_apps::hold(conn, grant.app_id)
-        .await?
-        .filter(|app| app.is_active())
-        .ok_or_else(ApiError::unauthorized)?;
+    let Some(app) = hold_app(conn, principal).await? else { return Ok(()) };
     let scopes = grant.scopes.intersect(&app.scopes);
     let mut needed = Vec::new();
     for event in events {

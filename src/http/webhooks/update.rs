@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::access::check_readable;
+use super::access::{check_readable, hold_app};
 use super::fields;
 use super::views::WebhookView;
 use crate::domain::scope::Scope;
@@ -61,9 +61,8 @@ pub async fn update(
     f.finish()?;
 
     let mut tx = state.db.begin_write().await?;
-    // Lock order app, then webhook, as revoking an app takes them: an app's token holds its
-    // app before the webhook it edits.
-    check_readable(&mut tx, &principal, &[]).await?;
+    // Lock order app, then webhook, as revoking an app takes them.
+    hold_app(&mut tx, &principal).await?;
     let (_, mut hook) = access::managed::<Webhook>(
         &mut tx,
         org_id,
