@@ -92,12 +92,16 @@ pub fn owners_only(action: &str) -> ApiError {
 }
 
 /// Reads the caller's membership inside a transaction that has locked the organization.
+/// The caller's access is checked before the lock is taken, so that no one outside the
+/// organization can hold up its changes; it is read again under the lock, where it counts.
 pub async fn locked_membership(
     conn: &mut dyn Conn,
     org_id: Uuid,
     principal: &Principal,
     need: impl Into<Need>,
 ) -> ApiResult<(Organization, Role)> {
+    let need = need.into();
+    membership(conn, org_id, principal, need).await?;
     if !organizations::lock(conn, org_id).await? {
         return Err(ApiError::not_found("Organization"));
     }

@@ -131,9 +131,29 @@ pub async fn find(
     org_id: Uuid,
     id: Uuid,
 ) -> Result<Option<Webhook>, sqlx::Error> {
+    find_with(conn, org_id, id, "").await
+}
+
+/// The organization's webhook, its row locked until the transaction ends so that changes to
+/// it run one after the other. A webhook of another organization is neither found nor locked.
+pub async fn find_locked(
+    conn: &mut dyn Conn,
+    org_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Webhook>, sqlx::Error> {
+    let lock = for_update(conn);
+    find_with(conn, org_id, id, lock).await
+}
+
+async fn find_with(
+    conn: &mut dyn Conn,
+    org_id: Uuid,
+    id: Uuid,
+    lock: &str,
+) -> Result<Option<Webhook>, sqlx::Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM webhooks WHERE organization_id = $1 AND id = $2 \
-         AND deleted_at IS NULL"
+         AND deleted_at IS NULL{lock}"
     );
     let row: Option<Row> = run!(conn, fetch_optional, sqlx::query_as(&sql).bind(org_id).bind(id))?;
     let Some(row) = row else { return Ok(None) };
@@ -172,14 +192,6 @@ pub async fn update(tx: &mut Tx, hook: &Webhook) -> Result<(), sqlx::Error> {
             .bind(hook.updated_at)
     )?;
     replace_events(tx, hook).await
-}
-
-/// Serialises changes to one webhook: read-modify-write handlers take this first, so two
-/// concurrent edits cannot overwrite each other's fields.
-pub async fn lock(conn: &mut dyn Conn, id: Uuid) -> Result<(), sqlx::Error> {
-    let sql = format!("SELECT id FROM webhooks WHERE id = $1{}", for_update(conn));
-    let _: Option<(Uuid,)> = run!(conn, fetch_optional, sqlx::query_as(&sql).bind(id))?;
-    Ok(())
 }
 
 pub async fn mark_deleted(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {

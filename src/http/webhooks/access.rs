@@ -20,10 +20,10 @@ impl Managed for Webhook {
         id: Uuid,
         hold: Hold,
     ) -> Result<Option<Self>, sqlx::Error> {
-        if hold == Hold::Row {
-            webhooks::lock(conn, id).await?;
+        match hold {
+            Hold::Row => webhooks::find_locked(conn, org_id, id).await,
+            Hold::Nothing => webhooks::find(conn, org_id, id).await,
         }
-        webhooks::find(conn, org_id, id).await
     }
 }
 

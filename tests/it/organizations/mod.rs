@@ -4,6 +4,7 @@ mod events;
 mod input_hygiene;
 mod isolation;
 mod operations;
+mod outsiders_take_no_locks;
 mod read;
 mod update;
 

@@ -185,15 +185,19 @@ fn refusal_response(refusal: Refusal, status: StatusCode) -> Response {
 async fn approve(state: &AppState, auth: &Authorization, user: Uuid) -> OAuthResult<String> {
     let code = token::generate(token::OAUTH_CODE_PREFIX);
     let now = state.clock.now();
+    let not_member =
+        || OAuthError::access_denied("The user is not a member of the app's organization");
     let mut tx = state.db.begin_write().await?;
+    // Anyone signed in may get this far with any app: only a member may lock its rows.
+    if organizations::find_membership(&mut tx, auth.org.id, user).await?.is_none() {
+        return Err(not_member());
+    }
     let app = oauth_apps::hold(&mut tx, auth.app.id).await?;
     if !app.as_ref().is_some_and(OAuthApp::is_active) {
         return Err(OAuthError::invalid_request("Unknown or revoked client"));
     }
     if !members::hold(&mut tx, auth.org.id, user).await? {
-        return Err(OAuthError::access_denied(
-            "The user is not a member of the app's organization",
-        ));
+        return Err(not_member());
     }
     let record = AuthorizationCode {
         id: Uuid::now_v7(),
