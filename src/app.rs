@@ -2,7 +2,6 @@
 //! shutdown. It takes a bound `TcpListener`, so tests bind port 0 and never wait for readiness.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -107,6 +106,10 @@ impl App {
         http::router()
             .layer(axum::middleware::from_fn_with_state(self.state.metrics.clone(), metrics::track))
             .layer(DefaultBodyLimit::max(http::extract::MAX_BODY_BYTES))
+            .layer(axum::middleware::from_fn_with_state(
+                self.state.config.server_limits.body_timeout,
+                crate::server::body_deadline::enforce,
+            ))
             .layer(CatchPanicLayer::custom(panic_response))
             .layer(TraceLayer::new_for_http())
             .layer(axum::middleware::from_fn(run_to_completion))
@@ -137,10 +140,10 @@ impl App {
                  header; set it in production"
             );
         }
-        let service = self.router().into_make_service_with_connect_info::<SocketAddr>();
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<tokio::time::Instant>();
         let stopping = stop_delivery.clone();
-        let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+        let limits = self.state.config.server_limits.clone();
+        let server = crate::server::serve(listener, self.router(), limits, async move {
             shutdown.await;
             // Requests and delivery attempts drain side by side, within one grace period.
             stopping.cancel();
@@ -159,7 +162,7 @@ impl App {
         };
         // A hung client cannot hold the exit: past the grace period, connections are dropped.
         tokio::select! {
-            result = server => result?,
+            () = server => {}
             () = deadline => tracing::warn!(?grace, "grace period over; closing open connections"),
         }
         stop_delivery.cancel();

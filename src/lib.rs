@@ -16,6 +16,7 @@ pub mod http;
 pub mod keys;
 pub mod maintenance;
 pub mod metrics;
+pub mod server;
 pub mod state;
 pub mod store;
 pub mod telemetry;

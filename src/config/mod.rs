@@ -1,13 +1,16 @@
 //! Every setting, layered flags → `ROSTER_*` environment → defaults by clap, and checked
 //! at load. Secrets are redacted from `Debug`.
 
-use std::fmt;
+mod limits;
+mod values;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use clap::{Args, ValueEnum};
+
+pub use limits::ServerLimits;
+pub use values::{RetrySchedule, SecretKey, parse_duration, parse_public_url, parse_schedule};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -69,6 +72,9 @@ pub struct ServeArgs {
     /// issuer. When unset, it is `http://` plus the request's `Host`.
     #[arg(long, env = "ROSTER_PUBLIC_URL", value_parser = parse_public_url, global = true)]
     pub public_url: Option<String>,
+
+    #[command(flatten)]
+    pub server_limits: ServerLimits,
 }
 
 /// The checked configuration the server runs with.
@@ -106,6 +112,7 @@ pub struct Config {
     pub prune_interval: Duration,
     /// How long after expiry a token or code is kept (a replay within it is still recognised).
     pub keep_expired_for: Duration,
+    pub server_limits: ServerLimits,
 }
 
 impl Config {
@@ -136,6 +143,7 @@ impl Config {
             oauth_secret_overlap: Duration::from_secs(24 * 3600),
             prune_interval: Duration::from_secs(10 * 60),
             keep_expired_for: Duration::from_secs(24 * 3600),
+            server_limits: ServerLimits::default(),
         }
     }
 }
@@ -151,120 +159,15 @@ impl From<ServeArgs> for Config {
             allow_signup: args.allow_signup,
             invite_ttl: args.invite_ttl,
             public_url: args.public_url,
+            server_limits: args.server_limits,
             ..Self::new(args.database_url)
         }
     }
 }
 
-/// The 32-byte key that encrypts secrets at rest.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretKey(pub [u8; 32]);
-
-impl fmt::Debug for SecretKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretKey(<redacted>)")
-    }
-}
-
-impl std::str::FromStr for SecretKey {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bytes = STANDARD
-            .decode(s.trim())
-            .map_err(|_| "secret key must be base64 of 32 bytes".to_owned())?;
-        let key: [u8; 32] =
-            bytes.try_into().map_err(|_| "secret key must be base64 of 32 bytes".to_owned())?;
-        Ok(Self(key))
-    }
-}
-
-impl SecretKey {
-    pub fn to_base64(&self) -> String {
-        STANDARD.encode(self.0)
-    }
-}
-
-/// An absolute `http(s)://` origin, kept without a trailing slash.
-pub fn parse_public_url(s: &str) -> Result<String, String> {
-    let parsed = url::Url::parse(s.trim()).map_err(|e| format!("invalid public URL {s:?}: {e}"))?;
-    let path_ok = parsed.path() == "/" || parsed.path().is_empty();
-    if !matches!(parsed.scheme(), "http" | "https")
-        || parsed.host().is_none()
-        || !path_ok
-        || parsed.query().is_some()
-        || parsed.fragment().is_some()
-    {
-        return Err(format!(
-            "public URL must be an http(s) origin such as https://roster.example.com, not {s:?}"
-        ));
-    }
-    Ok(parsed.as_str().trim_end_matches('/').to_owned())
-}
-
-/// Delays before the first, second, … retry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetrySchedule(pub Vec<Duration>);
-
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim()).map_err(|e| format!("invalid duration {s:?}: {e}"))
-}
-
-pub fn parse_schedule(s: &str) -> Result<RetrySchedule, String> {
-    let delays = s
-        .split(',')
-        .filter(|part| !part.trim().is_empty())
-        .map(parse_duration)
-        .collect::<Result<Vec<_>, _>>()?;
-    if delays.len() > 20 {
-        return Err("a retry schedule has at most 20 delays".into());
-    }
-    Ok(RetrySchedule(delays))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn schedules_parse() {
-        assert_eq!(
-            parse_schedule("1s,5s,30s"),
-            Ok(RetrySchedule(vec![
-                Duration::from_secs(1),
-                Duration::from_secs(5),
-                Duration::from_secs(30)
-            ]))
-        );
-        assert_eq!(
-            parse_schedule("200ms, 5m"),
-            Ok(RetrySchedule(vec![Duration::from_millis(200), Duration::from_secs(300)]))
-        );
-        assert_eq!(parse_schedule(""), Ok(RetrySchedule(vec![])));
-        assert!(parse_schedule("soon").is_err());
-    }
-
-    #[test]
-    fn secret_keys_parse_and_hide() {
-        let key: SecretKey = STANDARD.encode([7u8; 32]).parse().expect("valid key");
-        assert_eq!(format!("{key:?}"), "SecretKey(<redacted>)");
-        assert!("c2hvcnQ=".parse::<SecretKey>().is_err());
-    }
-
-    #[test]
-    fn public_urls_are_origins() {
-        assert_eq!(
-            parse_public_url("https://roster.example.com/").as_deref(),
-            Ok("https://roster.example.com")
-        );
-        assert_eq!(
-            parse_public_url("http://127.0.0.1:3001").as_deref(),
-            Ok("http://127.0.0.1:3001")
-        );
-        assert!(parse_public_url("https://roster.example.com/api").is_err());
-        assert!(parse_public_url("ftp://roster.example.com").is_err());
-        assert!(parse_public_url("roster.example.com").is_err());
-    }
 
     #[test]
     fn defaults_match_the_spec() {
