@@ -90,7 +90,7 @@ impl App {
         };
         if state.db.backend() == Backend::Postgres {
             tokio::spawn(crate::store::listen(
-                config.database_url.clone(),
+                String::from(&*config.database_url),
                 state.db.wakeups(),
                 stop.clone(),
             ));

@@ -1,9 +1,11 @@
 //! The `roster` command line.
 
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
 
 use crate::app::{App, shutdown_signal};
-use crate::config::{Config, ServeArgs};
+use crate::config::{ServeArgs, read_secret};
 use crate::store::Db;
 use crate::telemetry;
 
@@ -24,18 +26,16 @@ pub enum Command {
     Migrate,
     /// Run a local webhook receiver that verifies signatures and prints each delivery.
     Listen {
-        /// The webhook's signing secret (`whsec_…`).
-        #[arg(long, env = "ROSTER_LISTEN_SECRET", hide_env_values = true)]
-        secret: String,
+        #[command(flatten)]
+        secret: WebhookSecret,
         /// Port on 127.0.0.1.
         #[arg(long, default_value_t = 3002)]
         port: u16,
     },
     /// Check a signature for a body read from stdin; exits 0 when it matches, 1 otherwise.
     Verify {
-        /// The webhook's signing secret (`whsec_…`).
-        #[arg(long)]
-        secret: String,
+        #[command(flatten)]
+        secret: WebhookSecret,
         /// `X-Webhook-Signature` (hex), or `webhook-signature` (`v1,…`) with --id and --timestamp.
         #[arg(long)]
         signature: String,
@@ -48,10 +48,38 @@ pub enum Command {
     },
 }
 
+/// Where `listen` and `verify` find a webhook's signing secret.
+#[derive(Debug, Args)]
+pub struct WebhookSecret {
+    /// A file holding the webhook's signing secret (`whsec_…`). Or set ROSTER_WEBHOOK_SECRET
+    /// to the secret itself; it is never taken on the command line.
+    #[arg(long, env = "ROSTER_WEBHOOK_SECRET_FILE")]
+    secret_file: Option<PathBuf>,
+
+    /// Refused with a pointer to the two safe ways; see `secret_file`.
+    #[arg(long = "secret", hide = true)]
+    secret_on_command_line: Option<String>,
+}
+
+impl WebhookSecret {
+    fn read(&self) -> anyhow::Result<String> {
+        if self.secret_on_command_line.is_some() {
+            anyhow::bail!(
+                "--secret is not accepted: the process list would show the secret to every user \
+                 of the machine. Set ROSTER_WEBHOOK_SECRET, or pass --secret-file"
+            );
+        }
+        let from_env = std::env::var("ROSTER_WEBHOOK_SECRET").ok().filter(|v| !v.is_empty());
+        read_secret("ROSTER_WEBHOOK_SECRET", from_env, self.secret_file.as_deref())?.ok_or_else(
+            || anyhow::anyhow!("set ROSTER_WEBHOOK_SECRET or pass --secret-file with the secret"),
+        )
+    }
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(cli.serve.log_format);
     let addr = cli.serve.addr;
-    let config = Config::from(cli.serve);
+    let config = cli.serve.into_config()?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let app = App::build(config).await?;
@@ -66,10 +94,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Listen { secret, port } => {
-            crate::devtools::listen(secret, port, shutdown_signal()).await
+            crate::devtools::listen(secret.read()?, port, shutdown_signal()).await
         }
         Command::Verify { secret, signature, id, timestamp } => {
-            if crate::devtools::verify(&secret, &signature, id.as_deref(), timestamp)? {
+            if crate::devtools::verify(&secret.read()?, &signature, id.as_deref(), timestamp)? {
                 println!("valid");
                 Ok(())
             } else {

@@ -14,7 +14,8 @@ pub fn resolve(config: &Config, backend: Backend) -> anyhow::Result<SecretKey> {
     }
     if backend == Backend::Postgres {
         anyhow::bail!(
-            "ROSTER_SECRET_KEY is required with PostgreSQL: every instance must share one key \
+            "ROSTER_SECRET_KEY (or --secret-key-file) is required with PostgreSQL: every instance \
+             must share one key \
              (generate one with `head -c 32 /dev/urandom | base64`)"
         );
     }

@@ -5,12 +5,16 @@ mod limits;
 mod values;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
 pub use limits::ServerLimits;
-pub use values::{RetrySchedule, SecretKey, parse_duration, parse_public_url, parse_schedule};
+pub use values::{
+    DatabaseUrl, RetrySchedule, SecretKey, parse_duration, parse_public_url, parse_schedule,
+    read_secret,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -25,14 +29,26 @@ pub struct ServeArgs {
     #[arg(long, env = "ROSTER_ADDR", default_value = "127.0.0.1:3001", global = true)]
     pub addr: SocketAddr,
 
-    /// `sqlite://FILE` or `postgres://…`.
-    #[arg(long, env = "ROSTER_DATABASE_URL", default_value = "sqlite://roster.db", global = true)]
-    pub database_url: String,
+    /// `sqlite://FILE` or `postgres://…`. A password in it is better given through
+    /// ROSTER_DATABASE_URL than on the command line, where the process list shows it.
+    #[arg(
+        long,
+        env = "ROSTER_DATABASE_URL",
+        default_value = "sqlite://roster.db",
+        hide_env_values = true,
+        global = true
+    )]
+    pub database_url: DatabaseUrl,
 
-    /// Base64 of 32 bytes; encrypts webhook and OAuth secrets at rest. Generated into
-    /// `roster.key` beside the SQLite file when absent.
-    #[arg(long, env = "ROSTER_SECRET_KEY", hide_env_values = true, global = true)]
-    pub secret_key: Option<SecretKey>,
+    /// A file holding the key that encrypts webhook and OAuth secrets at rest (base64 of 32
+    /// bytes). Or set ROSTER_SECRET_KEY to the key itself; it is never taken on the command
+    /// line. Generated into `roster.key` beside the SQLite file when neither is given.
+    #[arg(long, env = "ROSTER_SECRET_KEY_FILE", global = true)]
+    pub secret_key_file: Option<PathBuf>,
+
+    /// Refused with a pointer to the two safe ways; see `secret_key_file`.
+    #[arg(long = "secret-key", hide = true, global = true)]
+    pub secret_key_on_command_line: Option<String>,
 
     /// Allow webhook delivery to http:// and to private, loopback and link-local addresses.
     #[arg(long, env = "ROSTER_WEBHOOK_ALLOW_PRIVATE", global = true)]
@@ -80,7 +96,7 @@ pub struct ServeArgs {
 /// The checked configuration the server runs with.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     pub secret_key: Option<SecretKey>,
     pub webhook_allow_private: bool,
     pub webhook_retry_schedule: RetrySchedule,
@@ -119,7 +135,7 @@ impl Config {
     /// Defaults for everything but the database.
     pub fn new(database_url: impl Into<String>) -> Self {
         Self {
-            database_url: database_url.into(),
+            database_url: DatabaseUrl::new(database_url),
             secret_key: None,
             webhook_allow_private: false,
             webhook_retry_schedule: RetrySchedule(vec![
@@ -148,20 +164,37 @@ impl Config {
     }
 }
 
-impl From<ServeArgs> for Config {
-    fn from(args: ServeArgs) -> Self {
-        Self {
-            secret_key: args.secret_key,
-            webhook_allow_private: args.webhook_allow_private,
-            webhook_retry_schedule: args.webhook_retry_schedule,
-            webhook_timeout: args.webhook_timeout,
-            webhook_lease_margin: args.webhook_lease_margin,
-            allow_signup: args.allow_signup,
-            invite_ttl: args.invite_ttl,
-            public_url: args.public_url,
-            server_limits: args.server_limits,
-            ..Self::new(args.database_url)
+impl ServeArgs {
+    /// The configuration these settings give, with the secret key read from where it may come
+    /// from: the environment or a file.
+    pub fn into_config(self) -> anyhow::Result<Config> {
+        let secret_key = self.secret_key()?;
+        Ok(Config {
+            secret_key,
+            webhook_allow_private: self.webhook_allow_private,
+            webhook_retry_schedule: self.webhook_retry_schedule,
+            webhook_timeout: self.webhook_timeout,
+            webhook_lease_margin: self.webhook_lease_margin,
+            allow_signup: self.allow_signup,
+            invite_ttl: self.invite_ttl,
+            public_url: self.public_url,
+            server_limits: self.server_limits,
+            database_url: self.database_url,
+            ..Config::new("")
+        })
+    }
+
+    fn secret_key(&self) -> anyhow::Result<Option<SecretKey>> {
+        if self.secret_key_on_command_line.is_some() {
+            anyhow::bail!(
+                "--secret-key is not accepted: the process list would show the key to every \
+                 user of the machine. Set ROSTER_SECRET_KEY, or pass --secret-key-file"
+            );
         }
+        let from_env = std::env::var("ROSTER_SECRET_KEY").ok().filter(|v| !v.trim().is_empty());
+        values::read_secret("ROSTER_SECRET_KEY", from_env, self.secret_key_file.as_deref())?
+            .map(|text| text.parse().map_err(|e: String| anyhow::anyhow!("{e}")))
+            .transpose()
     }
 }
 

@@ -2,10 +2,69 @@
 //! the secret key.
 
 use std::fmt;
+use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+
+/// A secret given in the environment variable `env` (its value `from_env`) or in `file`,
+/// trimmed; never both. Secrets are not taken as flags, which the process list shows.
+pub fn read_secret(
+    env: &str,
+    from_env: Option<String>,
+    file: Option<&Path>,
+) -> anyhow::Result<Option<String>> {
+    match (from_env, file) {
+        (Some(_), Some(_)) => anyhow::bail!("set {env} or give a file, not both"),
+        (Some(value), None) => Ok(Some(value.trim().to_owned())),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            Ok(Some(text.trim().to_owned()))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// A database URL, whose password `Debug` never shows.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+}
+
+impl std::ops::Deref for DatabaseUrl {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self::new(s))
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match url::Url::parse(&self.0) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("<redacted>"));
+                write!(f, "{:?}", url.as_str())
+            }
+            Ok(_) => write!(f, "{:?}", self.0),
+            Err(_) => f.write_str("\"<unparsable URL, redacted>\""),
+        }
+    }
+}
 
 /// The 32-byte key that encrypts secrets at rest.
 #[derive(Clone, PartialEq, Eq)]
@@ -93,6 +152,18 @@ mod tests {
         );
         assert_eq!(parse_schedule(""), Ok(RetrySchedule(vec![])));
         assert!(parse_schedule("soon").is_err());
+    }
+
+    #[test]
+    fn database_passwords_are_redacted() {
+        let url = DatabaseUrl::new("postgres://roster:hunter2@db.internal:5432/roster");
+        assert_eq!(
+            format!("{url:?}"),
+            "\"postgres://roster:%3Credacted%3E@db.internal:5432/roster\""
+        );
+        assert_eq!(&*url, "postgres://roster:hunter2@db.internal:5432/roster");
+        let plain = DatabaseUrl::new("sqlite://roster.db");
+        assert_eq!(format!("{plain:?}"), "\"sqlite://roster.db\"");
     }
 
     #[test]

@@ -9,10 +9,18 @@ use roster::delivery::signature;
 const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 const BODY: &str = r#"{"event":"member.added","data":{}}"#;
 
-fn verify(args: &[&str], body: &str) -> (bool, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_roster"))
+fn roster() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
+    command.env_remove("ROSTER_WEBHOOK_SECRET").env_remove("ROSTER_WEBHOOK_SECRET_FILE");
+    command
+}
+
+/// `roster verify` with `secret` in the environment, never on the command line.
+fn verify(secret: &str, args: &[&str], body: &str) -> (bool, String) {
+    let mut child = roster()
         .arg("verify")
         .args(args)
+        .env("ROSTER_WEBHOOK_SECRET", secret)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -26,29 +34,80 @@ fn verify(args: &[&str], body: &str) -> (bool, String) {
 #[test]
 fn verify_accepts_a_matching_signature_and_refuses_others() {
     let good = signature::legacy(SECRET, BODY.as_bytes());
-    assert_eq!(verify(&["--secret", SECRET, "--signature", &good], BODY), (true, "valid".into()));
-    assert_eq!(
-        verify(&["--secret", SECRET, "--signature", &good], "tampered"),
-        (false, "invalid".into())
-    );
-    assert_eq!(
-        verify(&["--secret", "whsec_b3RoZXI=", "--signature", &good], BODY),
-        (false, "invalid".into())
-    );
+    assert_eq!(verify(SECRET, &["--signature", &good], BODY), (true, "valid".into()));
+    assert_eq!(verify(SECRET, &["--signature", &good], "tampered"), (false, "invalid".into()));
+    assert_eq!(verify("whsec_b3RoZXI=", &["--signature", &good], BODY), (false, "invalid".into()));
 }
 
 #[test]
 fn verify_checks_standard_webhooks_signatures() {
     let sig = signature::standard(SECRET, "msg_1", 1649367553, BODY.as_bytes());
-    let args =
-        ["--secret", SECRET, "--signature", &sig, "--id", "msg_1", "--timestamp", "1649367553"];
-    assert_eq!(verify(&args, BODY), (true, "valid".into()));
-    let wrong_id =
-        ["--secret", SECRET, "--signature", &sig, "--id", "msg_2", "--timestamp", "1649367553"];
-    assert_eq!(verify(&wrong_id, BODY), (false, "invalid".into()));
+    let args = ["--signature", &sig, "--id", "msg_1", "--timestamp", "1649367553"];
+    assert_eq!(verify(SECRET, &args, BODY), (true, "valid".into()));
+    let wrong_id = ["--signature", &sig, "--id", "msg_2", "--timestamp", "1649367553"];
+    assert_eq!(verify(SECRET, &wrong_id, BODY), (false, "invalid".into()));
     // Without --id and --timestamp a v1 signature cannot be checked: an error, not "valid".
-    let (ok, _) = verify(&["--secret", SECRET, "--signature", &sig], BODY);
+    let (ok, _) = verify(SECRET, &["--signature", &sig], BODY);
     assert!(!ok);
+}
+
+/// Whatever `roster args…` printed on both streams, and whether it succeeded.
+fn run(command: &mut Command) -> (bool, String) {
+    let out = command.stdin(Stdio::null()).output().expect("roster runs");
+    let printed =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), printed)
+}
+
+#[test]
+fn secrets_are_never_taken_on_the_command_line() {
+    let (ok, printed) = run(roster().args(["verify", "--secret", SECRET, "--signature", "00"]));
+    assert!(!ok, "{printed}");
+    assert!(printed.contains("--secret is not accepted"), "{printed}");
+    assert!(printed.contains("ROSTER_WEBHOOK_SECRET"), "{printed}");
+
+    let key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let (ok, printed) = run(roster().args(["migrate", "--secret-key", key]));
+    assert!(!ok, "{printed}");
+    assert!(printed.contains("--secret-key is not accepted"), "{printed}");
+    assert!(printed.contains("ROSTER_SECRET_KEY"), "{printed}");
+}
+
+#[test]
+fn secrets_can_come_from_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("webhook.secret");
+    std::fs::write(&file, format!("{SECRET}\n")).expect("secret written");
+    let good = signature::legacy(SECRET, BODY.as_bytes());
+    let mut child = roster()
+        .args(["verify", "--signature", &good, "--secret-file"])
+        .arg(&file)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("roster verify starts");
+    child.stdin.take().expect("stdin").write_all(BODY.as_bytes()).expect("body written");
+    let out = child.wait_with_output().expect("roster verify ends");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // The secret key too: a file holding a malformed key is read and refused for its content.
+    let key_file = dir.path().join("roster.key.b64");
+    std::fs::write(&key_file, "not base64 of 32 bytes").expect("key written");
+    let (ok, printed) = run(roster()
+        .args(["migrate", "--database-url", "sqlite::memory:", "--secret-key-file"])
+        .arg(&key_file)
+        .env_remove("ROSTER_SECRET_KEY"));
+    assert!(!ok, "{printed}");
+    assert!(printed.contains("secret key must be base64 of 32 bytes"), "{printed}");
+}
+
+#[test]
+fn help_never_shows_a_database_password() {
+    let url = "postgres://roster:hunter2@db.internal/roster";
+    let (ok, printed) = run(roster().arg("--help").env("ROSTER_DATABASE_URL", url));
+    assert!(ok, "{printed}");
+    assert!(printed.contains("ROSTER_DATABASE_URL"), "{printed}");
+    assert!(!printed.contains("hunter2"), "--help printed the password: {printed}");
 }
 
 #[tokio::test]
@@ -57,8 +116,9 @@ async fn listen_verifies_and_prints_deliveries() {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
         probe.local_addr().expect("addr").port()
     };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_roster"))
-        .args(["listen", "--secret", SECRET, "--port", &port.to_string()])
+    let mut child = roster()
+        .args(["listen", "--port", &port.to_string()])
+        .env("ROSTER_WEBHOOK_SECRET", SECRET)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
