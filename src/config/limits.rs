@@ -1,4 +1,5 @@
-//! Limits that keep slow or many clients from exhausting the server.
+//! Limits that keep slow or many clients from exhausting the server, and quotas that keep one
+//! organization from taking more than its share.
 
 use std::time::Duration;
 
@@ -49,6 +50,57 @@ fn parse_connection_cap(s: &str) -> Result<usize, String> {
     }
 }
 
+/// How much each organization, user and app may hold at once. Creating one more past a
+/// quota is refused with a 409 (a 400 `invalid_request` at the OAuth token endpoint).
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct Quotas {
+    /// Webhooks per organization (not deleted). Every event fans out to each subscribed
+    /// webhook in the event's transaction, so this also bounds that work.
+    #[arg(long = "max-webhooks-per-org", env = "ROSTER_MAX_WEBHOOKS_PER_ORG",
+          default_value = "100", value_parser = parse_quota, global = true)]
+    pub webhooks_per_org: i64,
+
+    /// Pending invites per organization.
+    #[arg(long = "max-pending-invites-per-org", env = "ROSTER_MAX_PENDING_INVITES_PER_ORG",
+          default_value = "1000", value_parser = parse_quota, global = true)]
+    pub pending_invites_per_org: i64,
+
+    /// OAuth apps per organization (not revoked).
+    #[arg(long = "max-oauth-apps-per-org", env = "ROSTER_MAX_OAUTH_APPS_PER_ORG",
+          default_value = "50", value_parser = parse_quota, global = true)]
+    pub oauth_apps_per_org: i64,
+
+    /// Personal access tokens per user (not revoked or expired).
+    #[arg(long = "max-personal-tokens-per-user", env = "ROSTER_MAX_PERSONAL_TOKENS_PER_USER",
+          default_value = "100", value_parser = parse_quota, global = true)]
+    pub personal_tokens_per_user: i64,
+
+    /// Access tokens per OAuth app that have not expired or been revoked. An app should reuse
+    /// a token until it expires rather than ask for one per call.
+    #[arg(long = "max-oauth-tokens-per-app", env = "ROSTER_MAX_OAUTH_TOKENS_PER_APP",
+          default_value = "10000", value_parser = parse_quota, global = true)]
+    pub oauth_tokens_per_app: i64,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self {
+            webhooks_per_org: 100,
+            pending_invites_per_org: 1000,
+            oauth_apps_per_org: 50,
+            personal_tokens_per_user: 100,
+            oauth_tokens_per_app: 10_000,
+        }
+    }
+}
+
+fn parse_quota(s: &str) -> Result<i64, String> {
+    match s.trim().parse::<i64>() {
+        Ok(n) if (1..=1_000_000_000).contains(&n) => Ok(n),
+        _ => Err(format!("a quota must be a whole number from 1 to 1000000000, not {s:?}")),
+    }
+}
+
 /// A timeout of zero would refuse every client.
 fn parse_positive_duration(s: &str) -> Result<Duration, String> {
     let duration = parse_duration(s)?;
@@ -68,18 +120,22 @@ mod tests {
     struct Flags {
         #[command(flatten)]
         limits: ServerLimits,
+        #[command(flatten)]
+        quotas: Quotas,
     }
 
     #[test]
     fn the_flags_default_to_the_defaults() {
         let parsed = Flags::try_parse_from(["roster"]).expect("defaults parse");
         assert_eq!(parsed.limits, ServerLimits::default());
+        assert_eq!(parsed.quotas, Quotas::default());
     }
 
     #[test]
     fn limits_must_leave_room_to_serve() {
         assert!(Flags::try_parse_from(["roster", "--header-timeout", "0s"]).is_err());
         assert!(Flags::try_parse_from(["roster", "--max-connections", "0"]).is_err());
+        assert!(Flags::try_parse_from(["roster", "--max-webhooks-per-org", "0"]).is_err());
         let parsed = Flags::try_parse_from(["roster", "--idle-timeout", "5m"]).expect("parses");
         assert_eq!(parsed.limits.idle_timeout, Duration::from_secs(300));
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-pub use limits::ServerLimits;
+pub use limits::{Quotas, ServerLimits};
 pub use values::{
     DatabaseUrl, RetrySchedule, SecretKey, parse_duration, parse_public_url, parse_schedule,
     read_secret,
@@ -91,6 +91,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub server_limits: ServerLimits,
+
+    #[command(flatten)]
+    pub quotas: Quotas,
 }
 
 /// The checked configuration the server runs with.
@@ -129,6 +132,7 @@ pub struct Config {
     /// How long after expiry a token or code is kept (a replay within it is still recognised).
     pub keep_expired_for: Duration,
     pub server_limits: ServerLimits,
+    pub quotas: Quotas,
 }
 
 impl Config {
@@ -160,6 +164,7 @@ impl Config {
             prune_interval: Duration::from_secs(10 * 60),
             keep_expired_for: Duration::from_secs(24 * 3600),
             server_limits: ServerLimits::default(),
+            quotas: Quotas::default(),
         }
     }
 }
@@ -179,6 +184,7 @@ impl ServeArgs {
             invite_ttl: self.invite_ttl,
             public_url: self.public_url,
             server_limits: self.server_limits,
+            quotas: self.quotas,
             database_url: self.database_url,
             ..Config::new("")
         })

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::access::{self, Need};
 use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
+use super::quota;
 use super::validate::Fields;
 use super::views::{ErrorBody, MemberView, Page};
 use crate::auth::token;
@@ -118,6 +119,7 @@ pub async fn create(
         return Err(ApiError::conflict("User is already a member of this organization"));
     }
     let now = state.clock.now();
+    quota::pending_invite(&mut tx, &state.config.quotas, id, now).await?;
     invites::expire_stale(&mut tx, id, &email, now).await?;
     let token = token::generate(token::INVITE_PREFIX);
     let invite = Invite {

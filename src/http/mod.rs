@@ -11,6 +11,7 @@ pub mod oauth_apps;
 pub mod ops;
 pub mod organizations;
 pub mod principal;
+pub mod quota;
 pub mod users;
 pub mod validate;
 pub mod views;

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
+use super::quota;
 use super::validate::Fields;
 use super::views::{ErrorBody, Page, UserView};
 use crate::auth::token;
@@ -101,6 +102,7 @@ pub async fn create_token(
         created_at: now,
     };
     let mut tx = state.db.begin_write().await?;
+    quota::personal_token(&mut tx, &state.config.quotas, user_id, now).await?;
     tokens::insert(&mut tx, &record, &token::digest(&value)).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { info: record.into(), token: value })))

@@ -33,6 +33,7 @@ pub mod members;
 pub mod oauth_apps;
 pub mod oauth_grants;
 pub mod organizations;
+pub mod quotas;
 pub mod retention;
 mod single_use;
 pub mod tokens;

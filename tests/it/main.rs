@@ -17,6 +17,7 @@ mod oauth_hardening;
 mod oauth_scopes;
 mod oauth_server;
 mod organizations;
+mod quotas;
 mod retention;
 mod smoke;
 mod webhooks_api;

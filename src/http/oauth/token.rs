@@ -22,7 +22,7 @@ use crate::domain::scope::Scopes;
 use crate::state::AppState;
 use crate::store::oauth_apps::OAuthApp;
 use crate::store::oauth_grants::{self, CodeOutcome, OAuthToken, RefreshOutcome, TokenKind};
-use crate::store::{members, oauth_apps};
+use crate::store::{members, oauth_apps, quotas};
 
 /// RFC 6749 §5.1.
 #[derive(Serialize, ToSchema)]
@@ -86,6 +86,13 @@ pub async fn issue(
     what: Issue<'_>,
     now: DateTime<Utc>,
 ) -> OAuthResult<TokenResponse> {
+    let limit = config.quotas.oauth_tokens_per_app;
+    if quotas::oauth_access_tokens(tx, what.app.id, now, limit).await? >= limit {
+        return Err(OAuthError::invalid_request(format!(
+            "The app has reached its limit of {limit} live access tokens; reuse a token until \
+             it expires, or revoke tokens it no longer needs"
+        )));
+    }
     let access_token = what.token(tx, TokenKind::Access, config.access_token_ttl, now).await?;
     let refresh_token = match what.with_refresh {
         true => Some(what.token(tx, TokenKind::Refresh, config.refresh_token_ttl, now).await?),

@@ -11,15 +11,16 @@ use super::views::{OAuthAppView, OAuthAppWithSecret};
 use super::{app_ref, fields};
 use crate::auth::token;
 use crate::domain::event::{NewEvent, OauthAppCreated};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::http::access::{self, Need};
 use crate::http::extract::{ApiPath, JsonObject};
 use crate::http::principal::Principal;
+use crate::http::quota;
 use crate::http::validate::Fields;
 use crate::http::views::ErrorBody;
 use crate::state::AppState;
-use crate::store::events;
 use crate::store::oauth_apps::{self, AppStatus, OAuthApp};
+use crate::store::{events, organizations};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -59,6 +60,11 @@ pub async fn create(
     let mut tx = state.db.begin_write().await?;
     let (org, _) =
         access::as_manager(&mut tx, org_id, &principal, Need::NoOAuth, "create OAuth apps").await?;
+    // Locked after the access check, so that concurrent creations are counted in turn.
+    if !organizations::lock(&mut tx, org.id).await? {
+        return Err(ApiError::not_found("Organization"));
+    }
+    quota::oauth_app(&mut tx, &state.config.quotas, org.id).await?;
     let now = state.clock.now();
     let app = OAuthApp {
         id: Uuid::now_v7(),

@@ -18,6 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::access;
 use crate::http::extract::{ApiPath, JsonObject};
 use crate::http::principal::Principal;
+use crate::http::quota;
 use crate::http::validate::Fields;
 use crate::http::views::ErrorBody;
 use crate::state::AppState;
@@ -64,10 +65,12 @@ pub async fn create(
         access::as_manager(&mut tx, org_id, &principal, Scope::WebhooksWrite, "create webhooks")
             .await?;
     // Checked first, locked second: a caller who may not touch the organization never locks
-    // it. From here on a concurrent deletion waits for this webhook, or came first.
-    if !organizations::keep(&mut tx, org.id).await? {
+    // it. From here on a concurrent deletion waits for this webhook, or came first, and
+    // concurrent creations are counted one after the other.
+    if !organizations::lock(&mut tx, org.id).await? {
         return Err(ApiError::not_found("Organization"));
     }
+    quota::webhook(&mut tx, &state.config.quotas, org.id).await?;
     let now = state.clock.now();
     let hook = Webhook {
         id: Uuid::now_v7(),
