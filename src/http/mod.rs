@@ -101,6 +101,7 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(webhooks::secrets::rotate_secret))
         .routes(routes!(webhooks::test::test))
         .routes(routes!(webhooks::deliveries::list_deliveries))
+        .routes(routes!(webhooks::attempts::list_attempts))
         .routes(routes!(webhooks::deliveries::redeliver))
         .routes(routes!(webhooks::recovery::recover))
         .routes(routes!(oauth_apps::create::create, oauth_apps::read::list))

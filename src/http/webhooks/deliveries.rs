@@ -18,7 +18,8 @@ use crate::state::AppState;
 use crate::store::deliveries::{self, DeliveryStatus};
 use crate::store::webhooks::Webhook;
 
-/// The webhook's deliveries, newest first, each with every attempt.
+/// The webhook's deliveries, newest first, each with its latest attempts and how many there
+/// have been.
 #[utoipa::path(get, path = "/api/organizations/{organizationId}/webhooks/{webhookId}/deliveries",
     tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:read"])),
     params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path),

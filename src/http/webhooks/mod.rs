@@ -5,6 +5,7 @@
 //! [`fields`], and who may reach a webhook in [`access`].
 
 pub mod access;
+pub mod attempts;
 pub mod create;
 pub mod deliveries;
 pub mod fields;

@@ -30,7 +30,9 @@ pub struct RecoverRequest {
 }
 
 /// Start a fresh attempt chain for every delivery of this webhook that failed at or after
-/// `since`, for when a receiver was down for a while.
+/// `since`, for when a receiver was down for a while. Runs in batches of 500 deliveries, each
+/// committed on its own: if the webhook is deactivated midway, the answer is `409` and the
+/// batches already committed stay requeued.
 #[utoipa::path(post, path = "/api/organizations/{organizationId}/webhooks/{webhookId}/recover",
     tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:write"])),
     params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path)),
@@ -49,19 +51,29 @@ pub async fn recover(
     let since = f.timestamp("since");
     f.finish()?;
 
-    let mut tx = state.db.begin_write().await?;
-    let (_, hook) = access::managed::<Webhook>(
-        &mut tx,
-        org_id,
-        webhook_id,
-        &principal,
-        Scope::WebhooksWrite,
-        "recover webhook deliveries",
-        Hold::Row,
-    )
-    .await?;
-    ensure_active(&hook)?;
-    let requeued = deliveries::recover(&mut tx, webhook_id, since, state.clock.now()).await?;
-    tx.commit().await?;
-    Ok((StatusCode::ACCEPTED, Json(Requeued { requeued })))
+    // Failures recorded after the request began are not this recovery's to restart: a
+    // restarted delivery failing again is not picked up a second time.
+    let until = state.clock.now();
+    let mut requeued = 0;
+    loop {
+        let mut tx = state.db.begin_write().await?;
+        let (_, hook) = access::managed::<Webhook>(
+            &mut tx,
+            org_id,
+            webhook_id,
+            &principal,
+            Scope::WebhooksWrite,
+            "recover webhook deliveries",
+            Hold::Row,
+        )
+        .await?;
+        ensure_active(&hook)?;
+        let now = state.clock.now().max(until);
+        let batch = deliveries::recover(&mut tx, webhook_id, since, until, now).await?;
+        tx.commit().await?;
+        requeued += batch;
+        if batch < deliveries::RECOVER_BATCH as u64 {
+            return Ok((StatusCode::ACCEPTED, Json(Requeued { requeued })));
+        }
+    }
 }

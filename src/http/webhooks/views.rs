@@ -104,7 +104,11 @@ pub struct DeliveryView {
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The latest attempts (at most 8), oldest first; every one of them is at
+    /// `…/deliveries/{deliveryId}/attempts`.
     pub attempts: Vec<AttemptView>,
+    /// How many attempts there have been in all, redeliveries included.
+    pub attempt_count: i64,
 }
 
 impl From<Delivery> for DeliveryView {
@@ -119,6 +123,7 @@ impl From<Delivery> for DeliveryView {
             created_at: d.created_at,
             updated_at: d.updated_at,
             attempts: d.attempts.into_iter().map(AttemptView::from).collect(),
+            attempt_count: d.attempt_count,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The read model of a webhook's deliveries, each with all its attempts.
+//! The read model of a webhook's deliveries: each with its latest attempts (a delivery
+//! redelivered many times has many), and every attempt a page at a time.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -27,8 +28,15 @@ pub struct Delivery {
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The latest [`LATEST_ATTEMPTS`] attempts, oldest first.
     pub attempts: Vec<Attempt>,
+    /// How many attempts there have been in all.
+    pub attempt_count: i64,
 }
+
+/// Attempts shown with each delivery of a list: so many chains of a default schedule, and a
+/// page of deliveries stays bounded (each attempt keeps up to 4 KiB of the answer).
+pub const LATEST_ATTEMPTS: i64 = 8;
 
 #[derive(sqlx::FromRow)]
 struct DeliveryRow {
@@ -59,6 +67,7 @@ impl TryFrom<DeliveryRow> for Delivery {
             created_at: row.created_at,
             updated_at: row.updated_at,
             attempts: Vec::new(),
+            attempt_count: 0,
         })
     }
 }
@@ -74,7 +83,7 @@ struct AttemptRow {
     response_body: Option<String>,
 }
 
-/// The webhook's deliveries, newest first, each with all its attempts.
+/// The webhook's deliveries, newest first, each with its latest attempts.
 pub async fn list(
     conn: &mut dyn Conn,
     webhook_id: Uuid,
@@ -97,32 +106,77 @@ pub async fn list(
     if deliveries.is_empty() {
         return Ok(deliveries);
     }
-    let placeholders: Vec<String> = (1..=deliveries.len()).map(|i| format!("${i}")).collect();
+    let placeholders: Vec<String> = (2..=deliveries.len() + 1).map(|i| format!("${i}")).collect();
     let sql = format!(
-        "SELECT delivery_id, number, attempted_at, duration_ms, status_code, error, response_body \
-         FROM delivery_attempts WHERE delivery_id IN ({}) ORDER BY number",
+        "SELECT delivery_id, number, attempted_at, duration_ms, status_code, error, \
+         response_body, total FROM (SELECT delivery_attempts.*, \
+         ROW_NUMBER() OVER (PARTITION BY delivery_id ORDER BY number DESC) AS latest, \
+         COUNT(*) OVER (PARTITION BY delivery_id) AS total \
+         FROM delivery_attempts WHERE delivery_id IN ({})) ranked \
+         WHERE latest <= $1 ORDER BY number",
         placeholders.join(", ")
     );
-    let attempts: Vec<AttemptRow> = run!(conn, fetch_all, {
-        let mut query = sqlx::query_as(&sql);
+    let attempts: Vec<CountedAttemptRow> = run!(conn, fetch_all, {
+        let mut query = sqlx::query_as(&sql).bind(LATEST_ATTEMPTS);
         for d in &deliveries {
             query = query.bind(d.id);
         }
         query
     })?;
-    for row in attempts {
-        if let Some(d) = deliveries.iter_mut().find(|d| d.id == row.delivery_id) {
-            d.attempts.push(Attempt {
-                number: row.number.into(),
-                attempted_at: row.attempted_at,
-                duration_ms: row.duration_ms.into(),
-                status_code: row.status_code.map(i64::from),
-                error: row.error,
-                response_body: row.response_body,
-            });
+    for CountedAttemptRow { attempt, total } in attempts {
+        if let Some(d) = deliveries.iter_mut().find(|d| d.id == attempt.delivery_id) {
+            d.attempt_count = total;
+            d.attempts.push(attempt.into());
         }
     }
     Ok(deliveries)
+}
+
+/// The delivery's attempts in order, after attempt number `after`; `None` if the webhook has
+/// no such delivery.
+pub async fn attempts(
+    conn: &mut dyn Conn,
+    webhook_id: Uuid,
+    delivery_id: Uuid,
+    after: i64,
+    limit: i64,
+) -> Result<Option<Vec<Attempt>>, sqlx::Error> {
+    if find_status(conn, webhook_id, delivery_id).await?.is_none() {
+        return Ok(None);
+    }
+    let rows: Vec<AttemptRow> = run!(
+        conn,
+        fetch_all,
+        sqlx::query_as(
+            "SELECT delivery_id, number, attempted_at, duration_ms, status_code, error, \
+             response_body FROM delivery_attempts WHERE delivery_id = $1 AND number > $2 \
+             ORDER BY number LIMIT $3",
+        )
+        .bind(delivery_id)
+        .bind(after)
+        .bind(limit)
+    )?;
+    Ok(Some(rows.into_iter().map(Attempt::from).collect()))
+}
+
+#[derive(sqlx::FromRow)]
+struct CountedAttemptRow {
+    #[sqlx(flatten)]
+    attempt: AttemptRow,
+    total: i64,
+}
+
+impl From<AttemptRow> for Attempt {
+    fn from(row: AttemptRow) -> Self {
+        Attempt {
+            number: row.number.into(),
+            attempted_at: row.attempted_at,
+            duration_ms: row.duration_ms.into(),
+            status_code: row.status_code.map(i64::from),
+            error: row.error,
+            response_body: row.response_body,
+        }
+    }
 }
 
 pub async fn find_status(

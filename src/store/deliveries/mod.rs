@@ -16,10 +16,10 @@ mod record;
 mod recovery;
 
 pub use backlog::{backlog, next_due, queue_state};
-pub use log::{Attempt, Delivery, find_status, list};
+pub use log::{Attempt, Delivery, LATEST_ATTEMPTS, attempts, find_status, list};
 pub use queue::{DueDelivery, claim_postgres, enqueue, lease_due, load_leased};
 pub use record::{AttemptRecord, record};
-pub use recovery::{recover, restart};
+pub use recovery::{RECOVER_BATCH, recover, restart};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]

@@ -186,6 +186,7 @@ async fn the_delivery_log_records_every_attempt(backend: Backend) {
                 "durationMs": d["attempts"][0]["durationMs"], "statusCode": 200, "error": null,
                 "responseBody": "receiver says hi",
             }],
+            "attemptCount": 1,
         })
     );
     assert_eq!(d["id"], got[0].header("x-webhook-delivery"));

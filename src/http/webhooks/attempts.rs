@@ -1,0 +1,53 @@
+//! Every attempt of one delivery, a page at a time: the deliveries list shows only the
+//! latest few of each, since a delivery redelivered again and again has no bound.
+
+use axum::Json;
+use axum::extract::State;
+use uuid::Uuid;
+
+use super::views::AttemptView;
+use crate::domain::scope::Scope;
+use crate::error::{ApiError, ApiResult};
+use crate::http::access::{self, Hold};
+use crate::http::extract::{ApiPath, ListQuery, cursor};
+use crate::http::principal::Principal;
+use crate::http::views::{ErrorBody, Page};
+use crate::state::AppState;
+use crate::store::deliveries;
+use crate::store::webhooks::Webhook;
+
+/// The delivery's attempts, oldest first.
+#[utoipa::path(get,
+    path = "/api/organizations/{organizationId}/webhooks/{webhookId}/deliveries/{deliveryId}/attempts",
+    tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:read"])),
+    params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path), ("deliveryId" = Uuid, Path),
+           ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = Page<AttemptView>), (status = 400, body = ErrorBody),
+               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+               (status = 404, body = ErrorBody)))]
+pub async fn list_attempts(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((org_id, webhook_id, delivery_id)): ApiPath<(Uuid, Uuid, Uuid)>,
+    query: ListQuery,
+) -> ApiResult<Json<Page<AttemptView>>> {
+    let after = match query.cursor.as_deref() {
+        None => 0,
+        Some(c) => cursor::decode(c)?.parse::<i64>().map_err(|_| cursor::invalid())?,
+    };
+    let mut conn = state.db.acquire().await?;
+    access::managed::<Webhook>(
+        &mut conn,
+        org_id,
+        webhook_id,
+        &principal,
+        Scope::WebhooksRead,
+        "view webhook deliveries",
+        Hold::Nothing,
+    )
+    .await?;
+    let rows = deliveries::attempts(&mut conn, webhook_id, delivery_id, after, query.limit + 1)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Delivery"))?;
+    Ok(Json(Page::from_rows(rows, query.limit, |a| a.number.to_string(), AttemptView::from)))
+}
