@@ -1,5 +1,6 @@
 //! The sign-in and consent page and its form. The page carries the request in hidden fields
-//! and a CSRF token that must match its cookie (double submit); denying needs no sign-in,
+//! and a CSRF token made for that request under the browser's cookie ([`csrf`]); denying
+//! needs no sign-in,
 //! allowing needs a member's email and password under the sign-in limits.
 
 use std::net::SocketAddr;
@@ -9,17 +10,15 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use subtle::ConstantTimeEq;
 
 use super::super::error::OAuthError;
 use super::super::form::OAuthForm;
-use super::super::page::{self, CSRF_COOKIE, Consent};
+use super::super::page::{self, Consent};
 use super::{
-    Authorization, approve, check, error_redirect, problem_page, redirect, refusal_response,
+    Authorization, approve, check, csrf, error_redirect, problem_page, redirect, refusal_response,
     request_fields, secure_cookie,
 };
 use crate::auth::sign_in::{PASSWORD_MAX, SignInError};
-use crate::auth::token;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -33,7 +32,11 @@ use crate::state::AppState;
     responses((status = 200, description = "The sign-in and consent page", content_type = "text/html"),
               (status = 302, description = "An error sent back to the app's redirect URI"),
               (status = 400, description = "Unknown client or unregistered redirect URI", content_type = "text/html")))]
-pub async fn page(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+pub async fn page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let params = OAuthForm::parse(query.unwrap_or_default().as_bytes());
     let checked = match state.db.acquire().await {
         Ok(mut conn) => check(&mut conn, &params).await,
@@ -42,45 +45,42 @@ pub async fn page(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
     match checked {
         Err(refusal) => refusal_response(refusal, StatusCode::FOUND),
         Ok(auth) => {
-            let csrf = token::generate("");
+            let (secret, new) = csrf::secret_for_page(&headers);
             let fields = request_fields(&params);
-            render_consent(&state, &auth, &fields, &csrf, "", None, StatusCode::OK, true)
+            let csrf = csrf::form_token(&secret, &fields);
+            let page = Page { csrf: &csrf, set_secret: new.then_some(secret.as_str()) };
+            render_consent(&state, &auth, &fields, page, "", None, StatusCode::OK)
         }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The form's CSRF token, and the browser secret to set when the browser had none.
+#[derive(Clone, Copy)]
+struct Page<'a> {
+    csrf: &'a str,
+    set_secret: Option<&'a str>,
+}
+
 fn render_consent(
     state: &AppState,
     auth: &Authorization,
     fields: &[(&str, String)],
-    csrf: &str,
+    page: Page<'_>,
     email: &str,
     error: Option<&str>,
     status: StatusCode,
-    set_cookie: bool,
 ) -> Response {
     let html = page::consent(&Consent {
         app_name: &auth.app.name,
         org_name: &auth.org.name,
         scopes: &auth.scopes,
         request: fields,
-        csrf,
+        csrf: page.csrf,
         email,
         error,
     });
-    page::respond(status, html, set_cookie.then_some((csrf, secure_cookie(state))))
-}
-
-fn csrf_cookie(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == CSRF_COOKIE)
-        .map(|(_, value)| value)
+    let cookie = page.set_secret.map(|secret| (secret, secure_cookie(state)));
+    page::respond(status, html, cookie)
 }
 
 /// The consent form's target: deny, or sign in and allow.
@@ -106,8 +106,10 @@ pub async fn consent(
     };
     let form = OAuthForm::parse(&body);
     let presented = form.get("csrf_token").ok().flatten().unwrap_or_default();
-    let expected = csrf_cookie(&headers).unwrap_or_default();
-    if expected.is_empty() || !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
+    let fields = request_fields(&form);
+    let made_here = csrf::browser_secret(&headers)
+        .is_some_and(|secret| csrf::verify(secret, &fields, presented));
+    if !made_here {
         return page::respond(
             StatusCode::FORBIDDEN,
             page::problem(
@@ -133,9 +135,9 @@ pub async fn consent(
     }
     let email = form.get("email").ok().flatten().unwrap_or_default().trim().to_owned();
     let password = form.get("password").ok().flatten().unwrap_or_default().to_owned();
-    let fields = request_fields(&form);
     let again = |status: StatusCode, message: &str| {
-        render_consent(&state, &auth, &fields, presented, &email, Some(message), status, false)
+        let page = Page { csrf: presented, set_secret: None };
+        render_consent(&state, &auth, &fields, page, &email, Some(message), status)
     };
     if email.is_empty() || password.is_empty() || password.len() > PASSWORD_MAX || email.len() > 320
     {

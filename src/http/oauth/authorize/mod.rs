@@ -8,6 +8,7 @@
 //! form ([`consent`]), and the JSON variant ([`json`]).
 
 pub mod consent;
+mod csrf;
 pub mod json;
 
 use crate::store::Conn;

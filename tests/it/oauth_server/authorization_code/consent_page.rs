@@ -8,7 +8,7 @@ use oauth2::{
     TokenResponse,
 };
 use reqwest::StatusCode;
-use reqwest::header::RETRY_AFTER;
+use reqwest::header::{COOKIE, RETRY_AFTER};
 use serde_json::json;
 
 use super::{assert_consent_page, code_from_redirect, consent_fields, submit};
@@ -295,7 +295,57 @@ async fn consent_requires_matching_csrf_token(backend: Backend) {
     app.stop().await;
 }
 
+/// Two consent pages open in one browser: the second keeps the browser's CSRF cookie, and
+/// each form works with its own token, for its own request only.
+async fn a_second_tab_leaves_the_first_form_valid(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let f = app.org_with_roles().await;
+    let oauth_app = app.create_oauth_app(&f.org, &f.owner, &["members:read"]).await;
+    let http = browser();
+    let page_for = |state: &str| {
+        let (challenge, _) = PkceCodeChallenge::new_random_sha256();
+        authorize_url(&app, &code_params(&oauth_app, "members:read", state, challenge.as_str()))
+    };
+    let first = fetch(&http, &page_for("tab-1")).await;
+    assert_consent_page(&app, &first);
+    let mut cookie = first.cookie_header().expect("CSRF cookie");
+    let second = Page::read(
+        http.get(page_for("tab-2")).header(COOKIE, &cookie).send().await.expect("second tab"),
+    )
+    .await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    // Whatever the second page sets is what the browser sends from now on.
+    if let Some(set) = second.cookie_header() {
+        cookie = set;
+    }
+
+    let first_form = consent_fields(&first, &f.member.email, PASSWORD, "approve");
+    let second_form = consent_fields(&second, &f.member.email, PASSWORD, "approve");
+    // A token made for one request does not pass with another.
+    let csrf = first.csrf_field();
+    let swapped: Vec<(String, String)> = first_form
+        .iter()
+        .map(|(k, v)| {
+            let from_second = second_form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+            if *k == csrf {
+                (k.clone(), v.clone())
+            } else {
+                (k.clone(), from_second.unwrap_or(v.clone()))
+            }
+        })
+        .collect();
+    let answer = submit(&app, &http, &first, &swapped, Some(&cookie)).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
+
+    let answer = submit(&app, &http, &first, &first_form, Some(&cookie)).await;
+    code_from_redirect(&answer, &oauth_app.redirect_uri, "tab-1");
+    let answer = submit(&app, &http, &second, &second_form, Some(&cookie)).await;
+    code_from_redirect(&answer, &oauth_app.redirect_uri, "tab-2");
+    app.stop().await;
+}
+
 on_both_backends!(
+    a_second_tab_leaves_the_first_form_valid,
     code_flow_through_consent_page_with_oauth2_client,
     consent_page_escapes_untrusted_text,
     consent_deny_redirects_with_access_denied,
