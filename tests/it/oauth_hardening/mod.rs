@@ -1,12 +1,13 @@
 //! Hardening of the OAuth authorization server and of OAuth tokens on the API, over real HTTP
-//! on SQLite and PostgreSQL: webhook subscriptions made by OAuth tokens are limited to what
-//! the token could read; revoking an app deactivates the webhooks it created; leaving an
+//! on SQLite and PostgreSQL: the event log and webhook subscriptions show an OAuth token only
+//! what it could read through the API; revoking an app deactivates the webhooks it created; leaving an
 //! organization ends the user's grants there; narrowing an app rewrites its tokens for good;
 //! 401s carry an RFC 6750 challenge; revocation racing a refresh leaves nothing alive; an
 //! overlong `state` is not echoed; oversized OAuth form bodies are refused in RFC 6749's shape.
 
 mod app_revocation;
 mod challenges;
+mod event_log;
 mod leaving;
 mod narrowing;
 mod oversized_input;
