@@ -112,6 +112,7 @@ pub async fn add(
     let (org, actor_role) =
         access::locked_membership(&mut tx, id, &principal, Scope::MembersWrite).await?;
     check_role_change(actor_role, None, role).map_err(|r| denied(r, "add members", GRANT_OWNER))?;
+    access::check_oauth_grant(&principal, role)?;
     let user =
         users::find_by_email(&mut tx, &email).await?.ok_or_else(|| ApiError::not_found("User"))?;
     let now = state.clock.now();
@@ -163,6 +164,7 @@ pub async fn update(
         members::find(&mut tx, id, user_id).await?.ok_or_else(|| ApiError::not_found("Member"))?;
     check_role_change(actor_role, Some(member.role), role)
         .map_err(|r| denied(r, "update members", GRANT_OWNER))?;
+    access::check_oauth_grant(&principal, role)?;
     if member.role == role {
         return Ok(Json(member.into()));
     }

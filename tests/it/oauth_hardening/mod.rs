@@ -8,6 +8,7 @@
 mod app_revocation;
 mod challenges;
 mod event_log;
+mod granted_roles;
 mod leaving;
 mod narrowing;
 mod oversized_input;
