@@ -14,6 +14,7 @@ use crate::http::extract::{ApiPath, JsonObject};
 use crate::http::principal::Principal;
 use crate::http::validate::Fields;
 use crate::http::views::ErrorBody;
+use crate::http::webhooks::access::narrow_app_webhooks;
 use crate::state::AppState;
 use crate::store::oauth_apps;
 use crate::store::oauth_grants;
@@ -65,6 +66,8 @@ pub async fn update(
         // Dropped scopes leave the app's tokens for good, not only while the app lacks them.
         oauth_grants::remove_scopes(&mut tx, app.id, &app.scopes.without(&scopes), now).await?;
         app.scopes = scopes;
+        // Its webhooks would otherwise keep handing it what it may no longer read.
+        narrow_app_webhooks(&mut tx, app.id, &app.scopes, now).await?;
     }
     app.updated_at = now;
     oauth_apps::update(&mut tx, &app).await?;

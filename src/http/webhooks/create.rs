@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::access::check_readable;
+use super::access::{check_token_may_receive, hold_controller};
 use super::fields;
 use super::views::{WebhookView, WebhookWithSecret};
 use crate::domain::event::{NewEvent, WebhookCreated};
@@ -68,6 +68,10 @@ pub async fn create(
     if !organizations::keep(&mut tx, org.id).await? {
         return Err(ApiError::not_found("Organization"));
     }
+    let controller = hold_controller(&mut tx, &principal).await?;
+    if let Some(controller) = &controller {
+        check_token_may_receive(controller, &events)?;
+    }
     let now = state.clock.now();
     let hook = Webhook {
         id: Uuid::now_v7(),
@@ -75,11 +79,13 @@ pub async fn create(
         url,
         events,
         is_active: true,
+        oauth_app_id: controller.as_ref().map(|c| c.app_id),
+        oauth_user_id: controller.as_ref().and_then(|c| c.user_id),
+        orphaned_at: None,
         created_at: now,
         updated_at: now,
     };
-    check_readable(&mut tx, &principal, &hook.events).await?;
-    webhooks::insert(&mut tx, &hook, &sealed, principal.oauth().map(|g| g.app_id)).await?;
+    webhooks::insert(&mut tx, &hook, &sealed).await?;
     let view = WebhookView::from(hook);
     let data = WebhookCreated { webhook_id: view.id, url: &view.url, events: &view.events };
     events::append(&mut tx, &NewEvent::of(&data, org.as_ref(), principal.actor(), now)).await?;

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::access::{check_readable, hold_app};
+use super::access::{hold_controller, settle_control};
 use super::fields;
 use super::views::WebhookView;
 use crate::domain::scope::Scope;
@@ -61,8 +61,9 @@ pub async fn update(
     f.finish()?;
 
     let mut tx = state.db.begin_write().await?;
-    // Lock order app, then webhook, as revoking an app takes them.
-    hold_app(&mut tx, &principal).await?;
+    // Lock order: the token's app and person, then the webhook, as revoking an app and
+    // removing a member take them.
+    let controller = hold_controller(&mut tx, &principal).await?;
     let (_, mut hook) = access::managed::<Webhook>(
         &mut tx,
         org_id,
@@ -73,6 +74,7 @@ pub async fn update(
         Hold::Row,
     )
     .await?;
+    let repointed = url.is_some();
     if let Some(url) = url {
         hook.url = url;
     }
@@ -82,7 +84,7 @@ pub async fn update(
     if let Some(active) = is_active {
         hook.is_active = active;
     }
-    check_readable(&mut tx, &principal, &hook.events).await?;
+    settle_control(&mut tx, &mut hook, controller.as_ref(), repointed).await?;
     hook.updated_at = state.clock.now();
     webhooks::update(&mut tx, &hook).await?;
     tx.commit().await?;

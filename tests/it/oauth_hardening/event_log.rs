@@ -39,14 +39,7 @@ async fn busy_org(app: &TestApp) -> (RoleFixture, Receiver) {
     let (status, body) =
         app.patch(&org_path(&f.org), Some(&f.owner.token), json!({"name": "Acme Busy"})).await;
     assert_eq!(status, StatusCode::OK, "rename: {body}");
-    let (status, body) = app
-        .post(
-            &format!("{}/invites", org_path(&f.org)),
-            Some(&f.owner.token),
-            json!({"email": "carol@example.com", "role": "MEMBER"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "invite: {body}");
+    app.invite(&f.org, &f.owner, "carol@example.com", "MEMBER").await;
     let (hook, _) = app.create_webhook(&f.org, &f.owner, &receiver.url, &["member.added"]).await;
     let (status, body) = app
         .post(&format!("{}/{hook}/test", webhooks_path(&f.org)), Some(&f.owner.token), json!({}))
