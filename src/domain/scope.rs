@@ -63,7 +63,11 @@ pub fn reading(event: impl Into<LoggedEvent>) -> Option<Scope> {
             OauthAppCreated | OauthAppRevoked => None,
         },
         LoggedEvent::LogOnly(event) => match event {
-            LogOnlyEvent::WebhookTest => Some(Scope::WebhooksRead),
+            LogOnlyEvent::WebhookTest
+            | LogOnlyEvent::WebhookUpdated
+            | LogOnlyEvent::WebhookDeleted
+            | LogOnlyEvent::WebhookSecretRotated => Some(Scope::WebhooksRead),
+            LogOnlyEvent::OauthAppUpdated | LogOnlyEvent::OauthAppSecretRotated => None,
         },
     }
 }
@@ -166,7 +170,16 @@ mod tests {
             names("organization:read"),
             ["organization.created", "organization.updated", "organization.deleted"]
         );
-        assert_eq!(names("webhooks:read"), ["webhook.created", "webhook.test"]);
+        assert_eq!(
+            names("webhooks:read"),
+            [
+                "webhook.created",
+                "webhook.test",
+                "webhook.updated",
+                "webhook.deleted",
+                "webhook.secret_rotated"
+            ]
+        );
         let everything = Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
         assert!(!names(&everything).iter().any(|name| name.starts_with("oauth_app.")));
         assert_eq!(reading(EventType::OauthAppRevoked), None);

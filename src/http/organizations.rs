@@ -224,8 +224,8 @@ pub async fn update(
         org.slug = slug;
     }
     let changes = OrganizationChanges {
-        name: Change::between(&previous_name, &org.name),
-        slug: Change::between(&previous_slug, &org.slug),
+        name: Change::between(previous_name.as_str(), org.name.as_str()),
+        slug: Change::between(previous_slug.as_str(), org.slug.as_str()),
     };
     if changes.is_empty() {
         return Ok(Json(OrganizationView::new(org, role)));

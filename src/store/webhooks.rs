@@ -29,6 +29,18 @@ pub struct Webhook {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Webhook {
+    /// Its event types' names, in catalog order.
+    pub fn event_names(&self) -> Vec<&'static str> {
+        self.events.iter().map(|e| e.as_str()).collect()
+    }
+
+    /// Who controls it, and whether that access has ended.
+    pub fn control(&self) -> (Option<Uuid>, Option<Uuid>, Option<DateTime<Utc>>) {
+        (self.oauth_app_id, self.oauth_user_id, self.orphaned_at)
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct Row {
     id: Uuid,

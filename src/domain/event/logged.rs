@@ -4,10 +4,16 @@
 use super::EventType;
 
 event_enum! {
-    /// Events recorded in the event log only: not in the catalog, so no webhook subscribes to
-    /// them and the original API page's list of events stays as it is.
+    /// Events recorded in the event log only, the audit of changes the catalog has no type
+    /// for: not in the catalog, so no webhook subscribes to them and the original API page's
+    /// list of events stays as it is.
     LogOnlyEvent {
         WebhookTest => "webhook.test",
+        WebhookUpdated => "webhook.updated",
+        WebhookDeleted => "webhook.deleted",
+        WebhookSecretRotated => "webhook.secret_rotated",
+        OauthAppUpdated => "oauth_app.updated",
+        OauthAppSecretRotated => "oauth_app.secret_rotated",
     }
 }
 
@@ -64,6 +70,9 @@ mod tests {
         assert_eq!(LoggedEvent::parse("webhook.test"), Some(LogOnlyEvent::WebhookTest.into()));
         assert_eq!(LoggedEvent::parse("nope"), None);
         assert!(LoggedEvent::catalog().starts_with(&EventType::catalog()));
-        assert!(LoggedEvent::catalog().ends_with("webhook.test"));
+        assert!(LoggedEvent::catalog().ends_with(
+            "webhook.test, webhook.updated, webhook.deleted, \
+             webhook.secret_rotated, oauth_app.updated, oauth_app.secret_rotated"
+        ));
     }
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::access::{check_token_may_receive, hold_controller};
 use super::fields;
 use super::views::{WebhookView, WebhookWithSecret};
-use crate::domain::event::{NewEvent, WebhookCreated};
+use crate::domain::event::{NewEvent, WebhookCreated, WebhookRef};
 use crate::domain::scope::Scope;
 use crate::domain::secret;
 use crate::error::{ApiError, ApiResult};
@@ -86,9 +86,10 @@ pub async fn create(
         updated_at: now,
     };
     webhooks::insert(&mut tx, &hook, &sealed).await?;
-    let view = WebhookView::from(hook);
-    let data = WebhookCreated { webhook_id: view.id, url: &view.url, events: &view.events };
+    let names = hook.event_names();
+    let data = WebhookCreated(WebhookRef { webhook_id: hook.id, url: &hook.url, events: &names });
     events::append(&mut tx, &NewEvent::of(&data, org.as_ref(), principal.actor(), now)).await?;
+    let view = WebhookView::from(hook);
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(WebhookWithSecret::new(view, secret))))
 }

@@ -32,7 +32,7 @@ async fn logged_types(app: &TestApp, org: &str, token: &str, filter: &str) -> Ve
 }
 
 /// An organization whose log holds at least one event of every family: organization.*,
-/// member.*, invite.*, oauth_app.*, webhook.created and webhook.test.
+/// member.*, invite.*, oauth_app.* and webhook.*, the log-only ones included.
 async fn busy_org(app: &TestApp) -> (RoleFixture, Receiver) {
     let f = app.org_with_roles().await;
     let receiver = Receiver::start().await;
@@ -45,6 +45,20 @@ async fn busy_org(app: &TestApp) -> (RoleFixture, Receiver) {
         .post(&format!("{}/{hook}/test", webhooks_path(&f.org)), Some(&f.owner.token), json!({}))
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "test delivery: {body}");
+    let hook_path = format!("{}/{hook}", webhooks_path(&f.org));
+    let change = json!({"events": ["member.added", "member.removed"]});
+    let (status, body) = app.patch(&hook_path, Some(&f.owner.token), change).await;
+    assert_eq!(status, StatusCode::OK, "webhook change: {body}");
+    let (status, body) =
+        app.post(&format!("{hook_path}/rotate-secret"), Some(&f.owner.token), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "webhook rotation: {body}");
+    let other = app.create_oauth_app(&f.org, &f.owner, &["members:read"]).await;
+    let app_path = format!("{}/oauth-apps/{}", org_path(&f.org), other.id);
+    let (status, body) = app.patch(&app_path, Some(&f.owner.token), json!({"name": "Other"})).await;
+    assert_eq!(status, StatusCode::OK, "app change: {body}");
+    let (status, body) =
+        app.post(&format!("{app_path}/rotate-secret"), Some(&f.owner.token), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "app rotation: {body}");
     (f, receiver)
 }
 
@@ -60,10 +74,19 @@ async fn event_log_follows_the_token_scopes(backend: Backend) {
     let (f, _receiver) = busy_org(&app).await;
     let oauth = app.create_oauth_app(&f.org, &f.owner, &ALL_SCOPES).await;
     let everything = logged_types(&app, &f.org, &f.owner.token, "").await;
-    for family in ["member.added", "invite.created", "webhook.created", "webhook.test"] {
+    for family in [
+        "member.added",
+        "invite.created",
+        "webhook.created",
+        "webhook.test",
+        "webhook.updated",
+        "webhook.secret_rotated",
+        "oauth_app.created",
+        "oauth_app.updated",
+        "oauth_app.secret_rotated",
+    ] {
         assert!(everything.iter().any(|t| t == family), "{family} in the log: {everything:?}");
     }
-    assert!(everything.iter().any(|t| t == "oauth_app.created"), "{everything:?}");
 
     // organization:read alone: organization.* and nothing else, filtered or not.
     let org_only = app.client_credentials_token(&oauth, Some("organization:read")).await;
@@ -79,6 +102,9 @@ async fn event_log_follows_the_token_scopes(backend: Backend) {
             ("invite.created", "invites:read"),
             ("webhook.created", "webhooks:read"),
             ("webhook.test", "webhooks:read"),
+            ("webhook.updated", "webhooks:read"),
+            ("webhook.deleted", "webhooks:read"),
+            ("webhook.secret_rotated", "webhooks:read"),
         ] {
             let path = format!("{}?event={event}", events_path(&f.org));
             let (status, headers, body) = app.send(Method::GET, &path, Some(token), None).await;
@@ -100,7 +126,9 @@ async fn event_log_follows_the_token_scopes(backend: Backend) {
             "organization.created",
             "organization.updated",
             "webhook.created",
-            "webhook.test"
+            "webhook.secret_rotated",
+            "webhook.test",
+            "webhook.updated"
         ]
     );
     let added = logged_types(&app, &f.org, &members, "?event=member.added").await;
@@ -112,7 +140,9 @@ async fn event_log_follows_the_token_scopes(backend: Backend) {
     let expected: Vec<String> =
         everything.iter().filter(|t| !t.starts_with("oauth_app.")).cloned().collect();
     assert_eq!(seen, expected);
-    for event in ["oauth_app.created", "oauth_app.revoked"] {
+    for event in
+        ["oauth_app.created", "oauth_app.revoked", "oauth_app.updated", "oauth_app.secret_rotated"]
+    {
         let path = format!("{}?event={event}", events_path(&f.org));
         let (status, body) = app.get(&path, Some(&all)).await;
         assert_error(status, &body, StatusCode::FORBIDDEN, OAUTH_APP_EVENTS_UNREADABLE);

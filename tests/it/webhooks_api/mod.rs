@@ -5,6 +5,7 @@
 //! and who may call each route.
 
 mod access;
+mod audit;
 mod create;
 mod delete;
 mod deliveries;
