@@ -35,6 +35,11 @@ impl Role {
     }
 }
 
+/// The one role an OAuth token may give, whether it adds a member, invites one or changes a
+/// role: a token's power ends with its scopes and its grant, but a role it gave would outlive
+/// both, so it may give none that could do more than a plain member.
+pub const OAUTH_GRANTABLE: Role = Role::Member;
+
 /// Why a member change is refused, before any invariant that needs the database.
 #[derive(Debug, PartialEq, Eq)]
 pub enum MemberChangeDenied {

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::event::EventType;
+use super::event::{EventType, LogOnlyEvent, LoggedEvent};
 
 macro_rules! scopes {
     ($($variant:ident => $name:literal: $about:literal),+ $(,)?) => {
@@ -47,19 +47,34 @@ impl Scope {
     }
 }
 
-/// The scope that reads what an event tells: a webhook subscribed to it hands its data over
-/// just like the API does. `None` for events no OAuth token may receive.
-pub fn reading(event: EventType) -> Option<Scope> {
+/// The scope that reads what an event tells, in the event log and through a webhook alike: a
+/// webhook subscribed to an event hands its data over just like the API does. `None` for
+/// events no OAuth token may read (`oauth_app.*`: apps are managed by people only).
+pub fn reading(event: impl Into<LoggedEvent>) -> Option<Scope> {
     use EventType::*;
-    match event {
-        OrganizationCreated | OrganizationUpdated | OrganizationDeleted => {
-            Some(Scope::OrganizationRead)
-        }
-        MemberAdded | MemberRemoved | MemberRoleUpdated => Some(Scope::MembersRead),
-        InviteCreated | InviteAccepted | InviteCancelled => Some(Scope::InvitesRead),
-        WebhookCreated => Some(Scope::WebhooksRead),
-        OauthAppCreated | OauthAppRevoked => None,
+    match event.into() {
+        LoggedEvent::Catalog(event) => match event {
+            OrganizationCreated | OrganizationUpdated | OrganizationDeleted => {
+                Some(Scope::OrganizationRead)
+            }
+            MemberAdded | MemberRemoved | MemberRoleUpdated => Some(Scope::MembersRead),
+            InviteCreated | InviteAccepted | InviteCancelled => Some(Scope::InvitesRead),
+            WebhookCreated => Some(Scope::WebhooksRead),
+            OauthAppCreated | OauthAppRevoked => None,
+        },
+        LoggedEvent::LogOnly(event) => match event {
+            LogOnlyEvent::WebhookTest
+            | LogOnlyEvent::WebhookUpdated
+            | LogOnlyEvent::WebhookDeleted
+            | LogOnlyEvent::WebhookSecretRotated => Some(Scope::WebhooksRead),
+            LogOnlyEvent::OauthAppUpdated | LogOnlyEvent::OauthAppSecretRotated => None,
+        },
     }
+}
+
+/// Every event type a token with `scopes` may read, by [`reading`].
+pub fn readable(scopes: &Scopes) -> Vec<LoggedEvent> {
+    LoggedEvent::all().filter(|e| reading(*e).is_some_and(|s| scopes.contains(s))).collect()
 }
 
 impl fmt::Display for Scope {
@@ -143,5 +158,30 @@ mod tests {
         assert_eq!(all.without(&set).iter().count(), 6);
         assert!(set.without(&all).is_empty());
         assert_eq!(Scope::ALL.len(), 8);
+    }
+
+    #[test]
+    fn tokens_read_only_what_their_scopes_cover() {
+        let names = |scopes: &str| {
+            let scopes = Scopes::parse_space_separated(scopes).expect("known scopes");
+            readable(&scopes).into_iter().map(LoggedEvent::as_str).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names("organization:read"),
+            ["organization.created", "organization.updated", "organization.deleted"]
+        );
+        assert_eq!(
+            names("webhooks:read"),
+            [
+                "webhook.created",
+                "webhook.test",
+                "webhook.updated",
+                "webhook.deleted",
+                "webhook.secret_rotated"
+            ]
+        );
+        let everything = Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
+        assert!(!names(&everything).iter().any(|name| name.starts_with("oauth_app.")));
+        assert_eq!(reading(EventType::OauthAppRevoked), None);
     }
 }

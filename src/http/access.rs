@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::principal::{Principal, oauth_not_allowed};
 use crate::domain::event::Actor;
-use crate::domain::role::Role;
+use crate::domain::role::{OAUTH_GRANTABLE, Role};
 use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::store::organizations::{self, Organization};
@@ -85,6 +85,17 @@ pub async fn as_manager(
         return Err(ApiError::managers_only(action));
     }
     Ok((org, role))
+}
+
+/// An OAuth token gives no role but [`OAUTH_GRANTABLE`], on every route that gives one.
+pub fn check_oauth_grant(principal: &Principal, role: Role) -> ApiResult<()> {
+    if principal.oauth().is_some() && role != OAUTH_GRANTABLE {
+        return Err(ApiError::forbidden(format!(
+            "Access denied. OAuth tokens can only grant the {} role.",
+            OAUTH_GRANTABLE.as_str()
+        )));
+    }
+    Ok(())
 }
 
 pub fn owners_only(action: &str) -> ApiError {

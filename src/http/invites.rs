@@ -19,7 +19,7 @@ use crate::auth::token;
 use crate::domain::event::{
     InviteAccepted, InviteCancelled, InviteCreated, InviteRef, MemberAdded, NewEvent,
 };
-use crate::domain::role::{Role, check_role_change};
+use crate::domain::role::{OAUTH_GRANTABLE, Role, check_role_change};
 use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::http::principal::Principal;
@@ -113,6 +113,7 @@ pub async fn create(
         access::locked_membership(&mut tx, id, &principal, Scope::InvitesWrite).await?;
     check_role_change(actor_role, None, role)
         .map_err(|r| super::members::denied(r, "invite members", "invite owners"))?;
+    access::check_oauth_grant(&principal, role)?;
     if let Some(user) = users::find_by_email(&mut tx, &email).await?
         && members::find(&mut tx, id, user.id).await?.is_some()
     {
@@ -129,6 +130,7 @@ pub async fn create(
         role,
         status: InviteStatus::Pending,
         invited_by: principal.actor().id(),
+        oauth_app_id: principal.oauth().map(|grant| grant.app_id),
         expires_at: now + state.config.invite_ttl,
         created_at: now,
         updated_at: now,
@@ -261,6 +263,14 @@ pub async fn accept(
             return Err(ApiError::conflict("Invite has already been accepted"));
         }
         InviteStatus::Cancelled => return Err(ApiError::conflict("Invite has been cancelled")),
+    }
+    // An invite an app made gives no more than its token could (one stored before OAuth
+    // tokens were held to MEMBER may ask for more).
+    if invite.oauth_app_id.is_some() && invite.role != OAUTH_GRANTABLE {
+        return Err(ApiError::forbidden(format!(
+            "Access denied. Invites made with OAuth tokens can only grant the {} role.",
+            OAUTH_GRANTABLE.as_str()
+        )));
     }
     members::insert(&mut tx, org_id, user.id, invite.role, now).await.map_err(|e| match e {
         StoreError::Conflict => ApiError::conflict("User is already a member of this organization"),

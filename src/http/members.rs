@@ -19,7 +19,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::principal::Principal;
 use crate::state::AppState;
 use crate::store::members::{self, Member};
-use crate::store::{StoreError, events, oauth_grants, users};
+use crate::store::{StoreError, events, oauth_grants, users, webhooks};
 
 #[derive(Deserialize, ToSchema)]
 pub struct AddMemberRequest {
@@ -112,6 +112,7 @@ pub async fn add(
     let (org, actor_role) =
         access::locked_membership(&mut tx, id, &principal, Scope::MembersWrite).await?;
     check_role_change(actor_role, None, role).map_err(|r| denied(r, "add members", GRANT_OWNER))?;
+    access::check_oauth_grant(&principal, role)?;
     let user =
         users::find_by_email(&mut tx, &email).await?.ok_or_else(|| ApiError::not_found("User"))?;
     let now = state.clock.now();
@@ -163,6 +164,7 @@ pub async fn update(
         members::find(&mut tx, id, user_id).await?.ok_or_else(|| ApiError::not_found("Member"))?;
     check_role_change(actor_role, Some(member.role), role)
         .map_err(|r| denied(r, "update members", GRANT_OWNER))?;
+    access::check_oauth_grant(&principal, role)?;
     if member.role == role {
         return Ok(Json(member.into()));
     }
@@ -208,8 +210,10 @@ pub async fn remove(
     }
     members::delete(&mut tx, id, user_id).await?;
     let now = state.clock.now();
-    // Apps the member authorized lose that access with the membership, for good.
+    // Apps the member authorized lose that access with the membership, for good, and so do
+    // the webhooks their tokens made or changed.
     oauth_grants::revoke_user_grants(&mut tx, id, user_id, now).await?;
+    webhooks::orphan_of_user(&mut tx, id, user_id, now).await?;
     let data = MemberRemoved(member_ref(&member));
     let event = NewEvent::of(&data, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod events;
 pub mod extract;
 pub mod invites;
 pub mod members;
@@ -90,7 +91,7 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(users::revoke_token))
         .routes(routes!(organizations::create, organizations::list))
         .routes(routes!(organizations::get, organizations::update, organizations::delete))
-        .routes(routes!(organizations::list_events))
+        .routes(routes!(events::list_events))
         .routes(routes!(members::list, members::add))
         .routes(routes!(members::update, members::remove))
         .routes(routes!(invites::create, invites::list))

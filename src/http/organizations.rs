@@ -1,10 +1,9 @@
-//! Organizations: create, list, read, rename, delete, and their event log.
+//! Organizations: create, list, read, rename, delete. Their event log is in [`super::events`].
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -13,8 +12,8 @@ use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
 use super::validate::Fields;
 use super::views::{ErrorBody, OrganizationView, Page};
 use crate::domain::event::{
-    Actor, Change, EventType, NewEvent, OrganizationChanges, OrganizationCreated,
-    OrganizationDeleted, OrganizationUpdated, TEST_EVENT,
+    Actor, Change, NewEvent, OrganizationChanges, OrganizationCreated, OrganizationDeleted,
+    OrganizationUpdated,
 };
 use crate::domain::role::Role;
 use crate::domain::scope::Scope;
@@ -225,8 +224,8 @@ pub async fn update(
         org.slug = slug;
     }
     let changes = OrganizationChanges {
-        name: Change::between(&previous_name, &org.name),
-        slug: Change::between(&previous_slug, &org.slug),
+        name: Change::between(previous_name.as_str(), org.name.as_str()),
+        slug: Change::between(previous_slug.as_str(), org.slug.as_str()),
     };
     if changes.is_empty() {
         return Ok(Json(OrganizationView::new(org, role)));
@@ -266,59 +265,4 @@ pub async fn delete(
     organizations::delete(&mut tx, org.id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// An entry of the event log: the webhook payload plus its ID.
-#[derive(Serialize, ToSchema)]
-pub struct EventView {
-    pub id: Uuid,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub payload: Map<String, Value>,
-}
-
-/// The organization's event log, newest first (OWNER or ADMIN).
-#[utoipa::path(get, path = "/api/organizations/{id}/events", tag = "organizations",
-    security(("bearer" = []), ("oauth2" = ["organization:read"])),
-    params(("id" = Uuid, Path), ("event" = Option<String>, Query, description = "Only this event type"),
-           ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200, body = Page<EventView>), (status = 400, body = ErrorBody),
-               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-               (status = 404, body = ErrorBody)))]
-pub async fn list_events(
-    State(state): State<AppState>,
-    principal: Principal,
-    ApiPath(id): ApiPath<Uuid>,
-    query: ListQuery,
-) -> ApiResult<Json<Page<EventView>>> {
-    // The catalog, plus the test deliveries' `webhook.test`.
-    let event_type = match query.params.get("event") {
-        None => None,
-        Some(name) if name == TEST_EVENT => Some(TEST_EVENT),
-        Some(name) => Some(EventType::parse(name).map(EventType::as_str).ok_or_else(|| {
-            ApiError::Validation(vec![format!(
-                "event must be one of the following values: {}, {TEST_EVENT}",
-                EventType::catalog()
-            )])
-        })?),
-    };
-    let before = cursor::decode_uuid(query.cursor.as_deref())?;
-    let mut conn = state.db.acquire().await?;
-    access::as_manager(&mut conn, id, &principal, Scope::OrganizationRead, "view the event log")
-        .await?;
-    let rows = events::list(&mut conn, id, event_type, before, query.limit + 1).await?;
-    let views = rows
-        .into_iter()
-        .map(|e| {
-            let payload = serde_json::from_str::<Map<String, Value>>(&e.payload)
-                .map_err(|err| ApiError::Internal(err.into()))?;
-            Ok((e.id, payload))
-        })
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok(Json(Page::from_rows(
-        views,
-        query.limit,
-        |(id, _)| id.to_string(),
-        |(id, payload)| EventView { id, payload },
-    )))
 }

@@ -165,3 +165,12 @@ pub fn for_share(conn: &dyn Conn) -> &'static str {
         Backend::Sqlite => "",
     }
 }
+
+/// `column` is one of the names of the list bound as `param` (a [`TextList`](super::TextList)):
+/// `= ANY` of the array on PostgreSQL, a value of the JSON array on SQLite.
+pub fn in_text_list(conn: &dyn Conn, column: &str, param: &str) -> String {
+    match conn.backend() {
+        Backend::Postgres => format!("{column} = ANY ({param})"),
+        Backend::Sqlite => format!("{column} IN (SELECT value FROM json_each({param}))"),
+    }
+}

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::{Conn, JsonText, Tx, deliveries, webhooks};
+use super::{Conn, JsonText, TextList, Tx, deliveries, in_text_list, webhooks};
 use crate::domain::event::NewEvent;
 use crate::run;
 
@@ -43,26 +43,26 @@ pub async fn append_for(
     deliveries::enqueue(tx, event.id, event.name, webhook_ids, event.created_at).await
 }
 
-/// The organization's events, newest first.
+/// The organization's events, newest first; with `types`, only events of those types. The
+/// filter is part of the query, so that a page holds `limit` events whatever it leaves out.
 pub async fn list(
     conn: &mut dyn Conn,
     org_id: Uuid,
-    event_type: Option<&str>,
+    types: Option<&[&str]>,
     before: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    let sql = format!(
+        "SELECT id, payload FROM events WHERE organization_id = $1 \
+         AND ($2 IS NULL OR {}) AND ($3 IS NULL OR id < $3) \
+         ORDER BY id DESC LIMIT $4",
+        in_text_list(conn, "event_type", "$2")
+    );
+    let types = types.map(|names| TextList(names.iter().map(|&n| n.to_owned()).collect()));
     let rows: Vec<(Uuid, JsonText)> = run!(
         conn,
         fetch_all,
-        sqlx::query_as(
-            "SELECT id, payload FROM events WHERE organization_id = $1 \
-             AND ($2 IS NULL OR event_type = $2) AND ($3 IS NULL OR id < $3) \
-             ORDER BY id DESC LIMIT $4",
-        )
-        .bind(org_id)
-        .bind(event_type)
-        .bind(before)
-        .bind(limit)
+        sqlx::query_as(&sql).bind(org_id).bind(types).bind(before).bind(limit)
     )?;
     Ok(rows.into_iter().map(|(id, payload)| StoredEvent { id, payload: payload.0 }).collect())
 }

@@ -46,6 +46,8 @@ pub struct Invite {
     /// As it reads now: a pending invite past its expiry is `Expired`.
     pub status: InviteStatus,
     pub invited_by: Uuid,
+    /// The OAuth app whose token made the invite, if one did.
+    pub oauth_app_id: Option<Uuid>,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -59,6 +61,7 @@ struct Row {
     role: String,
     status: String,
     invited_by: Uuid,
+    oauth_app_id: Option<Uuid>,
     expires_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -82,6 +85,7 @@ impl Row {
             role: decode_role(&self.role)?,
             status,
             invited_by: self.invited_by,
+            oauth_app_id: self.oauth_app_id,
             expires_at: self.expires_at,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -89,8 +93,8 @@ impl Row {
     }
 }
 
-const COLUMNS: &str =
-    "id, organization_id, email, role, status, invited_by, expires_at, created_at, updated_at";
+const COLUMNS: &str = "id, organization_id, email, role, status, invited_by, oauth_app_id, \
+     expires_at, created_at, updated_at";
 
 /// Marks the email's pending invites that have run out as expired, so a new one may be made.
 pub async fn expire_stale(
@@ -121,8 +125,8 @@ pub async fn insert(tx: &mut Tx, invite: &Invite, token_hash: &str) -> Result<()
         execute,
         sqlx::query(
             "INSERT INTO invites (id, organization_id, email, email_lower, role, status, \
-             token_hash, invited_by, expires_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $9)",
+             token_hash, invited_by, oauth_app_id, expires_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $10)",
         )
         .bind(invite.id)
         .bind(invite.organization_id)
@@ -131,6 +135,7 @@ pub async fn insert(tx: &mut Tx, invite: &Invite, token_hash: &str) -> Result<()
         .bind(invite.role.as_str())
         .bind(token_hash)
         .bind(invite.invited_by)
+        .bind(invite.oauth_app_id)
         .bind(invite.expires_at)
         .bind(invite.created_at)
     )

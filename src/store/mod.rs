@@ -40,7 +40,7 @@ pub mod tokens;
 pub mod users;
 pub mod webhooks;
 
-pub use conn::{Conn, Native, Pooled, Tx, for_key_share, for_share, for_update};
+pub use conn::{Conn, Native, Pooled, Tx, for_key_share, for_share, for_update, in_text_list};
 pub use db::{Backend, Db};
 pub use error::StoreError;
 pub(crate) use error::bad_value;

@@ -1,4 +1,9 @@
 //! Webhook endpoints and their subscriptions. Secrets are stored sealed (see `crate::crypto`).
+//!
+//! A webhook made or last changed with an OAuth token is controlled by the token's app and, for
+//! a token acting for a person, by that person's authorization; when either access ends it is
+//! orphaned: inactive until a change sets its url. The writers that end an access lock the app
+//! (or the membership) before the webhooks, as every change with a token does.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -14,8 +19,26 @@ pub struct Webhook {
     pub url: String,
     pub events: Vec<EventType>,
     pub is_active: bool,
+    /// The OAuth app whose token made or last changed it, if one did.
+    pub oauth_app_id: Option<Uuid>,
+    /// The person that token acted for, if it acted for one.
+    pub oauth_user_id: Option<Uuid>,
+    /// When the access of whoever controlled it ended.
+    pub orphaned_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Webhook {
+    /// Its event types' names, in catalog order.
+    pub fn event_names(&self) -> Vec<&'static str> {
+        self.events.iter().map(|e| e.as_str()).collect()
+    }
+
+    /// Who controls it, and whether that access has ended.
+    pub fn control(&self) -> (Option<Uuid>, Option<Uuid>, Option<DateTime<Utc>>) {
+        (self.oauth_app_id, self.oauth_user_id, self.orphaned_at)
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -24,6 +47,9 @@ struct Row {
     organization_id: Uuid,
     url: String,
     is_active: bool,
+    oauth_app_id: Option<Uuid>,
+    oauth_user_id: Option<Uuid>,
+    orphaned_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -36,13 +62,17 @@ impl From<Row> for Webhook {
             url: row.url,
             events: Vec::new(),
             is_active: row.is_active,
+            oauth_app_id: row.oauth_app_id,
+            oauth_user_id: row.oauth_user_id,
+            orphaned_at: row.orphaned_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
     }
 }
 
-const COLUMNS: &str = "id, organization_id, url, is_active, created_at, updated_at";
+const COLUMNS: &str = "id, organization_id, url, is_active, oauth_app_id, oauth_user_id, \
+     orphaned_at, created_at, updated_at";
 
 async fn load_events(conn: &mut dyn Conn, hook: &mut Webhook) -> Result<(), sqlx::Error> {
     let names: Vec<String> = run!(
@@ -80,19 +110,14 @@ async fn replace_events(tx: &mut Tx, hook: &Webhook) -> Result<(), sqlx::Error> 
     Ok(())
 }
 
-/// Stores a new webhook; `oauth_app` is the app whose own token created it, if one did.
-pub async fn insert(
-    tx: &mut Tx,
-    hook: &Webhook,
-    sealed_secret: &str,
-    oauth_app: Option<Uuid>,
-) -> Result<(), sqlx::Error> {
+pub async fn insert(tx: &mut Tx, hook: &Webhook, sealed_secret: &str) -> Result<(), sqlx::Error> {
     run!(
         tx,
         execute,
         sqlx::query(
             "INSERT INTO webhooks (id, organization_id, url, is_active, secret_sealed, \
-             created_at, updated_at, oauth_app_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             created_at, updated_at, oauth_app_id, oauth_user_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(hook.id)
         .bind(hook.organization_id)
@@ -101,13 +126,15 @@ pub async fn insert(
         .bind(sealed_secret)
         .bind(hook.created_at)
         .bind(hook.updated_at)
-        .bind(oauth_app)
+        .bind(hook.oauth_app_id)
+        .bind(hook.oauth_user_id)
     )?;
     replace_events(tx, hook).await
 }
 
-/// Deactivates the live webhooks an app created; they get no further deliveries.
-pub async fn deactivate_for_app(
+/// Orphans the live webhooks the app controls: its access has ended. (A change racing this
+/// holds the app, or it changed the row before: PostgreSQL then re-checks the row as changed.)
+pub async fn orphan_of_app(
     tx: &mut Tx,
     app_id: Uuid,
     now: DateTime<Utc>,
@@ -115,14 +142,50 @@ pub async fn deactivate_for_app(
     run!(
         tx,
         execute,
-        sqlx::query(
-            "UPDATE webhooks SET is_active = FALSE, updated_at = $2 \
-             WHERE oauth_app_id = $1 AND is_active AND deleted_at IS NULL",
-        )
-        .bind(app_id)
-        .bind(now)
+        sqlx::query(&format!("{ORPHAN} WHERE oauth_app_id = $1 AND {LIVE_CONTROLLED}"))
+            .bind(app_id)
+            .bind(now)
     )?;
     Ok(())
+}
+
+/// Orphans the organization's live webhooks that the person's authorization of its apps
+/// controls: they have left it. (A change with their token racing this holds their
+/// membership, which the caller has deleted.)
+pub async fn orphan_of_user(
+    tx: &mut Tx,
+    org_id: Uuid,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    run!(
+        tx,
+        execute,
+        sqlx::query(&format!(
+            "{ORPHAN} WHERE organization_id = $3 AND oauth_user_id = $1 AND {LIVE_CONTROLLED}"
+        ))
+        .bind(user_id)
+        .bind(now)
+        .bind(org_id)
+    )?;
+    Ok(())
+}
+
+const ORPHAN: &str = "UPDATE webhooks SET is_active = FALSE, orphaned_at = $2, updated_at = $2";
+const LIVE_CONTROLLED: &str = "deleted_at IS NULL AND orphaned_at IS NULL";
+
+/// The app's live webhooks that are not orphaned, each locked to the end of the transaction.
+pub async fn hold_of_app(tx: &mut Tx, app_id: Uuid) -> Result<Vec<Webhook>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM webhooks WHERE oauth_app_id = $1 AND {LIVE_CONTROLLED}{}",
+        for_update(tx)
+    );
+    let rows: Vec<Row> = run!(tx, fetch_all, sqlx::query_as(&sql).bind(app_id))?;
+    let mut hooks: Vec<Webhook> = rows.into_iter().map(Webhook::from).collect();
+    for hook in &mut hooks {
+        load_events(tx, hook).await?;
+    }
+    Ok(hooks)
 }
 
 /// A webhook of the organization that has not been deleted.
@@ -181,15 +244,22 @@ pub async fn list(
     Ok(hooks)
 }
 
+/// Writes the webhook's url, subscriptions, activity, controller and `updated_at`.
 pub async fn update(tx: &mut Tx, hook: &Webhook) -> Result<(), sqlx::Error> {
     run!(
         tx,
         execute,
-        sqlx::query("UPDATE webhooks SET url = $2, is_active = $3, updated_at = $4 WHERE id = $1")
-            .bind(hook.id)
-            .bind(&hook.url)
-            .bind(hook.is_active)
-            .bind(hook.updated_at)
+        sqlx::query(
+            "UPDATE webhooks SET url = $2, is_active = $3, updated_at = $4, oauth_app_id = $5, \
+             oauth_user_id = $6, orphaned_at = $7 WHERE id = $1",
+        )
+        .bind(hook.id)
+        .bind(&hook.url)
+        .bind(hook.is_active)
+        .bind(hook.updated_at)
+        .bind(hook.oauth_app_id)
+        .bind(hook.oauth_user_id)
+        .bind(hook.orphaned_at)
     )?;
     replace_events(tx, hook).await
 }

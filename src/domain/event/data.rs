@@ -5,11 +5,11 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::super::role::Role;
-use super::{EventType, TEST_EVENT};
+use super::{EventType, LogOnlyEvent, TEST_EVENT};
 
 /// The `data` of one kind of event, without `actor`.
 pub trait EventData: Serialize {
-    /// The event's name: a catalog type, or [`TEST_EVENT`].
+    /// The event's name: a catalog type, or one recorded in the log only ([`LogOnlyEvent`]).
     const NAME: &'static str;
 }
 
@@ -33,6 +33,11 @@ event_data! {
     OauthAppRevoked<'_> => EventType::OauthAppRevoked.as_str(),
     WebhookCreated<'_> => EventType::WebhookCreated.as_str(),
     WebhookTest<'_> => TEST_EVENT,
+    WebhookUpdated<'_> => LogOnlyEvent::WebhookUpdated.as_str(),
+    WebhookDeleted<'_> => LogOnlyEvent::WebhookDeleted.as_str(),
+    WebhookSecretRotated => LogOnlyEvent::WebhookSecretRotated.as_str(),
+    OauthAppUpdated<'_> => LogOnlyEvent::OauthAppUpdated.as_str(),
+    OauthAppSecretRotated<'_> => LogOnlyEvent::OauthAppSecretRotated.as_str(),
 }
 
 /// `organization.created`: the organization itself says it all.
@@ -48,9 +53,9 @@ pub struct OrganizationUpdated<'a> {
 #[derive(Serialize, Default)]
 pub struct OrganizationChanges<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<Change<'a>>,
+    pub name: Option<Change<&'a str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub slug: Option<Change<'a>>,
+    pub slug: Option<Change<&'a str>>,
 }
 
 impl OrganizationChanges<'_> {
@@ -59,15 +64,16 @@ impl OrganizationChanges<'_> {
     }
 }
 
+/// A field's value before and after a change.
 #[derive(Serialize)]
-pub struct Change<'a> {
-    pub previous: &'a str,
-    pub current: &'a str,
+pub struct Change<T> {
+    pub previous: T,
+    pub current: T,
 }
 
-impl<'a> Change<'a> {
+impl<T: PartialEq> Change<T> {
     /// The change from `previous` to `current`, if there is one.
-    pub fn between(previous: &'a str, current: &'a str) -> Option<Self> {
+    pub fn between(previous: T, current: T) -> Option<Self> {
         (previous != current).then_some(Self { previous, current })
     }
 }
@@ -154,13 +160,88 @@ pub struct OauthAppCreated<'a> {
 #[derive(Serialize)]
 pub struct OauthAppRevoked<'a>(pub AppRef<'a>);
 
-/// `webhook.created`
-#[derive(Serialize)]
+/// The webhook an event is about, as it stands.
+#[derive(Serialize, Clone, Copy)]
 #[serde(rename_all = "camelCase")]
-pub struct WebhookCreated<'a> {
+pub struct WebhookRef<'a> {
     pub webhook_id: Uuid,
     pub url: &'a str,
-    pub events: &'a [String],
+    pub events: &'a [&'static str],
+}
+
+/// `webhook.created`
+#[derive(Serialize)]
+pub struct WebhookCreated<'a>(pub WebhookRef<'a>);
+
+/// `webhook.updated`: only the fields that changed (none when only who controls it did).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookUpdated<'a> {
+    pub webhook_id: Uuid,
+    pub changes: WebhookChanges<'a>,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookChanges<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<Change<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Change<&'a [&'static str]>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_active: Option<Change<bool>>,
+}
+
+/// `webhook.deleted`: the webhook as it was.
+#[derive(Serialize)]
+pub struct WebhookDeleted<'a>(pub WebhookRef<'a>);
+
+/// `webhook.secret_rotated`: never the secret, only until when the previous one still signs.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookSecretRotated {
+    pub webhook_id: Uuid,
+    pub previous_secret_expires_at: DateTime<Utc>,
+}
+
+/// `oauth_app.updated`: the app as it is now, and only the fields that changed.
+#[derive(Serialize)]
+pub struct OauthAppUpdated<'a> {
+    #[serde(flatten)]
+    pub app: AppRef<'a>,
+    pub changes: OauthAppChanges<'a>,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct OauthAppChanges<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Change<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_uris: Option<Change<&'a [String]>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Change<&'a [&'static str]>>,
+}
+
+impl WebhookChanges<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.url.is_none() && self.events.is_none() && self.is_active.is_none()
+    }
+}
+
+impl OauthAppChanges<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.redirect_uris.is_none() && self.scopes.is_none()
+    }
+}
+
+/// `oauth_app.secret_rotated`: never the secret, only until when the previous one works.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OauthAppSecretRotated<'a> {
+    #[serde(flatten)]
+    pub app: AppRef<'a>,
+    pub previous_secret_expires_at: DateTime<Utc>,
 }
 
 /// `webhook.test`: sample data for the one webhook under test.

@@ -11,39 +11,45 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-pub mod data;
-
-pub use data::*;
-
-macro_rules! event_types {
-    ($($variant:ident => $name:literal),+ $(,)?) => {
-        /// Every event type a webhook can subscribe to.
+/// An enum of event types with their wire names, in the order given.
+macro_rules! event_enum {
+    ($(#[$doc:meta])* $enum:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum EventType { $($variant),+ }
+        pub enum $enum { $($variant),+ }
 
-        impl EventType {
-            pub const ALL: &'static [EventType] = &[$(EventType::$variant),+];
+        impl $enum {
+            pub const ALL: &'static [$enum] = &[$($enum::$variant),+];
 
             pub const fn as_str(self) -> &'static str {
-                match self { $(EventType::$variant => $name),+ }
+                match self { $($enum::$variant => $name),+ }
             }
         }
     };
 }
 
-event_types! {
-    OrganizationCreated => "organization.created",
-    OrganizationUpdated => "organization.updated",
-    OrganizationDeleted => "organization.deleted",
-    MemberAdded => "member.added",
-    MemberRemoved => "member.removed",
-    MemberRoleUpdated => "member.role_updated",
-    InviteCreated => "invite.created",
-    InviteAccepted => "invite.accepted",
-    InviteCancelled => "invite.cancelled",
-    OauthAppCreated => "oauth_app.created",
-    OauthAppRevoked => "oauth_app.revoked",
-    WebhookCreated => "webhook.created",
+pub mod data;
+pub mod logged;
+
+pub use data::*;
+pub use logged::{LogOnlyEvent, LoggedEvent};
+
+event_enum! {
+    /// Every event type a webhook can subscribe to.
+    EventType {
+        OrganizationCreated => "organization.created",
+        OrganizationUpdated => "organization.updated",
+        OrganizationDeleted => "organization.deleted",
+        MemberAdded => "member.added",
+        MemberRemoved => "member.removed",
+        MemberRoleUpdated => "member.role_updated",
+        InviteCreated => "invite.created",
+        InviteAccepted => "invite.accepted",
+        InviteCancelled => "invite.cancelled",
+        OauthAppCreated => "oauth_app.created",
+        OauthAppRevoked => "oauth_app.revoked",
+        WebhookCreated => "webhook.created",
+    }
 }
 
 impl EventType {
@@ -82,7 +88,7 @@ pub struct OrgRef {
 }
 
 /// The event type of test deliveries; not in the catalog, so no webhook subscribes to it.
-pub const TEST_EVENT: &str = "webhook.test";
+pub const TEST_EVENT: &str = LogOnlyEvent::WebhookTest.as_str();
 
 /// An event about to be appended to the log.
 #[derive(Debug, Clone)]

@@ -38,7 +38,7 @@ pub async fn revoke(
     app.updated_at = state.clock.now();
     oauth_apps::update(&mut tx, &app).await?;
     // Its webhooks would otherwise keep handing it the organization's events.
-    webhooks::deactivate_for_app(&mut tx, app.id, app.updated_at).await?;
+    webhooks::orphan_of_app(&mut tx, app.id, app.updated_at).await?;
     let data = OauthAppRevoked(app_ref(&app));
     events::append(&mut tx, &NewEvent::of(&data, org.as_ref(), principal.actor(), app.updated_at))
         .await?;

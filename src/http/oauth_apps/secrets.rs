@@ -6,15 +6,16 @@ use axum::extract::State;
 use uuid::Uuid;
 
 use super::views::OAuthAppWithSecret;
-use super::{held, revoked};
+use super::{app_ref, held, revoked};
 use crate::auth::token;
+use crate::domain::event::{NewEvent, OauthAppSecretRotated};
 use crate::domain::secret;
 use crate::error::ApiResult;
 use crate::http::extract::ApiPath;
 use crate::http::principal::Principal;
 use crate::http::views::ErrorBody;
 use crate::state::AppState;
-use crate::store::oauth_apps;
+use crate::store::{events, oauth_apps};
 
 /// Issue a new client secret. The previous one keeps working for 24 hours, so that every
 /// instance of the app can switch over.
@@ -32,13 +33,15 @@ pub async fn rotate_secret(
 ) -> ApiResult<Json<OAuthAppWithSecret>> {
     let (secret, digest) = token::client_secret();
     let mut tx = state.db.begin_write().await?;
-    let (_, mut app) = held(&mut tx, org_id, app_id, &principal).await?;
+    let (org, mut app) = held(&mut tx, org_id, app_id, &principal).await?;
     if !app.is_active() {
         return Err(revoked());
     }
     let now = state.clock.now();
     let retired_at = secret::retired_at(now, state.config.oauth_secret_overlap);
     oauth_apps::rotate_secret(&mut tx, app.id, &digest, retired_at, now).await?;
+    let data = OauthAppSecretRotated { app: app_ref(&app), previous_secret_expires_at: retired_at };
+    events::append(&mut tx, &NewEvent::of(&data, org.as_ref(), principal.actor(), now)).await?;
     tx.commit().await?;
     app.updated_at = now;
     Ok(Json(OAuthAppWithSecret { app: app.into(), client_secret: secret }))

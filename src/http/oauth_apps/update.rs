@@ -8,15 +8,16 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::views::OAuthAppView;
-use super::{fields, held, revoked};
+use super::{app_ref, fields, held, revoked};
+use crate::domain::event::{Change, NewEvent, OauthAppChanges, OauthAppUpdated};
 use crate::error::ApiResult;
 use crate::http::extract::{ApiPath, JsonObject};
 use crate::http::principal::Principal;
 use crate::http::validate::Fields;
 use crate::http::views::ErrorBody;
+use crate::http::webhooks::access::narrow_app_webhooks;
 use crate::state::AppState;
-use crate::store::oauth_apps;
-use crate::store::oauth_grants;
+use crate::store::{events, oauth_apps, oauth_grants};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -50,24 +51,38 @@ pub async fn update(
     f.finish()?;
 
     let mut tx = state.db.begin_write().await?;
-    let (_, mut app) = held(&mut tx, org_id, app_id, &principal).await?;
+    let (org, mut app) = held(&mut tx, org_id, app_id, &principal).await?;
     if !app.is_active() {
         return Err(revoked());
     }
+    let before = app.clone();
     if let Some(name) = name {
         app.name = name;
     }
     if let Some(uris) = uris {
         app.redirect_uris = uris;
     }
-    let now = state.clock.now();
     if let Some(scopes) = scopes {
-        // Dropped scopes leave the app's tokens for good, not only while the app lacks them.
-        oauth_grants::remove_scopes(&mut tx, app.id, &app.scopes.without(&scopes), now).await?;
         app.scopes = scopes;
     }
+    let (scopes_before, scopes) = (before.scopes.names(), app.scopes.names());
+    let changes = OauthAppChanges {
+        name: Change::between(before.name.as_str(), app.name.as_str()),
+        redirect_uris: Change::between(before.redirect_uris.as_slice(), &app.redirect_uris),
+        scopes: Change::between(scopes_before.as_slice(), scopes.as_slice()),
+    };
+    if changes.is_empty() {
+        return Ok(Json(app.into()));
+    }
+    let now = state.clock.now();
+    // Dropped scopes leave the app's tokens for good, not only while the app lacks them.
+    oauth_grants::remove_scopes(&mut tx, app.id, &before.scopes.without(&app.scopes), now).await?;
+    // Its webhooks would otherwise keep handing it what it may no longer read.
+    narrow_app_webhooks(&mut tx, app.id, &app.scopes, now).await?;
     app.updated_at = now;
     oauth_apps::update(&mut tx, &app).await?;
+    let data = OauthAppUpdated { app: app_ref(&app), changes };
+    events::append(&mut tx, &NewEvent::of(&data, org.as_ref(), principal.actor(), now)).await?;
     tx.commit().await?;
     Ok(Json(app.into()))
 }

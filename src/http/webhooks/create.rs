@@ -8,10 +8,10 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::access::check_readable;
+use super::access::{check_token_may_receive, hold_controller};
 use super::fields;
 use super::views::{WebhookView, WebhookWithSecret};
-use crate::domain::event::{NewEvent, WebhookCreated};
+use crate::domain::event::{NewEvent, WebhookCreated, WebhookRef};
 use crate::domain::scope::Scope;
 use crate::domain::secret;
 use crate::error::{ApiError, ApiResult};
@@ -71,6 +71,10 @@ pub async fn create(
         return Err(ApiError::not_found("Organization"));
     }
     quota::webhook(&mut tx, &state.config.quotas, org.id).await?;
+    let controller = hold_controller(&mut tx, &principal).await?;
+    if let Some(controller) = &controller {
+        check_token_may_receive(controller, &events)?;
+    }
     let now = state.clock.now();
     let hook = Webhook {
         id: Uuid::now_v7(),
@@ -78,14 +82,17 @@ pub async fn create(
         url,
         events,
         is_active: true,
+        oauth_app_id: controller.as_ref().map(|c| c.app_id),
+        oauth_user_id: controller.as_ref().and_then(|c| c.user_id),
+        orphaned_at: None,
         created_at: now,
         updated_at: now,
     };
-    check_readable(&mut tx, &principal, &hook.events).await?;
-    webhooks::insert(&mut tx, &hook, &sealed, principal.oauth().map(|g| g.app_id)).await?;
-    let view = WebhookView::from(hook);
-    let data = WebhookCreated { webhook_id: view.id, url: &view.url, events: &view.events };
+    webhooks::insert(&mut tx, &hook, &sealed).await?;
+    let names = hook.event_names();
+    let data = WebhookCreated(WebhookRef { webhook_id: hook.id, url: &hook.url, events: &names });
     events::append(&mut tx, &NewEvent::of(&data, org.as_ref(), principal.actor(), now)).await?;
+    let view = WebhookView::from(hook);
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(WebhookWithSecret::new(view, secret))))
 }

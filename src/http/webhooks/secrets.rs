@@ -6,6 +6,7 @@ use axum::extract::State;
 use uuid::Uuid;
 
 use super::views::WebhookWithSecret;
+use crate::domain::event::{NewEvent, WebhookSecretRotated};
 use crate::domain::scope::Scope;
 use crate::domain::secret;
 use crate::error::ApiResult;
@@ -14,6 +15,7 @@ use crate::http::extract::ApiPath;
 use crate::http::principal::Principal;
 use crate::http::views::ErrorBody;
 use crate::state::AppState;
+use crate::store::events;
 use crate::store::webhooks::{self, Webhook};
 
 /// Replace the signing secret. For 24 hours deliveries carry signatures by both secrets in
@@ -32,7 +34,7 @@ pub async fn rotate_secret(
     let secret = secret::webhook_secret();
     let sealed = state.secret_box.seal(&secret)?;
     let mut tx = state.db.begin_write().await?;
-    let (_, mut hook) = access::managed::<Webhook>(
+    let (org, mut hook) = access::managed::<Webhook>(
         &mut tx,
         org_id,
         webhook_id,
@@ -45,6 +47,8 @@ pub async fn rotate_secret(
     let now = state.clock.now();
     let retired_at = secret::retired_at(now, state.config.oauth_secret_overlap);
     webhooks::rotate_secret(&mut tx, hook.id, &sealed, retired_at, now).await?;
+    let data = WebhookSecretRotated { webhook_id: hook.id, previous_secret_expires_at: retired_at };
+    events::append(&mut tx, &NewEvent::of(&data, org.as_ref(), principal.actor(), now)).await?;
     tx.commit().await?;
     hook.updated_at = now;
     Ok(Json(WebhookWithSecret::new(hook.into(), secret)))

@@ -8,9 +8,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::access::{check_readable, hold_app};
+use super::access::{hold_controller, settle_control};
 use super::fields;
 use super::views::WebhookView;
+use crate::domain::event::{
+    Change, NewEvent, WebhookChanges, WebhookDeleted, WebhookRef, WebhookUpdated,
+};
 use crate::domain::scope::Scope;
 use crate::error::ApiResult;
 use crate::http::access::{self, Hold};
@@ -19,6 +22,7 @@ use crate::http::principal::Principal;
 use crate::http::validate::Fields;
 use crate::http::views::ErrorBody;
 use crate::state::AppState;
+use crate::store::events;
 use crate::store::webhooks::{self, Webhook};
 
 #[derive(Deserialize, ToSchema)]
@@ -61,9 +65,10 @@ pub async fn update(
     f.finish()?;
 
     let mut tx = state.db.begin_write().await?;
-    // Lock order app, then webhook, as revoking an app takes them.
-    hold_app(&mut tx, &principal).await?;
-    let (_, mut hook) = access::managed::<Webhook>(
+    // Lock order: the token's app and person, then the webhook, as revoking an app and
+    // removing a member take them.
+    let controller = hold_controller(&mut tx, &principal).await?;
+    let (org, mut hook) = access::managed::<Webhook>(
         &mut tx,
         org_id,
         webhook_id,
@@ -73,6 +78,8 @@ pub async fn update(
         Hold::Row,
     )
     .await?;
+    let before = hook.clone();
+    let repointed = url.is_some();
     if let Some(url) = url {
         hook.url = url;
     }
@@ -82,9 +89,22 @@ pub async fn update(
     if let Some(active) = is_active {
         hook.is_active = active;
     }
-    check_readable(&mut tx, &principal, &hook.events).await?;
-    hook.updated_at = state.clock.now();
+    settle_control(&mut tx, &mut hook, controller.as_ref(), repointed).await?;
+    let (names_before, names) = (before.event_names(), hook.event_names());
+    let changes = WebhookChanges {
+        url: Change::between(before.url.as_str(), hook.url.as_str()),
+        events: Change::between(names_before.as_slice(), names.as_slice()),
+        is_active: Change::between(before.is_active, hook.is_active),
+    };
+    // A change of nothing, not even of who controls it, writes and records nothing.
+    if changes.is_empty() && before.control() == hook.control() {
+        return Ok(Json(hook.into()));
+    }
+    let now = state.clock.now();
+    hook.updated_at = now;
     webhooks::update(&mut tx, &hook).await?;
+    let data = WebhookUpdated { webhook_id: hook.id, changes };
+    events::append(&mut tx, &NewEvent::of(&data, org.as_ref(), principal.actor(), now)).await?;
     tx.commit().await?;
     Ok(Json(hook.into()))
 }
@@ -100,7 +120,7 @@ pub async fn delete(
     ApiPath((org_id, webhook_id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
     let mut tx = state.db.begin_write().await?;
-    let (_, hook) = access::managed::<Webhook>(
+    let (org, hook) = access::managed::<Webhook>(
         &mut tx,
         org_id,
         webhook_id,
@@ -110,7 +130,11 @@ pub async fn delete(
         Hold::Row,
     )
     .await?;
-    webhooks::mark_deleted(&mut tx, hook.id, state.clock.now()).await?;
+    let now = state.clock.now();
+    webhooks::mark_deleted(&mut tx, hook.id, now).await?;
+    let names = hook.event_names();
+    let data = WebhookDeleted(WebhookRef { webhook_id: hook.id, url: &hook.url, events: &names });
+    events::append(&mut tx, &NewEvent::of(&data, org.as_ref(), principal.actor(), now)).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

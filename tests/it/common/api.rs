@@ -150,6 +150,19 @@ impl Api {
         assert_eq!(status, StatusCode::NO_CONTENT, "remove member: {body}");
     }
 
+    /// Invites `email` into `org` with `role` as `by`; the 201 body (the Invite and its token).
+    pub async fn invite(&self, org: &str, by: &TestUser, email: &str, role: &str) -> Value {
+        let (status, body) = self
+            .post(
+                &format!("/api/organizations/{org}/invites"),
+                Some(&by.token),
+                json!({"email": email, "role": role}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "invite {email} as {role}: {body}");
+        body
+    }
+
     /// An organization with an OWNER, an ADMIN, a MEMBER and an outsider.
     pub async fn org_with_roles(&self) -> RoleFixture {
         let owner = self.register("owner").await;

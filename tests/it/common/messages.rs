@@ -13,6 +13,7 @@ pub const DELETE_DENIED: &str = "Access denied. Only owners can delete organizat
 pub const OWNERS_ONLY: &str = "Access denied. Only owners can grant or remove the OWNER role.";
 pub const OWNER_REMOVAL_DENIED: &str = "Access denied. Only owners can remove owners.";
 pub const OWNER_INVITE_DENIED: &str = "Access denied. Only owners can invite owners.";
+pub const ONLY_MEMBER: &str = "Access denied. OAuth tokens can only grant the MEMBER role.";
 
 /// The 403 message of a route for owners and admins only.
 pub fn denied(action: &str) -> String {

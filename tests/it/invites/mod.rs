@@ -43,10 +43,7 @@ fn time_of(value: &Value, field: &str) -> chrono::DateTime<chrono::FixedOffset> 
 
 /// Creates an invite as `by` and returns the 201 body (the Invite plus its token).
 async fn invite(app: &TestApp, org: &str, by: &TestUser, email: &str, role: &str) -> Value {
-    let (status, body) =
-        app.post(&invites_path(org), Some(&by.token), json!({"email": email, "role": role})).await;
-    assert_eq!(status, StatusCode::CREATED, "invite {email} as {role}: {body}");
-    body
+    app.invite(org, by, email, role).await
 }
 
 async fn accept(app: &TestApp, user: &TestUser, token: &str) -> (StatusCode, Value) {

@@ -1,4 +1,4 @@
-//! The events that creating and revoking apps record.
+//! The events that registering, changing, rotating and revoking apps record.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -29,9 +29,13 @@ async fn creation_and_revocation_are_recorded_as_events(backend: Backend) {
     let id = str_of(&body, "id").to_owned();
     let client_id = str_of(&body, "clientId").to_owned();
     let secret = str_of(&body, "clientSecret").to_owned();
-    // PATCH and rotation emit no events of their own.
     let path = app_path(&f.org, &id);
-    let (status, body) = app.patch(&path, Some(&f.admin.token), json!({"name": "Reports"})).await;
+    let change = json!({"name": "Reports", "redirectUris": ["https://r.example/cb"],
+                        "scopes": ["organization:read", "members:read"]});
+    let (status, body) = app.patch(&path, Some(&f.admin.token), change.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The same change again changes nothing and records nothing.
+    let (status, body) = app.patch(&path, Some(&f.admin.token), change).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) =
         app.post(&format!("{path}/rotate-secret"), Some(&f.admin.token), json!({})).await;
@@ -45,9 +49,34 @@ async fn creation_and_revocation_are_recorded_as_events(backend: Backend) {
         .iter()
         .filter(|e| e["event"].as_str().is_some_and(|t| t.starts_with("oauth_app.")))
         .collect();
-    assert_eq!(ours.len(), 2, "{ours:?}");
+    assert_eq!(ours.len(), 4, "{ours:?}");
     // Newest first.
-    let (revoked, created) = (ours[0], ours[1]);
+    let (revoked, rotated, updated, created) = (ours[0], ours[1], ours[2], ours[3]);
+    let admin = json!({"type": "user", "id": f.admin.id});
+    assert_eq!(updated["event"], "oauth_app.updated");
+    assert_eq!(
+        updated["data"],
+        json!({
+            "appId": id, "name": "Reports", "clientId": client_id,
+            "changes": {
+                "name": {"previous": "Reporting", "current": "Reports"},
+                "scopes": {"previous": ["organization:read", "webhooks:read"],
+                           "current": ["organization:read", "members:read"]},
+            },
+            "actor": admin,
+        })
+    );
+    assert_eq!(rotated["event"], "oauth_app.secret_rotated");
+    let overlap_ends = time_of(&rotated["data"], "previousSecretExpiresAt");
+    assert!(overlap_ends > time_of(rotated, "timestamp"), "{rotated}");
+    assert_eq!(
+        rotated["data"],
+        json!({
+            "appId": id, "name": "Reports", "clientId": client_id,
+            "previousSecretExpiresAt": rotated["data"]["previousSecretExpiresAt"],
+            "actor": admin,
+        })
+    );
     assert_eq!(created["event"], "oauth_app.created");
     assert_eq!(created["organization"], org_ref);
     assert_eq!(

@@ -5,25 +5,12 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{code_grant, get_webhook, post_webhook, webhooks_path};
-use crate::common::oauth::{TestOAuthApp, org_path};
+use super::{code_grant, get_webhook, post_webhook, revoke_app, webhooks_path};
 use crate::common::receiver::Receiver;
-use crate::common::{Backend, TestApp, TestUser};
+use crate::common::{Backend, TestApp};
 
 /// How long a webhook delivery may take to arrive.
 const WAIT: Duration = Duration::from_secs(10);
-
-async fn revoke_app(app: &TestApp, org: &str, by: &TestUser, oauth: &TestOAuthApp) {
-    let (status, body) = app
-        .post(
-            &format!("{}/oauth-apps/{}/revoke", org_path(org), oauth.id),
-            Some(&by.token),
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "revoke app: {body}");
-    assert_eq!(body["status"], json!("revoked"), "{body}");
-}
 
 async fn revoking_an_app_deactivates_its_webhooks(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -1,16 +1,22 @@
 //! Hardening of the OAuth authorization server and of OAuth tokens on the API, over real HTTP
-//! on SQLite and PostgreSQL: webhook subscriptions made by OAuth tokens are limited to what
-//! the token could read; revoking an app deactivates the webhooks it created; leaving an
+//! on SQLite and PostgreSQL: the event log and webhook subscriptions show an OAuth token only
+//! what it could read through the API; no OAuth token gives a role above MEMBER;
+//! a webhook written with an OAuth token follows its app's revocation and narrowing and its
+//! person's leaving, also when these race the change; leaving an
 //! organization ends the user's grants there; narrowing an app rewrites its tokens for good;
 //! 401s carry an RFC 6750 challenge; revocation racing a refresh leaves nothing alive; an
 //! overlong `state` is not echoed; oversized OAuth form bodies are refused in RFC 6749's shape.
 
 mod app_revocation;
 mod challenges;
+mod event_log;
+mod granted_roles;
 mod leaving;
 mod narrowing;
 mod oversized_input;
 mod races;
+mod webhook_control;
+mod webhook_races;
 mod webhooks;
 
 use reqwest::header::HeaderMap;
@@ -128,4 +134,34 @@ async fn get_webhook(app: &TestApp, org: &str, by: &TestUser, id: &str) -> Value
     let (status, body) = app.get(&format!("{}/{id}", webhooks_path(org)), Some(&by.token)).await;
     assert_eq!(status, StatusCode::OK, "GET webhook {id}: {body}");
     body
+}
+
+async fn revoke_app(app: &TestApp, org: &str, by: &TestUser, oauth: &TestOAuthApp) {
+    let (status, body) = app
+        .post(
+            &format!("{}/oauth-apps/{}/revoke", org_path(org), oauth.id),
+            Some(&by.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "revoke app: {body}");
+    assert_eq!(body["status"], json!("revoked"), "{body}");
+}
+
+/// A new app of `org` with `scopes`, a `client_credentials` token of it, and the path of a
+/// webhook that token created, subscribed to `member.added`.
+async fn app_with_webhook(
+    app: &TestApp,
+    org: &str,
+    by: &TestUser,
+    scopes: &[&str],
+) -> (TestOAuthApp, String, String) {
+    let oauth = app.create_oauth_app(org, by, scopes).await;
+    let token = app.client_credentials_token(&oauth, None).await;
+    let (status, _, body) =
+        post_webhook(app, org, &token, "https://race.example.com/h", &["member.added"]).await;
+    assert_eq!(status, StatusCode::CREATED, "the app's webhook: {body}");
+    let id = body["id"].as_str().expect("webhook id");
+    let path = format!("{}/{id}", webhooks_path(org));
+    (oauth, token, path)
 }

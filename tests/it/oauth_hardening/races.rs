@@ -6,8 +6,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use super::{
-    assert_inactive, assert_invalid_grant, code_grant, get_webhook, grant_of, introspect,
-    post_webhook, refresh, set_app_scopes, webhooks_path,
+    app_with_webhook, assert_inactive, assert_invalid_grant, code_grant, get_webhook, grant_of,
+    introspect, post_webhook, refresh, set_app_scopes,
 };
 use crate::common::oauth::{ALL_SCOPES, assert_insufficient_scope, creds, members_path, org_path};
 use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error};
@@ -225,16 +225,9 @@ async fn revoking_racing_webhook_update_deadlocks_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let f = app.org_with_roles().await;
     for round in 0..ROUNDS {
-        let oauth =
-            app.create_oauth_app(&f.org, &f.owner, &["webhooks:write", "members:read"]).await;
-        let token = app.client_credentials_token(&oauth, None).await;
-        let (status, _, body) =
-            post_webhook(&app, &f.org, &token, "https://race.example.com/h", &["member.added"])
-                .await;
-        assert_eq!(status, StatusCode::CREATED, "round {round}: {body}");
-        let id = body["id"].as_str().expect("webhook id").to_owned();
+        let (oauth, token, patch_path) =
+            app_with_webhook(&app, &f.org, &f.owner, &["webhooks:write", "members:read"]).await;
         let revoke_path = format!("{}/oauth-apps/{}/revoke", org_path(&f.org), oauth.id);
-        let patch_path = format!("{}/{id}", webhooks_path(&f.org));
         let (patched, revoked) = tokio::join!(
             app.patch(&patch_path, Some(&token), json!({"url": "https://moved.example.com/h"})),
             app.post(&revoke_path, Some(&f.owner.token), json!({})),
@@ -243,7 +236,7 @@ async fn revoking_racing_webhook_update_deadlocks_nothing(backend: Backend) {
         if patched.0 != StatusCode::OK {
             assert_error(patched.0, &patched.1, StatusCode::UNAUTHORIZED, AUTH_REQUIRED);
         }
-        let hook = get_webhook(&app, &f.org, &f.owner, &id).await;
+        let (_, hook) = app.get(&patch_path, Some(&f.owner.token)).await;
         assert_eq!(hook["isActive"], json!(false), "round {round}: {hook}");
     }
     app.stop().await;

@@ -77,8 +77,8 @@ async fn every_scoped_route_needs_its_scope(backend: Backend) {
     let emails: Vec<&str> = members.iter().map(|m| m["email"].as_str().expect("email")).collect();
     assert!(emails.contains(&"newbie@example.com"), "{emails:?}");
     assert!(!emails.contains(&"leaver@example.com"), "{emails:?}");
-    let promoted = members.iter().find(|m| m["email"] == "promoted@example.com").expect("promoted");
-    assert_eq!(promoted["role"], "ADMIN");
+    let demoted = members.iter().find(|m| m["email"] == "demoted@example.com").expect("demoted");
+    assert_eq!(demoted["role"], "MEMBER");
 }
 
 /// The routes about people and OAuth apps refuse OAuth tokens, whatever their scopes.

@@ -62,9 +62,9 @@ async fn scoped_routes(app: &TestApp, f: &RoleFixture, receiver: &Receiver) -> V
     let op = org_path(org);
 
     let newbie = app.register("newbie").await;
-    let promoted = app.register("promoted").await;
+    let demoted = app.register("demoted").await;
     let leaver = app.register("leaver").await;
-    app.add_member(org, &f.owner, &promoted, "MEMBER").await;
+    app.add_member(org, &f.owner, &demoted, "ADMIN").await;
     app.add_member(org, &f.owner, &leaver, "MEMBER").await;
 
     let (status, body) = app
@@ -109,8 +109,9 @@ async fn scoped_routes(app: &TestApp, f: &RoleFixture, receiver: &Receiver) -> V
         ),
         route(
             Method::PATCH,
-            format!("{op}/members/{}", promoted.id),
-            Some(json!({"role": "ADMIN"})),
+            format!("{op}/members/{}", demoted.id),
+            // The one role an OAuth token may give.
+            Some(json!({"role": "MEMBER"})),
             "members:write",
             200,
         ),

@@ -5,6 +5,7 @@
 //! and who may call each route.
 
 mod access;
+mod audit;
 mod bounded;
 mod create;
 mod delete;
