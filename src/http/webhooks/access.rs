@@ -67,7 +67,7 @@ pub async fn hold_controller(
 }
 
 /// Why an OAuth app may not receive a subscription.
-pub enum Unreadable {
+enum Unreadable {
     /// `oauth_app.*` events are for people only.
     PeopleOnly,
     /// The first scope missing, in catalog order.
@@ -76,7 +76,7 @@ pub enum Unreadable {
 
 /// Whether an app with `scopes` may receive `events`: only what it could read through the
 /// API ([`scope::reading`]), or a webhook pointed at it would hand it what its scopes withhold.
-pub fn receivable(scopes: &Scopes, events: &[EventType]) -> Result<(), Unreadable> {
+fn receivable(scopes: &Scopes, events: &[EventType]) -> Result<(), Unreadable> {
     let mut needed = Vec::new();
     for event in events {
         needed.push(scope::reading(*event).ok_or(Unreadable::PeopleOnly)?);
