@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
+use crate::domain::text;
 use crate::error::ApiError;
 
 /// Largest request body accepted; larger ones get a 413.
@@ -55,11 +56,37 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
             return Ok(Self(Map::new()));
         }
         match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map)) => Ok(Self(map)),
+            Ok(Value::Object(map)) => {
+                let unstorable = unstorable_properties(&map);
+                if unstorable.is_empty() {
+                    Ok(Self(map))
+                } else {
+                    Err(ApiError::Validation(unstorable))
+                }
+            }
             Ok(_) => Err(ApiError::bad_request("Request body must be a JSON object")),
             Err(_) => Err(ApiError::bad_request("Request body must be valid JSON")),
         }
     }
+}
+
+/// A violation for each top-level property whose name or value (at any depth) holds text
+/// the databases cannot store.
+fn unstorable_properties(map: &Map<String, Value>) -> Vec<String> {
+    fn storable(value: &Value) -> bool {
+        match value {
+            Value::String(s) => text::is_storable(s),
+            Value::Array(items) => items.iter().all(storable),
+            Value::Object(map) => map.iter().all(|(k, v)| text::is_storable(k) && storable(v)),
+            _ => true,
+        }
+    }
+    map.iter()
+        .filter(|(key, value)| !text::is_storable(key) || !storable(value))
+        .map(|(key, _)| {
+            text::unstorable(if text::is_storable(key) { key } else { "property names" })
+        })
+        .collect()
 }
 
 /// Path parameters, all of which are UUIDs in this API.
@@ -97,7 +124,16 @@ impl<S: Send + Sync> FromRequestParts<S> for ListQuery {
         let Query(mut params) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::bad_request("Query string is malformed"))?;
-        let mut errors = Vec::new();
+        let mut errors: Vec<String> = params
+            .iter()
+            .filter(|(key, value)| !text::is_storable(key) || !text::is_storable(value))
+            .map(|(key, _)| {
+                text::unstorable(if text::is_storable(key) { key } else { "parameter names" })
+            })
+            .collect();
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
         let limit = match params.remove("limit") {
             None => DEFAULT_LIMIT,
             Some(raw) => match raw.parse::<i64>() {

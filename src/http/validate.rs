@@ -62,12 +62,6 @@ impl Fields {
             self.error(format!("{name} must be shorter than or equal to {max} characters"));
             return None;
         }
-        // PostgreSQL text cannot hold NUL, and no name needs one: refuse it on every backend
-        // rather than failing at the database with a 500.
-        if s.contains('\0') {
-            self.error(format!("{name} must not contain null characters"));
-            return None;
-        }
         Some(s)
     }
 

@@ -10,6 +10,7 @@ use subtle::ConstantTimeEq;
 use super::error::{OAuthError, OAuthResult};
 use super::form::OAuthForm;
 use crate::auth::token;
+use crate::domain::text;
 use crate::state::AppState;
 use crate::store::oauth_apps::{self, OAuthApp, SecretDigests};
 
@@ -77,7 +78,8 @@ fn basic_credentials(value: &str) -> OAuthResult<(String, String)> {
             .unwrap_or_default()
     };
     let (id, secret) = (unescape(id), unescape(secret));
-    if id.is_empty() || secret.is_empty() {
+    // The ID is looked up; one the databases cannot store names no client.
+    if id.is_empty() || secret.is_empty() || !text::is_storable(&id) {
         return Err(fail());
     }
     Ok((id, secret))

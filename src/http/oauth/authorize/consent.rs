@@ -34,7 +34,10 @@ use crate::state::AppState;
               (status = 302, description = "An error sent back to the app's redirect URI"),
               (status = 400, description = "Unknown client or unregistered redirect URI", content_type = "text/html")))]
 pub async fn page(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    let params = OAuthForm::parse(query.unwrap_or_default().as_bytes());
+    let params = match OAuthForm::parse(query.unwrap_or_default().as_bytes()) {
+        Ok(params) => params,
+        Err(error) => return problem_page(&error),
+    };
     let checked = match state.db.acquire().await {
         Ok(mut conn) => check(&mut conn, &params).await,
         Err(err) => Err(err.into()),
@@ -104,7 +107,10 @@ pub async fn consent(
             return page::respond(rejection.status(), page::problem(message), None);
         }
     };
-    let form = OAuthForm::parse(&body);
+    let form = match OAuthForm::parse(&body) {
+        Ok(form) => form,
+        Err(error) => return problem_page(&error),
+    };
     let presented = form.get("csrf_token").ok().flatten().unwrap_or_default();
     let expected = csrf_cookie(&headers).unwrap_or_default();
     if expected.is_empty() || !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
