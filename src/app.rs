@@ -2,7 +2,6 @@
 //! shutdown. It takes a bound `TcpListener`, so tests bind port 0 and never wait for readiness.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -137,15 +136,16 @@ impl App {
                  header; set it in production"
             );
         }
-        let service = self.router().into_make_service_with_connect_info::<SocketAddr>();
+        let service = self.router().into_make_service_with_connect_info::<http::listener::Peer>();
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<tokio::time::Instant>();
         let stopping = stop_delivery.clone();
-        let server = axum::serve(listener, service).with_graceful_shutdown(async move {
-            shutdown.await;
-            // Requests and delivery attempts drain side by side, within one grace period.
-            stopping.cancel();
-            let _ = stopping_tx.send(tokio::time::Instant::now());
-        });
+        let server = axum::serve(http::listener::ApiListener(listener), service)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                // Requests and delivery attempts drain side by side, within one grace period.
+                stopping.cancel();
+                let _ = stopping_tx.send(tokio::time::Instant::now());
+            });
         let grace = self.state.config.shutdown_grace;
         let (deadline_tx, deadline_rx) = tokio::sync::watch::channel(None);
         let deadline = async move {

@@ -1,7 +1,5 @@
 //! Registration, sign-in, refresh-token rotation and sign-out.
 
-use std::net::SocketAddr;
-
 use crate::store::Tx;
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
@@ -18,6 +16,7 @@ use crate::auth::sign_in::PASSWORD_MAX;
 use crate::auth::token;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
+use crate::http::listener::Peer;
 use crate::http::principal::{Credential, Principal};
 use crate::state::AppState;
 use crate::store::tokens::{RefreshOutcome, TokenKind, TokenRecord};
@@ -144,7 +143,7 @@ pub async fn register(
     ))]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Json<AuthResponse>> {
     let mut f = Fields::new(body, &["email", "password"]);

@@ -5,6 +5,7 @@ pub mod access;
 pub mod auth;
 pub mod extract;
 pub mod invites;
+pub mod listener;
 pub mod members;
 pub mod oauth;
 pub mod oauth_apps;

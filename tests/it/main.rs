@@ -10,6 +10,7 @@ mod cli;
 mod delivery;
 mod durability;
 mod invites;
+mod malformed_requests;
 mod members;
 mod oauth_apps;
 mod oauth_hardening;

@@ -2,8 +2,6 @@
 //! and a CSRF token that must match its cookie (double submit); denying needs no sign-in,
 //! allowing needs a member's email and password under the sign-in limits.
 
-use std::net::SocketAddr;
-
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, RawQuery, State};
@@ -21,6 +19,7 @@ use super::{
 use crate::auth::sign_in::{PASSWORD_MAX, SignInError};
 use crate::auth::token;
 use crate::error::ApiError;
+use crate::http::listener::Peer;
 use crate::state::AppState;
 
 /// The sign-in and consent page for an authorization request with PKCE (S256).
@@ -96,7 +95,7 @@ fn csrf_cookie(headers: &HeaderMap) -> Option<&str> {
               (status = 429, description = "The form again: too many sign-in attempts", content_type = "text/html")))]
 pub async fn consent(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
