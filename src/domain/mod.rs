@@ -11,4 +11,5 @@ pub mod secret;
 pub mod slug;
 pub mod text;
 pub mod time;
+pub mod uri;
 pub mod webhook_url;

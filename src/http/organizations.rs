@@ -3,13 +3,14 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::access;
-use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
+use super::body::{Prop, Rule, body_schema};
+use super::extract::{ApiPath, JsonObject, ListQuery, PageParams, cursor, query_param};
 use super::validate::Fields;
 use super::views::{ErrorBody, OrganizationView, Page};
 use crate::domain::event::{
@@ -29,29 +30,28 @@ pub const NAME_MAX: usize = 100;
 const SLUG_RULE: &str =
     "slug must be 3-48 characters of a-z, 0-9 and -, and must not start or end with -";
 
-#[derive(Deserialize, ToSchema)]
-pub struct CreateOrganizationRequest {
-    #[schema(example = "Acme Corp")]
-    pub name: String,
-    /// Derived from `name` when absent.
-    #[schema(example = "acme-corp")]
-    pub slug: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct UpdateOrganizationRequest {
-    pub name: Option<String>,
-    pub slug: Option<String>,
-}
+const NAME: Prop = Prop::required("name", Rule::Text { max: NAME_MAX });
+const SLUG: Prop = Prop::optional(
+    "slug",
+    Rule::Matching { pattern: slug::pattern, format: None, min: slug::MIN_LEN, max: slug::MAX_LEN },
+);
+const CREATE: &[Prop] = &[NAME, SLUG.about("Derived from `name` when absent.")];
+body_schema!(CreateOrganizationRequest = CREATE);
+const UPDATE: &[Prop] = &[Prop { required: false, ..NAME }, SLUG];
+body_schema!(UpdateOrganizationRequest = UPDATE);
 
 fn slug_field(f: &mut Fields) -> Option<String> {
-    // No length of its own: an overlong slug breaks the slug rule, and is told that rule.
-    let slug = f.optional_text("slug", usize::MAX)?;
-    if slug::is_valid(&slug) {
-        Some(slug)
-    } else {
-        f.error(SLUG_RULE);
-        None
+    // Taken as given: an overlong slug breaks the slug rule, and is told that rule.
+    match f.take(&SLUG)? {
+        serde_json::Value::String(slug) if slug::is_valid(&slug) => Some(slug),
+        serde_json::Value::String(_) => {
+            f.error(SLUG_RULE);
+            None
+        }
+        _ => {
+            f.error("slug must be a string");
+            None
+        }
     }
 }
 
@@ -70,8 +70,8 @@ pub async fn create(
     principal: Principal,
     JsonObject(body): JsonObject,
 ) -> ApiResult<(StatusCode, Json<OrganizationView>)> {
-    let mut f = Fields::new(body, &["name", "slug"]);
-    let name = f.text("name", NAME_MAX);
+    let mut f = Fields::new(body, CREATE);
+    let name = f.text(&NAME);
     let given_slug = slug_field(&mut f);
     f.finish()?;
     let user_id = principal.person()?;
@@ -140,7 +140,7 @@ async fn free_slug(conn: &mut dyn crate::store::Conn, base: &str) -> Result<Stri
 /// only its own organization.
 #[utoipa::path(get, path = "/api/organizations", tag = "organizations",
     security(("bearer" = []), ("oauth2" = ["organization:read"])),
-    params(("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    params(PageParams),
     responses((status = 200, body = Page<OrganizationView>), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody)))]
 pub async fn list(
@@ -177,8 +177,8 @@ pub async fn list(
 }
 
 /// One organization; any member may read it.
-#[utoipa::path(get, path = "/api/organizations/{id}", tag = "organizations",
-    security(("bearer" = []), ("oauth2" = ["organization:read"])), params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/api/organizations/{organizationId}", tag = "organizations",
+    security(("bearer" = []), ("oauth2" = ["organization:read"])), params(("organizationId" = Uuid, Path)),
     responses((status = 200, body = OrganizationView), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody),
                (status = 404, body = ErrorBody, description = "Organization not found")))]
@@ -194,8 +194,8 @@ pub async fn get(
 }
 
 /// Rename an organization or change its slug (OWNER or ADMIN).
-#[utoipa::path(patch, path = "/api/organizations/{id}", tag = "organizations",
-    security(("bearer" = []), ("oauth2" = ["organization:write"])), params(("id" = Uuid, Path)),
+#[utoipa::path(patch, path = "/api/organizations/{organizationId}", tag = "organizations",
+    security(("bearer" = []), ("oauth2" = ["organization:write"])), params(("organizationId" = Uuid, Path)),
     request_body = UpdateOrganizationRequest,
     responses((status = 200, body = OrganizationView), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -206,8 +206,8 @@ pub async fn update(
     ApiPath(id): ApiPath<Uuid>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Json<OrganizationView>> {
-    let mut f = Fields::new(body, &["name", "slug"]);
-    let name = f.optional_text("name", NAME_MAX);
+    let mut f = Fields::new(body, UPDATE);
+    let name = f.optional_text(&NAME);
     let new_slug = slug_field(&mut f);
     f.finish()?;
 
@@ -245,8 +245,8 @@ pub async fn update(
 }
 
 /// Delete an organization (OWNER only). Its event log is kept.
-#[utoipa::path(delete, path = "/api/organizations/{id}", tag = "organizations",
-    security(("bearer" = []), ("oauth2" = ["organization:write"])), params(("id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/api/organizations/{organizationId}", tag = "organizations",
+    security(("bearer" = []), ("oauth2" = ["organization:write"])), params(("organizationId" = Uuid, Path)),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
                (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete(
@@ -277,11 +277,28 @@ pub struct EventView {
     pub payload: Map<String, Value>,
 }
 
+/// `?event=`: a catalog event type, or the test deliveries' `webhook.test`.
+pub struct EventFilter;
+
+impl EventFilter {
+    fn names() -> Vec<&'static str> {
+        EventType::ALL.iter().map(|e| e.as_str()).chain([TEST_EVENT]).collect()
+    }
+}
+
+impl utoipa::IntoParams for EventFilter {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        let schema = serde_json::json!({"type": "string", "enum": Self::names()});
+        vec![query_param("event", "Only events of this type.", schema)]
+    }
+}
+
 /// The organization's event log, newest first (OWNER or ADMIN).
-#[utoipa::path(get, path = "/api/organizations/{id}/events", tag = "organizations",
+#[utoipa::path(get, path = "/api/organizations/{organizationId}/events", tag = "organizations",
     security(("bearer" = []), ("oauth2" = ["organization:read"])),
-    params(("id" = Uuid, Path), ("event" = Option<String>, Query, description = "Only this event type"),
-           ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    params(("organizationId" = Uuid, Path), EventFilter, PageParams),
     responses((status = 200, body = Page<EventView>), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody)))]
@@ -297,8 +314,8 @@ pub async fn list_events(
         Some(name) if name == TEST_EVENT => Some(TEST_EVENT),
         Some(name) => Some(EventType::parse(name).map(EventType::as_str).ok_or_else(|| {
             ApiError::Validation(vec![format!(
-                "event must be one of the following values: {}, {TEST_EVENT}",
-                EventType::catalog()
+                "event must be one of the following values: {}",
+                EventFilter::names().join(", ")
             )])
         })?),
     };
