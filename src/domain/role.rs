@@ -21,9 +21,10 @@ impl Role {
         }
     }
 
-    /// The roles as request validation offers them.
-    pub const CHOICES: [(&'static str, Role); 3] =
-        [("OWNER", Role::Owner), ("ADMIN", Role::Admin), ("MEMBER", Role::Member)];
+    /// Every role's name, in the order messages and documents list them.
+    pub fn names() -> Vec<&'static str> {
+        Self::ALL.iter().map(|r| r.as_str()).collect()
+    }
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.as_str() == s)

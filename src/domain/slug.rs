@@ -10,6 +10,11 @@ pub fn is_valid(slug: &str) -> bool {
         && !slug.ends_with('-')
 }
 
+/// [`is_valid`] as a regular expression, for documents that describe slugs.
+pub fn pattern() -> String {
+    format!("^[a-z0-9](?:[a-z0-9-]{{{},{}}}[a-z0-9])$", MIN_LEN - 2, MAX_LEN - 2)
+}
+
 /// Derives a slug from a display name: lowercase ASCII words joined by `-`. Names with too few
 /// usable characters are padded with `org` so that every name yields a valid slug.
 pub fn derive(name: &str) -> String {

@@ -1,16 +1,15 @@
 //! Registration, sign-in, refresh-token rotation and sign-out.
 
-use std::net::SocketAddr;
-
 use crate::store::Tx;
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::body::{Prop, Rule, body_schema};
 use super::extract::JsonObject;
 use super::validate::Fields;
 use super::views::{ErrorBody, UserView};
@@ -23,32 +22,27 @@ use crate::state::AppState;
 use crate::store::tokens::{RefreshOutcome, TokenKind, TokenRecord};
 use crate::store::users::{self, User};
 use crate::store::{StoreError, tokens};
+use std::net::SocketAddr;
 
 pub const PASSWORD_MIN: usize = 8;
 pub const NAME_MAX: usize = 100;
 
-#[derive(Deserialize, ToSchema)]
-pub struct RegisterRequest {
-    /// Unique regardless of case.
-    #[schema(example = "ada@example.com")]
-    pub email: String,
-    /// 8 to 128 characters.
-    pub password: String,
-    #[schema(example = "Ada Lovelace")]
-    pub name: String,
-}
+const EMAIL: Prop = Prop::required("email", Rule::Email);
+const PASSWORD: Prop = Prop::required("password", Rule::Raw { min: 1, max: PASSWORD_MAX });
 
-#[derive(Deserialize, ToSchema)]
-pub struct LoginRequest {
-    pub email: String,
-    pub password: String,
-}
+const NEW_PASSWORD: Prop =
+    Prop::required("password", Rule::Raw { min: PASSWORD_MIN, max: PASSWORD_MAX });
+const NAME: Prop = Prop::required("name", Rule::Text { max: NAME_MAX });
+const REGISTER: &[Prop] = &[EMAIL.about("Unique regardless of case."), NEW_PASSWORD, NAME];
+body_schema!(RegisterRequest = REGISTER);
 
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RefreshRequest {
-    pub refresh_token: String,
-}
+const LOGIN: &[Prop] = &[EMAIL, PASSWORD];
+body_schema!(LoginRequest = LOGIN);
+
+const REFRESH_TOKEN: Prop =
+    Prop::required("refreshToken", Rule::Raw { min: 1, max: token::MAX_LEN });
+const REFRESH: &[Prop] = &[REFRESH_TOKEN];
+body_schema!(RefreshRequest = REFRESH);
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -111,10 +105,10 @@ pub async fn register(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<(StatusCode, Json<AuthResponse>)> {
-    let mut f = Fields::new(body, &["email", "password", "name"]);
-    let email = f.email("email");
-    let password = f.raw_string("password", PASSWORD_MIN, PASSWORD_MAX);
-    let name = f.text("name", NAME_MAX);
+    let mut f = Fields::new(body, REGISTER);
+    let email = f.email(&EMAIL);
+    let password = f.raw_string(&NEW_PASSWORD);
+    let name = f.text(&NAME);
     f.finish()?;
     if !state.config.allow_signup {
         return Err(ApiError::forbidden("Sign-up is disabled"));
@@ -147,9 +141,9 @@ pub async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Json<AuthResponse>> {
-    let mut f = Fields::new(body, &["email", "password"]);
-    let email = f.email("email");
-    let password = f.raw_string("password", 1, PASSWORD_MAX);
+    let mut f = Fields::new(body, LOGIN);
+    let email = f.email(&EMAIL);
+    let password = f.raw_string(&PASSWORD);
     f.finish()?;
 
     let user = state.sign_in().check(peer.ip(), &email, password, state.clock.now()).await?;
@@ -173,8 +167,8 @@ pub async fn refresh(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Json<AuthResponse>> {
-    let mut f = Fields::new(body, &["refreshToken"]);
-    let presented = f.raw_string("refreshToken", 1, token::MAX_LEN);
+    let mut f = Fields::new(body, REFRESH);
+    let presented = f.raw_string(&REFRESH_TOKEN);
     f.finish()?;
 
     let now = state.clock.now();

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::access;
-use super::extract::{ApiPath, ListQuery, cursor};
+use super::extract::{ApiPath, ListQuery, PageParams, cursor, query_param};
 use super::views::{ErrorBody, Page};
 use crate::domain::event::LoggedEvent;
 use crate::domain::scope::{self, Scope};
@@ -30,12 +30,24 @@ pub struct EventView {
     pub payload: Map<String, Value>,
 }
 
+/// `?event=`: any type the log holds, from the same list the route parses.
+pub struct EventFilter;
+
+impl utoipa::IntoParams for EventFilter {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        let names: Vec<&str> = LoggedEvent::all().map(LoggedEvent::as_str).collect();
+        let schema = serde_json::json!({"type": "string", "enum": names});
+        vec![query_param("event", "Only events of this type.", schema)]
+    }
+}
+
 /// The organization's event log, newest first (OWNER or ADMIN). An OAuth token sees only the
 /// events its scopes can read; asking for a type it cannot read answers 403.
-#[utoipa::path(get, path = "/api/organizations/{id}/events", tag = "organizations",
+#[utoipa::path(get, path = "/api/organizations/{organizationId}/events", tag = "organizations",
     security(("bearer" = []), ("oauth2" = ["organization:read"])),
-    params(("id" = Uuid, Path), ("event" = Option<String>, Query, description = "Only this event type"),
-           ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    params(("organizationId" = Uuid, Path), EventFilter, PageParams),
     responses((status = 200, body = Page<EventView>), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody)))]

@@ -2,15 +2,16 @@
 //! axum's plain-text rejections.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 
+use crate::domain::text;
 use crate::error::ApiError;
 
 /// Largest request body accepted; larger ones get a 413.
@@ -55,11 +56,37 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
             return Ok(Self(Map::new()));
         }
         match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map)) => Ok(Self(map)),
+            Ok(Value::Object(map)) => {
+                let unstorable = unstorable_properties(&map);
+                if unstorable.is_empty() {
+                    Ok(Self(map))
+                } else {
+                    Err(ApiError::Validation(unstorable))
+                }
+            }
             Ok(_) => Err(ApiError::bad_request("Request body must be a JSON object")),
             Err(_) => Err(ApiError::bad_request("Request body must be valid JSON")),
         }
     }
+}
+
+/// A violation for each top-level property whose name or value (at any depth) holds text
+/// the databases cannot store.
+fn unstorable_properties(map: &Map<String, Value>) -> Vec<String> {
+    fn storable(value: &Value) -> bool {
+        match value {
+            Value::String(s) => text::is_storable(s),
+            Value::Array(items) => items.iter().all(storable),
+            Value::Object(map) => map.iter().all(|(k, v)| text::is_storable(k) && storable(v)),
+            _ => true,
+        }
+    }
+    map.iter()
+        .filter(|(key, value)| !text::is_storable(key) || !storable(value))
+        .map(|(key, _)| {
+            text::unstorable(if text::is_storable(key) { key } else { "property names" })
+        })
+        .collect()
 }
 
 /// Path parameters, all of which are UUIDs in this API.
@@ -93,11 +120,22 @@ pub const MAX_LIMIT: i64 = 100;
 impl<S: Send + Sync> FromRequestParts<S> for ListQuery {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Query(mut params) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::bad_request("Query string is malformed"))?;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let mut params = HashMap::new();
         let mut errors = Vec::new();
+        let query = parts.uri.query().unwrap_or_default().as_bytes();
+        // A repeated parameter is ambiguous: which one was meant?
+        for (key, value) in url::form_urlencoded::parse(query) {
+            if !text::is_storable(&key) || !text::is_storable(&value) {
+                let name = if text::is_storable(&key) { &*key } else { "parameter names" };
+                errors.push(text::unstorable(name));
+            } else if params.insert(key.to_string(), value.into_owned()).is_some() {
+                errors.push(format!("{key} must not be repeated"));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
         let limit = match params.remove("limit") {
             None => DEFAULT_LIMIT,
             Some(raw) => match raw.parse::<i64>() {
@@ -116,12 +154,35 @@ impl<S: Send + Sync> FromRequestParts<S> for ListQuery {
                 Ok(n) => n,
             },
         };
+        // An empty cursor is the first page, as no cursor is.
         let cursor = params.remove("cursor").filter(|c| !c.is_empty());
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
         }
         Ok(Self { limit, cursor, params })
     }
+}
+
+/// `?limit=&cursor=` as the document describes them, from the bounds [`ListQuery`] checks.
+pub struct PageParams;
+
+impl utoipa::IntoParams for PageParams {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        let limit = json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT});
+        let cursor = json!({"type": "string", "pattern": super::body::STORABLE});
+        let about = "The `nextCursor` of the previous page, as given; empty for the first page.";
+        vec![query_param("limit", "Items per page.", limit), query_param("cursor", about, cursor)]
+    }
+}
+
+/// An optional query parameter under `schema`.
+pub fn query_param(name: &str, about: &str, schema: Value) -> utoipa::openapi::path::Parameter {
+    let parameter = json!({"name": name, "in": "query", "required": false,
+                           "description": about, "schema": schema});
+    // Only this crate's own, tested JSON comes here.
+    serde_json::from_value(parameter).expect("query parameters are valid OpenAPI")
 }
 
 /// Opaque pagination cursors: the position of the last item of a page, base64url-encoded.

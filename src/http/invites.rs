@@ -6,12 +6,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::access::{self, Need};
-use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
+use super::body::{Prop, Rule, body_schema};
+use super::extract::{ApiPath, JsonObject, ListQuery, PageParams, cursor};
+use super::members::{EMAIL, ROLE};
 use super::quota;
 use super::validate::Fields;
 use super::views::{ErrorBody, MemberView, Page};
@@ -28,17 +30,12 @@ use crate::store::invites::{self, Invite, InviteStatus};
 use crate::store::members::{self, Member};
 use crate::store::{StoreError, events, users};
 
-#[derive(Deserialize, ToSchema)]
-pub struct CreateInviteRequest {
-    pub email: String,
-    pub role: Role,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct AcceptInviteRequest {
-    /// The `rst_inv_…` token from the invite's creation.
-    pub token: String,
-}
+const CREATE: &[Prop] = &[EMAIL, ROLE];
+body_schema!(CreateInviteRequest = CREATE);
+const TOKEN: Prop = Prop::required("token", Rule::Raw { min: 1, max: token::MAX_LEN })
+    .about("The `rst_inv_…` token from the invite's creation.");
+const ACCEPT: &[Prop] = &[TOKEN];
+body_schema!(AcceptInviteRequest = ACCEPT);
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -91,8 +88,8 @@ fn invite_ref(invite: &Invite) -> InviteRef<'_> {
 }
 
 /// Invite someone by email (OWNER or ADMIN; only an OWNER invites an OWNER).
-#[utoipa::path(post, path = "/api/organizations/{id}/invites", tag = "invites",
-    security(("bearer" = []), ("oauth2" = ["invites:write"])), params(("id" = Uuid, Path)), request_body = CreateInviteRequest,
+#[utoipa::path(post, path = "/api/organizations/{organizationId}/invites", tag = "invites",
+    security(("bearer" = []), ("oauth2" = ["invites:write"])), params(("organizationId" = Uuid, Path)), request_body = CreateInviteRequest,
     responses((status = 201, body = CreatedInvite), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody),
@@ -103,9 +100,9 @@ pub async fn create(
     ApiPath(id): ApiPath<Uuid>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<(StatusCode, Json<CreatedInvite>)> {
-    let mut f = Fields::new(body, &["email", "role"]);
-    let email = f.email("email");
-    let role = f.one_of("role", &Role::CHOICES);
+    let mut f = Fields::new(body, CREATE);
+    let email = f.email(&EMAIL);
+    let role = f.one_of(&ROLE, Role::parse);
     f.finish()?;
 
     let mut tx = state.db.begin_write().await?;
@@ -147,10 +144,9 @@ pub async fn create(
 }
 
 /// The organization's invites, newest first (OWNER or ADMIN).
-#[utoipa::path(get, path = "/api/organizations/{id}/invites", tag = "invites",
+#[utoipa::path(get, path = "/api/organizations/{organizationId}/invites", tag = "invites",
     security(("bearer" = []), ("oauth2" = ["invites:read"])),
-    params(("id" = Uuid, Path), ("status" = Option<InviteStatus>, Query),
-           ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    params(("organizationId" = Uuid, Path), ("status" = Option<InviteStatus>, Query), PageParams),
     responses((status = 200, body = Page<InviteView>), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody)))]
@@ -182,8 +178,8 @@ pub async fn list(
 }
 
 /// Cancel a pending invite (OWNER or ADMIN).
-#[utoipa::path(delete, path = "/api/organizations/{id}/invites/{inviteId}", tag = "invites",
-    security(("bearer" = []), ("oauth2" = ["invites:write"])), params(("id" = Uuid, Path), ("inviteId" = Uuid, Path)),
+#[utoipa::path(delete, path = "/api/organizations/{organizationId}/invites/{inviteId}", tag = "invites",
+    security(("bearer" = []), ("oauth2" = ["invites:write"])), params(("organizationId" = Uuid, Path), ("inviteId" = Uuid, Path)),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
                (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
                (status = 409, body = ErrorBody, description = "The invite is not pending")))]
@@ -230,8 +226,8 @@ pub async fn accept(
     principal: Principal,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Json<AcceptedInvite>> {
-    let mut f = Fields::new(body, &["token"]);
-    let presented = f.raw_string("token", 1, token::MAX_LEN);
+    let mut f = Fields::new(body, ACCEPT);
+    let presented = f.raw_string(&TOKEN);
     f.finish()?;
     let user_id = principal.person()?;
 

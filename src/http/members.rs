@@ -4,12 +4,11 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::access;
-use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
+use super::body::{Prop, Rule, body_schema};
+use super::extract::{ApiPath, JsonObject, ListQuery, PageParams, cursor};
 use super::validate::Fields;
 use super::views::{ErrorBody, MemberView, Page};
 use crate::domain::event::{MemberAdded, MemberRef, MemberRemoved, MemberRoleUpdated, NewEvent};
@@ -21,17 +20,12 @@ use crate::state::AppState;
 use crate::store::members::{self, Member};
 use crate::store::{StoreError, events, oauth_grants, users, webhooks};
 
-#[derive(Deserialize, ToSchema)]
-pub struct AddMemberRequest {
-    /// The email of an existing user.
-    pub email: String,
-    pub role: Role,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct UpdateMemberRequest {
-    pub role: Role,
-}
+pub(super) const EMAIL: Prop = Prop::required("email", Rule::Email);
+pub(super) const ROLE: Prop = Prop::required("role", Rule::OneOf(Role::names));
+const ADD: &[Prop] = &[EMAIL.about("The email of an existing user."), ROLE];
+body_schema!(AddMemberRequest = ADD);
+const UPDATE: &[Prop] = &[ROLE];
+body_schema!(UpdateMemberRequest = UPDATE);
 
 fn last_owner() -> ApiError {
     ApiError::conflict("Organization must have at least one owner")
@@ -53,9 +47,9 @@ pub(super) fn member_ref(member: &Member) -> MemberRef<'_> {
 }
 
 /// Members of the organization, newest first; any member may list them.
-#[utoipa::path(get, path = "/api/organizations/{id}/members", tag = "members",
+#[utoipa::path(get, path = "/api/organizations/{organizationId}/members", tag = "members",
     security(("bearer" = []), ("oauth2" = ["members:read"])),
-    params(("id" = Uuid, Path), ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    params(("organizationId" = Uuid, Path), PageParams),
     responses((status = 200, body = Page<MemberView>), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list(
@@ -91,8 +85,8 @@ pub async fn list(
 }
 
 /// Add an existing user to the organization (OWNER or ADMIN; only an OWNER grants OWNER).
-#[utoipa::path(post, path = "/api/organizations/{id}/members", tag = "members",
-    security(("bearer" = []), ("oauth2" = ["members:write"])), params(("id" = Uuid, Path)), request_body = AddMemberRequest,
+#[utoipa::path(post, path = "/api/organizations/{organizationId}/members", tag = "members",
+    security(("bearer" = []), ("oauth2" = ["members:write"])), params(("organizationId" = Uuid, Path)), request_body = AddMemberRequest,
     responses((status = 201, body = MemberView), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody, description = "Organization or user not found"),
@@ -103,9 +97,9 @@ pub async fn add(
     ApiPath(id): ApiPath<Uuid>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<(StatusCode, Json<MemberView>)> {
-    let mut f = Fields::new(body, &["email", "role"]);
-    let email = f.email("email");
-    let role = f.one_of("role", &Role::CHOICES);
+    let mut f = Fields::new(body, ADD);
+    let email = f.email(&EMAIL);
+    let role = f.one_of(&ROLE, Role::parse);
     f.finish()?;
 
     let mut tx = state.db.begin_write().await?;
@@ -137,8 +131,8 @@ pub async fn add(
 }
 
 /// Change a member's role (OWNER or ADMIN; only an OWNER grants or takes away OWNER).
-#[utoipa::path(patch, path = "/api/organizations/{id}/members/{userId}", tag = "members",
-    security(("bearer" = []), ("oauth2" = ["members:write"])), params(("id" = Uuid, Path), ("userId" = Uuid, Path)),
+#[utoipa::path(patch, path = "/api/organizations/{organizationId}/members/{userId}", tag = "members",
+    security(("bearer" = []), ("oauth2" = ["members:write"])), params(("organizationId" = Uuid, Path), ("userId" = Uuid, Path)),
     request_body = UpdateMemberRequest,
     responses((status = 200, body = MemberView), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -150,8 +144,8 @@ pub async fn update(
     ApiPath((id, user_id)): ApiPath<(Uuid, Uuid)>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Json<MemberView>> {
-    let mut f = Fields::new(body, &["role"]);
-    let role = f.one_of("role", &Role::CHOICES);
+    let mut f = Fields::new(body, UPDATE);
+    let role = f.one_of(&ROLE, Role::parse);
     f.finish()?;
 
     let mut tx = state.db.begin_write().await?;
@@ -184,8 +178,8 @@ pub async fn update(
 }
 
 /// Remove a member (OWNER or ADMIN; an ADMIN cannot remove an OWNER), or leave.
-#[utoipa::path(delete, path = "/api/organizations/{id}/members/{userId}", tag = "members",
-    security(("bearer" = []), ("oauth2" = ["members:write"])), params(("id" = Uuid, Path), ("userId" = Uuid, Path)),
+#[utoipa::path(delete, path = "/api/organizations/{organizationId}/members/{userId}", tag = "members",
+    security(("bearer" = []), ("oauth2" = ["members:write"])), params(("organizationId" = Uuid, Path), ("userId" = Uuid, Path)),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
                (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
                (status = 409, body = ErrorBody, description = "Organization must have at least one owner")))]

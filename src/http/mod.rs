@@ -3,6 +3,8 @@
 
 pub mod access;
 pub mod auth;
+pub mod body;
+pub mod document;
 pub mod events;
 pub mod extract;
 pub mod invites;
@@ -58,6 +60,12 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components
             .add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        // OAuth clients at the token, revocation and introspection endpoints
+        // (client_secret_basic); the alternative, client_secret_post, is in their forms.
+        components.add_security_scheme(
+            "client_basic",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
+        );
         let scopes = || {
             Scopes::from_iter(
                 crate::domain::scope::Scope::ALL.iter().map(|s| (s.as_str(), s.about())),
@@ -116,6 +124,7 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(oauth::token_admin::introspect))
         .routes(routes!(oauth::metadata::metadata))
         .split_for_parts();
+    let openapi = document::finish(openapi);
     router
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .fallback(not_found)

@@ -3,12 +3,11 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::access;
-use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
+use super::body::{Prop, Rule, body_schema};
+use super::extract::{ApiPath, JsonObject, ListQuery, PageParams, cursor};
 use super::validate::Fields;
 use super::views::{ErrorBody, OrganizationView, Page};
 use crate::domain::event::{
@@ -28,29 +27,28 @@ pub const NAME_MAX: usize = 100;
 const SLUG_RULE: &str =
     "slug must be 3-48 characters of a-z, 0-9 and -, and must not start or end with -";
 
-#[derive(Deserialize, ToSchema)]
-pub struct CreateOrganizationRequest {
-    #[schema(example = "Acme Corp")]
-    pub name: String,
-    /// Derived from `name` when absent.
-    #[schema(example = "acme-corp")]
-    pub slug: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct UpdateOrganizationRequest {
-    pub name: Option<String>,
-    pub slug: Option<String>,
-}
+const NAME: Prop = Prop::required("name", Rule::Text { max: NAME_MAX });
+const SLUG: Prop = Prop::optional(
+    "slug",
+    Rule::Matching { pattern: slug::pattern, format: None, min: slug::MIN_LEN, max: slug::MAX_LEN },
+);
+const CREATE: &[Prop] = &[NAME, SLUG.about("Derived from `name` when absent.")];
+body_schema!(CreateOrganizationRequest = CREATE);
+const UPDATE: &[Prop] = &[Prop { required: false, ..NAME }, SLUG];
+body_schema!(UpdateOrganizationRequest = UPDATE);
 
 fn slug_field(f: &mut Fields) -> Option<String> {
-    // No length of its own: an overlong slug breaks the slug rule, and is told that rule.
-    let slug = f.optional_text("slug", usize::MAX)?;
-    if slug::is_valid(&slug) {
-        Some(slug)
-    } else {
-        f.error(SLUG_RULE);
-        None
+    // Taken as given: an overlong slug breaks the slug rule, and is told that rule.
+    match f.take(&SLUG)? {
+        serde_json::Value::String(slug) if slug::is_valid(&slug) => Some(slug),
+        serde_json::Value::String(_) => {
+            f.error(SLUG_RULE);
+            None
+        }
+        _ => {
+            f.error("slug must be a string");
+            None
+        }
     }
 }
 
@@ -69,8 +67,8 @@ pub async fn create(
     principal: Principal,
     JsonObject(body): JsonObject,
 ) -> ApiResult<(StatusCode, Json<OrganizationView>)> {
-    let mut f = Fields::new(body, &["name", "slug"]);
-    let name = f.text("name", NAME_MAX);
+    let mut f = Fields::new(body, CREATE);
+    let name = f.text(&NAME);
     let given_slug = slug_field(&mut f);
     f.finish()?;
     let user_id = principal.person()?;
@@ -139,7 +137,7 @@ async fn free_slug(conn: &mut dyn crate::store::Conn, base: &str) -> Result<Stri
 /// only its own organization.
 #[utoipa::path(get, path = "/api/organizations", tag = "organizations",
     security(("bearer" = []), ("oauth2" = ["organization:read"])),
-    params(("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    params(PageParams),
     responses((status = 200, body = Page<OrganizationView>), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody)))]
 pub async fn list(
@@ -176,8 +174,8 @@ pub async fn list(
 }
 
 /// One organization; any member may read it.
-#[utoipa::path(get, path = "/api/organizations/{id}", tag = "organizations",
-    security(("bearer" = []), ("oauth2" = ["organization:read"])), params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/api/organizations/{organizationId}", tag = "organizations",
+    security(("bearer" = []), ("oauth2" = ["organization:read"])), params(("organizationId" = Uuid, Path)),
     responses((status = 200, body = OrganizationView), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody),
                (status = 404, body = ErrorBody, description = "Organization not found")))]
@@ -193,8 +191,8 @@ pub async fn get(
 }
 
 /// Rename an organization or change its slug (OWNER or ADMIN).
-#[utoipa::path(patch, path = "/api/organizations/{id}", tag = "organizations",
-    security(("bearer" = []), ("oauth2" = ["organization:write"])), params(("id" = Uuid, Path)),
+#[utoipa::path(patch, path = "/api/organizations/{organizationId}", tag = "organizations",
+    security(("bearer" = []), ("oauth2" = ["organization:write"])), params(("organizationId" = Uuid, Path)),
     request_body = UpdateOrganizationRequest,
     responses((status = 200, body = OrganizationView), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -205,8 +203,8 @@ pub async fn update(
     ApiPath(id): ApiPath<Uuid>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Json<OrganizationView>> {
-    let mut f = Fields::new(body, &["name", "slug"]);
-    let name = f.optional_text("name", NAME_MAX);
+    let mut f = Fields::new(body, UPDATE);
+    let name = f.optional_text(&NAME);
     let new_slug = slug_field(&mut f);
     f.finish()?;
 
@@ -244,8 +242,8 @@ pub async fn update(
 }
 
 /// Delete an organization (OWNER only). Its event log is kept.
-#[utoipa::path(delete, path = "/api/organizations/{id}", tag = "organizations",
-    security(("bearer" = []), ("oauth2" = ["organization:write"])), params(("id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/api/organizations/{organizationId}", tag = "organizations",
+    security(("bearer" = []), ("oauth2" = ["organization:write"])), params(("organizationId" = Uuid, Path)),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
                (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete(

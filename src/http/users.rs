@@ -4,11 +4,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::extract::{ApiPath, JsonObject, ListQuery, cursor};
+use super::body::{Prop, Rule, body_schema};
+use super::extract::{ApiPath, JsonObject, ListQuery, PageParams, cursor};
 use super::quota;
 use super::validate::Fields;
 use super::views::{ErrorBody, Page, UserView};
@@ -32,14 +33,12 @@ pub async fn me(State(state): State<AppState>, principal: Principal) -> ApiResul
     Ok(Json(user.into()))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CreateTokenRequest {
-    #[schema(example = "CI deploys")]
-    pub name: String,
-    /// 1 to 3650; without it the token does not expire.
-    pub expires_in_days: Option<i64>,
-}
+const NAME: Prop = Prop::required("name", Rule::Text { max: TOKEN_NAME_MAX });
+const EXPIRES_IN_DAYS: Prop =
+    Prop::optional("expiresInDays", Rule::Int { min: 1, max: TOKEN_MAX_DAYS })
+        .about("Days until the token expires; without it the token does not expire.");
+const CREATE_TOKEN: &[Prop] = &[NAME, EXPIRES_IN_DAYS];
+body_schema!(CreateTokenRequest = CREATE_TOKEN);
 
 /// A personal access token as listed; the token itself is shown only on creation.
 #[derive(Serialize, ToSchema)]
@@ -83,9 +82,9 @@ pub async fn create_token(
     principal: Principal,
     JsonObject(body): JsonObject,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    let mut f = Fields::new(body, &["name", "expiresInDays"]);
-    let name = f.text("name", TOKEN_NAME_MAX);
-    let days = f.optional_int("expiresInDays", 1, TOKEN_MAX_DAYS);
+    let mut f = Fields::new(body, CREATE_TOKEN);
+    let name = f.text(&NAME);
+    let days = f.optional_int(&EXPIRES_IN_DAYS);
     f.finish()?;
     let user_id = principal.person()?;
 
@@ -110,7 +109,7 @@ pub async fn create_token(
 
 /// List the user's live personal access tokens, newest first.
 #[utoipa::path(get, path = "/api/users/me/tokens", tag = "users", security(("bearer" = [])),
-    params(("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    params(PageParams),
     responses((status = 200, body = Page<TokenView>), (status = 401, body = ErrorBody)))]
 pub async fn list_tokens(
     State(state): State<AppState>,

@@ -6,6 +6,7 @@
 
 use serde_json::{Map, Value};
 
+use super::body::{Prop, Rule};
 use crate::error::ApiError;
 
 pub struct Fields {
@@ -13,12 +14,18 @@ pub struct Fields {
     errors: Vec<String>,
 }
 
+/// A property checked under a rule it was not declared with: a mistake in this crate, caught by
+/// the tests in debug builds; in release the property is simply refused.
+fn misdeclared(prop: &Prop) {
+    debug_assert!(false, "{} is not declared for this check", prop.name);
+}
+
 impl Fields {
-    /// Starts validating `body`, rejecting every property not in `allowed`.
-    pub fn new(body: Map<String, Value>, allowed: &[&str]) -> Self {
+    /// Starts validating `body` as a body of `props`, rejecting every other property.
+    pub fn new(body: Map<String, Value>, props: &[Prop]) -> Self {
         let errors = body
             .keys()
-            .filter(|key| !allowed.contains(&key.as_str()))
+            .filter(|key| !props.iter().any(|p| p.name == key.as_str()))
             .map(|key| format!("property {key} should not exist"))
             .collect();
         Self { body, errors }
@@ -28,52 +35,59 @@ impl Fields {
         self.errors.push(message.into());
     }
 
-    fn take(&mut self, name: &str) -> Option<Value> {
-        self.body.remove(name).filter(|v| !v.is_null())
+    /// The property's value, for checks of its own; `null` counts as absent.
+    pub fn take(&mut self, prop: &Prop) -> Option<Value> {
+        self.body.remove(prop.name).filter(|v| !v.is_null())
     }
 
-    /// A required, non-blank string of at most `max` characters, trimmed.
-    pub fn text(&mut self, name: &str, max: usize) -> String {
-        let Some(value) = self.take(name) else {
-            self.error(format!("{name} should not be empty"));
-            self.error(format!("{name} must be a string"));
+    /// A required [`Rule::Text`], trimmed.
+    pub fn text(&mut self, prop: &Prop) -> String {
+        debug_assert!(prop.required, "{} is optional", prop.name);
+        let Some(value) = self.take(prop) else {
+            self.error(format!("{} should not be empty", prop.name));
+            self.error(format!("{} must be a string", prop.name));
             return String::new();
         };
-        self.text_value(name, value, max).unwrap_or_default()
+        self.text_value(prop, value).unwrap_or_default()
     }
 
     /// Like [`Self::text`], but absent is fine.
-    pub fn optional_text(&mut self, name: &str, max: usize) -> Option<String> {
-        let value = self.take(name)?;
-        self.text_value(name, value, max)
+    pub fn optional_text(&mut self, prop: &Prop) -> Option<String> {
+        let value = self.take(prop)?;
+        self.text_value(prop, value)
     }
 
-    fn text_value(&mut self, name: &str, value: Value, max: usize) -> Option<String> {
+    fn text_value(&mut self, prop: &Prop, value: Value) -> Option<String> {
+        let Rule::Text { max } = prop.rule else {
+            misdeclared(prop);
+            return None;
+        };
+        let name = prop.name;
         let Value::String(s) = value else {
             self.error(format!("{name} must be a string"));
             return None;
         };
+        // The limit applies to the text as sent, as the document's maxLength says.
+        if s.chars().count() > max {
+            self.error(format!("{name} must be shorter than or equal to {max} characters"));
+            return None;
+        }
         let s = s.trim().to_owned();
         if s.is_empty() {
             self.error(format!("{name} should not be empty"));
             return None;
         }
-        if s.chars().count() > max {
-            self.error(format!("{name} must be shorter than or equal to {max} characters"));
-            return None;
-        }
-        // PostgreSQL text cannot hold NUL, and no name needs one: refuse it on every backend
-        // rather than failing at the database with a 500.
-        if s.contains('\0') {
-            self.error(format!("{name} must not contain null characters"));
-            return None;
-        }
         Some(s)
     }
 
-    /// A string taken exactly as given (passwords, tokens), between `min` and `max` characters.
-    pub fn raw_string(&mut self, name: &str, min: usize, max: usize) -> String {
-        let Some(Value::String(s)) = self.take(name) else {
+    /// A required [`Rule::Raw`] string, taken exactly as given (passwords, tokens).
+    pub fn raw_string(&mut self, prop: &Prop) -> String {
+        let Rule::Raw { min, max } = prop.rule else {
+            misdeclared(prop);
+            return String::new();
+        };
+        let name = prop.name;
+        let Some(Value::String(s)) = self.take(prop) else {
             self.error(format!("{name} must be a string"));
             return String::new();
         };
@@ -90,36 +104,43 @@ impl Fields {
         s
     }
 
-    /// A required email address.
-    pub fn email(&mut self, name: &str) -> String {
-        match self.take(name) {
-            Some(Value::String(s)) if is_email(s.trim()) => s.trim().to_owned(),
+    /// A required [`Rule::Email`], taken as given.
+    pub fn email(&mut self, prop: &Prop) -> String {
+        debug_assert!(matches!(prop.rule, Rule::Email), "{} is not an email", prop.name);
+        match self.take(prop) {
+            Some(Value::String(s)) if is_email(&s) => s,
             _ => {
-                self.error(format!("{name} must be an email"));
+                self.error(format!("{} must be an email", prop.name));
                 String::new()
             }
         }
     }
 
-    /// A required string out of a fixed, non-empty set.
-    pub fn one_of<T>(&mut self, name: &str, choices: &[(&str, T)]) -> T
-    where
-        T: Copy + Default,
-    {
-        let found = match self.take(name) {
-            Some(Value::String(s)) => choices.iter().find(|(c, _)| *c == s).map(|(_, v)| *v),
+    /// A required [`Rule::OneOf`], turned into its value by `parse`.
+    pub fn one_of<T: Default>(&mut self, prop: &Prop, parse: impl Fn(&str) -> Option<T>) -> T {
+        let Rule::OneOf(choices) = prop.rule else {
+            misdeclared(prop);
+            return T::default();
+        };
+        let found = match self.take(prop) {
+            Some(Value::String(s)) if choices().contains(&s.as_str()) => parse(&s),
             _ => None,
         };
-        if found.is_none() {
-            let names: Vec<&str> = choices.iter().map(|(c, _)| *c).collect();
-            self.error(format!("{name} must be one of the following values: {}", names.join(", ")));
-        }
-        found.unwrap_or_default()
+        found.unwrap_or_else(|| {
+            let names = choices().join(", ");
+            self.error(format!("{} must be one of the following values: {names}", prop.name));
+            T::default()
+        })
     }
 
-    /// An optional integer within `min..=max`.
-    pub fn optional_int(&mut self, name: &str, min: i64, max: i64) -> Option<i64> {
-        let value = self.take(name)?;
+    /// An optional [`Rule::Int`].
+    pub fn optional_int(&mut self, prop: &Prop) -> Option<i64> {
+        let Rule::Int { min, max } = prop.rule else {
+            misdeclared(prop);
+            return None;
+        };
+        let name = prop.name;
+        let value = self.take(prop)?;
         // JSON has one number type: 1e3 and 1000.0 are the integer 1000, as in JavaScript.
         let integral = value.as_i64().or_else(|| {
             value.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)
@@ -139,21 +160,31 @@ impl Fields {
         }
     }
 
-    /// A required RFC 3339 date-time.
-    pub fn timestamp(&mut self, name: &str) -> chrono::DateTime<chrono::Utc> {
-        match self.take(name) {
-            Some(Value::String(s)) => match chrono::DateTime::parse_from_rfc3339(s.trim()) {
-                Ok(t) if crate::domain::time::is_storable(t.to_utc()) => t.to_utc(),
-                _ => {
-                    self.error(format!("{name} must be a valid ISO 8601 date string"));
-                    chrono::DateTime::default()
-                }
-            },
-            _ => {
-                self.error(format!("{name} must be a valid ISO 8601 date string"));
-                chrono::DateTime::default()
-            }
+    /// An optional [`Rule::Bool`].
+    pub fn optional_bool(&mut self, prop: &Prop) -> Option<bool> {
+        debug_assert!(matches!(prop.rule, Rule::Bool), "{} is not a boolean", prop.name);
+        let value = self.take(prop)?;
+        let flag = value.as_bool();
+        if flag.is_none() {
+            self.error(format!("{} must be a boolean value", prop.name));
         }
+        flag
+    }
+
+    /// A required [`Rule::DateTime`], exactly as RFC 3339 writes it.
+    pub fn timestamp(&mut self, prop: &Prop) -> chrono::DateTime<chrono::Utc> {
+        debug_assert!(matches!(prop.rule, Rule::DateTime), "{} is not a time", prop.name);
+        let parsed = match self.take(prop) {
+            Some(Value::String(s)) => chrono::DateTime::parse_from_rfc3339(&s)
+                .ok()
+                .map(|t| t.to_utc())
+                .filter(|t| crate::domain::time::is_storable(*t)),
+            _ => None,
+        };
+        parsed.unwrap_or_else(|| {
+            self.error(format!("{} must be a valid ISO 8601 date string", prop.name));
+            chrono::DateTime::default()
+        })
     }
 
     /// Ends validation: every violation found, or none.
@@ -198,15 +229,19 @@ mod tests {
         }
     }
 
+    const NAME: Prop = Prop::required("name", Rule::Text { max: 100 });
+    const EMAIL: Prop = Prop::required("email", Rule::Email);
+    const PASSWORD: Prop = Prop::required("password", Rule::Raw { min: 8, max: 128 });
+
     #[test]
     fn collects_every_violation() {
         let mut f = Fields::new(
             object(json!({"name": 3, "foo": 1, "password": "short"})),
-            &["name", "email", "password"],
+            &[NAME, EMAIL, PASSWORD],
         );
-        f.text("name", 100);
-        f.email("email");
-        f.raw_string("password", 8, 128);
+        f.text(&NAME);
+        f.email(&EMAIL);
+        f.raw_string(&PASSWORD);
         let Err(ApiError::Validation(errors)) = f.finish() else { panic!("expected errors") };
         assert_eq!(
             errors,
@@ -221,10 +256,12 @@ mod tests {
 
     #[test]
     fn integers_may_be_written_as_floats() {
-        let mut f = Fields::new(object(json!({"a": 1e3, "b": 2.5, "c": "3"})), &["a", "b", "c"]);
-        assert_eq!(f.optional_int("a", 1, 5000), Some(1000));
-        assert_eq!(f.optional_int("b", 1, 5000), None);
-        assert_eq!(f.optional_int("c", 1, 5000), None);
+        let int = |name| Prop::optional(name, Rule::Int { min: 1, max: 5000 });
+        let (a, b, c) = (int("a"), int("b"), int("c"));
+        let mut f = Fields::new(object(json!({"a": 1e3, "b": 2.5, "c": "3"})), &[a, b, c]);
+        assert_eq!(f.optional_int(&a), Some(1000));
+        assert_eq!(f.optional_int(&b), None);
+        assert_eq!(f.optional_int(&c), None);
         let Err(ApiError::Validation(errors)) = f.finish() else { panic!("expected errors") };
         assert_eq!(errors, ["b must be an integer number", "c must be an integer number"]);
     }

@@ -116,6 +116,12 @@ impl<T> Page<T> {
 pub struct ErrorBody {
     pub status_code: u16,
     /// A sentence, or for validation failures every violation.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = error_message)]
     pub message: serde_json::Value,
+}
+
+fn error_message() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    super::body::to_schema(serde_json::json!({
+        "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+    }))
 }

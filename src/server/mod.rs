@@ -4,10 +4,12 @@
 //! - a cap on open connections: past it, new ones wait in the kernel's accept queue;
 //! - a deadline for each request's headers (hyper's header-read timeout);
 //! - a deadline for an idle keep-alive connection ([`idle`]);
-//! - a deadline for a request's body ([`body_deadline`], a middleware).
+//! - a deadline for a request's body ([`body_deadline`], a middleware);
+//! - hyper's own parse-error answers in the API's error shape ([`shaped_errors`]).
 
 pub mod body_deadline;
 mod idle;
+mod shaped_errors;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -28,6 +30,7 @@ use tower::ServiceExt;
 
 use crate::config::ServerLimits;
 use idle::{Activity, Tracked};
+use shaped_errors::ShapedErrors;
 
 /// Serves `router` on `listener` until `shutdown` resolves, then waits for open connections
 /// to finish their requests (the caller bounds that wait).
@@ -98,7 +101,7 @@ impl Connection {
     async fn serve(self, stream: TcpStream, peer: SocketAddr) {
         let _ = stream.set_nodelay(true);
         let activity = Activity::new();
-        let io = TokioIo::new(Tracked::new(stream, activity.clone()));
+        let io = TokioIo::new(ShapedErrors::new(Tracked::new(stream, activity.clone())));
         let (router, in_flight) = (self.router, activity.clone());
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));

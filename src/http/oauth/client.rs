@@ -10,8 +10,16 @@ use subtle::ConstantTimeEq;
 use super::error::{OAuthError, OAuthResult};
 use super::form::OAuthForm;
 use crate::auth::token;
+use crate::domain::text;
+use crate::http::body::{Prop, Rule};
 use crate::state::AppState;
 use crate::store::oauth_apps::{self, OAuthApp, SecretDigests};
+
+/// `client_secret_post`: the client's credentials in the form, instead of HTTP Basic.
+pub const CLIENT_ID: Prop = Prop::optional("client_id", Rule::Raw { min: 0, max: usize::MAX });
+pub const CLIENT_SECRET: Prop =
+    Prop::optional("client_secret", Rule::Raw { min: 0, max: usize::MAX })
+        .about("With `client_id`, instead of HTTP Basic; never both.");
 
 /// The authenticated client: an active app whose secret was presented.
 pub async fn authenticate(
@@ -77,7 +85,8 @@ fn basic_credentials(value: &str) -> OAuthResult<(String, String)> {
             .unwrap_or_default()
     };
     let (id, secret) = (unescape(id), unescape(secret));
-    if id.is_empty() || secret.is_empty() {
+    // The ID is looked up; one the databases cannot store names no client.
+    if id.is_empty() || secret.is_empty() || !text::is_storable(&id) {
         return Err(fail());
     }
     Ok((id, secret))

@@ -7,6 +7,33 @@ use serde_json::json;
 
 use crate::error::ApiError;
 
+/// Every `error` code these endpoints answer with.
+pub const CODES: [&str; 10] = [
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unsupported_grant_type",
+    "invalid_scope",
+    "unsupported_response_type",
+    "access_denied",
+    "invalid_token",
+    "temporarily_unavailable",
+    "server_error",
+];
+
+/// The error body of the OAuth endpoints (RFC 6749 §5.2).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct OAuthErrorBody {
+    #[schema(schema_with = error_code)]
+    error: String,
+    error_description: String,
+}
+
+fn error_code() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::http::body::to_schema(json!({"type": "string", "enum": CODES}))
+}
+
 #[derive(Debug)]
 pub struct OAuthError {
     pub status: StatusCode,

@@ -6,6 +6,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 
 use super::error::OAuthError;
+use crate::domain::text;
 
 pub struct OAuthForm(pub Vec<(String, String)>);
 
@@ -34,13 +35,26 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
                 OAuthError::invalid_request("Request body could not be read")
             }
         })?;
-        Ok(Self::parse(&bytes))
+        Self::parse(&bytes)
     }
 }
 
 impl OAuthForm {
-    pub fn parse(bytes: &[u8]) -> Self {
-        Self(url::form_urlencoded::parse(bytes).into_owned().collect())
+    /// The parameters of a form body or query string; `invalid_request` for one whose name or
+    /// value holds text the databases cannot store.
+    pub fn parse(bytes: &[u8]) -> Result<Self, OAuthError> {
+        let pairs: Vec<(String, String)> =
+            url::form_urlencoded::parse(bytes).into_owned().collect();
+        match pairs.iter().find(|(k, v)| !text::is_storable(k) || !text::is_storable(v)) {
+            None => Ok(Self(pairs)),
+            Some((k, _)) => {
+                Err(OAuthError::invalid_request(text::unstorable(if text::is_storable(k) {
+                    k
+                } else {
+                    "parameter names"
+                })))
+            }
+        }
     }
 
     /// The parameter's value; `None` when absent or empty.

@@ -13,12 +13,13 @@ use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::client;
-use super::error::{NoStore, OAuthError, OAuthResult};
+use super::client::{self, CLIENT_ID, CLIENT_SECRET};
+use super::error::{NoStore, OAuthError, OAuthErrorBody, OAuthResult};
 use super::form::OAuthForm;
 use crate::auth::token;
 use crate::config::Config;
 use crate::domain::scope::Scopes;
+use crate::http::body::{Prop, Rule, body_schema};
 use crate::state::AppState;
 use crate::store::oauth_apps::OAuthApp;
 use crate::store::oauth_grants::{self, CodeOutcome, OAuthToken, RefreshOutcome, TokenKind};
@@ -123,15 +124,31 @@ pub fn requested_scopes(requested: Option<&str>, allowed: &Scopes) -> OAuthResul
     Ok(scopes)
 }
 
+const TOKEN_FORM: &[Prop] = &[
+    Prop::required(
+        "grant_type",
+        Rule::OneOf(|| vec!["authorization_code", "client_credentials", "refresh_token"]),
+    ),
+    Prop::optional("code", Rule::Raw { min: 0, max: usize::MAX }),
+    Prop::optional("redirect_uri", Rule::Raw { min: 0, max: usize::MAX }),
+    Prop::optional("code_verifier", Rule::Raw { min: 0, max: usize::MAX }),
+    Prop::optional("refresh_token", Rule::Raw { min: 0, max: usize::MAX }),
+    Prop::optional("scope", Rule::Raw { min: 0, max: usize::MAX }),
+    CLIENT_ID,
+    CLIENT_SECRET,
+];
+body_schema!(form TokenRequest = TOKEN_FORM);
+
 /// Exchange a grant for tokens. Form-encoded; the client authenticates with HTTP Basic or
 /// with `client_id` and `client_secret` in the body.
 #[utoipa::path(post, path = "/api/oauth/token", tag = "oauth",
-    request_body(content_type = "application/x-www-form-urlencoded",
+    security(("client_basic" = []), ()),
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded",
         description = "grant_type=authorization_code (code, redirect_uri, code_verifier), \
                        client_credentials (scope?) or refresh_token (refresh_token, scope?)"),
     responses((status = 200, body = TokenResponse),
-              (status = 400, description = "invalid_request, invalid_grant, unsupported_grant_type or invalid_scope"),
-              (status = 401, description = "invalid_client")))]
+              (status = 400, body = OAuthErrorBody, description = "invalid_request, invalid_grant, unsupported_grant_type or invalid_scope"),
+              (status = 401, body = OAuthErrorBody, description = "invalid_client")))]
 pub async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,

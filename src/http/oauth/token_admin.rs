@@ -7,21 +7,31 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::client;
-use super::error::{NoStore, OAuthError, OAuthResult};
+use super::client::{self, CLIENT_ID, CLIENT_SECRET};
+use super::error::{NoStore, OAuthError, OAuthErrorBody, OAuthResult};
 use super::form::OAuthForm;
 use crate::auth::token;
+use crate::http::body::{Prop, Rule, body_schema};
 use crate::state::AppState;
 use crate::store::oauth_grants::{self, TokenKind};
+
+const TOKEN_FORM: &[Prop] = &[
+    Prop::required("token", Rule::Raw { min: 1, max: usize::MAX }),
+    Prop::optional("token_type_hint", Rule::Raw { min: 0, max: usize::MAX })
+        .about("Accepted and not needed: the token says what it is."),
+    CLIENT_ID,
+    CLIENT_SECRET,
+];
+body_schema!(form TokenForm = TOKEN_FORM);
 
 /// Revoke an access or refresh token of the calling client. Revoking a refresh token revokes
 /// every token of its grant. Answers 200 whether or not the token was valid.
 #[utoipa::path(post, path = "/api/oauth/revoke", tag = "oauth",
-    request_body(content_type = "application/x-www-form-urlencoded",
-                 description = "token, token_type_hint?"),
+    security(("client_basic" = []), ()),
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "Revoked, or nothing to revoke"),
-              (status = 400, description = "invalid_request"),
-              (status = 401, description = "invalid_client")))]
+              (status = 400, body = OAuthErrorBody, description = "invalid_request"),
+              (status = 401, body = OAuthErrorBody, description = "invalid_client")))]
 pub async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -70,11 +80,11 @@ pub struct TokenDetails {
 
 /// Describe a token of the calling client.
 #[utoipa::path(post, path = "/api/oauth/introspect", tag = "oauth",
-    request_body(content_type = "application/x-www-form-urlencoded",
-                 description = "token, token_type_hint?"),
+    security(("client_basic" = []), ()),
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = Introspection),
-              (status = 400, description = "invalid_request"),
-              (status = 401, description = "invalid_client")))]
+              (status = 400, body = OAuthErrorBody, description = "invalid_request"),
+              (status = 401, body = OAuthErrorBody, description = "invalid_client")))]
 pub async fn introspect(
     State(state): State<AppState>,
     headers: HeaderMap,

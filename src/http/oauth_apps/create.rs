@@ -3,8 +3,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::views::{OAuthAppView, OAuthAppWithSecret};
@@ -13,6 +11,7 @@ use crate::auth::token;
 use crate::domain::event::{NewEvent, OauthAppCreated};
 use crate::error::{ApiError, ApiResult};
 use crate::http::access::{self, Need};
+use crate::http::body::{Prop, body_schema};
 use crate::http::extract::{ApiPath, JsonObject};
 use crate::http::principal::Principal;
 use crate::http::quota;
@@ -22,23 +21,12 @@ use crate::state::AppState;
 use crate::store::oauth_apps::{self, AppStatus, OAuthApp};
 use crate::store::{events, organizations};
 
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CreateOAuthAppRequest {
-    #[schema(example = "Acme CRM sync")]
-    pub name: String,
-    /// 1–10 absolute URLs of at most 2048 characters: `https://…`, or
-    /// `http://localhost…`/`http://127.0.0.1…`/`http://[::1]…` for native apps; no fragment,
-    /// no user info, no whitespace or control characters. Matched exactly.
-    #[schema(example = json!(["https://crm.example.com/oauth/callback"]))]
-    pub redirect_uris: Vec<String>,
-    #[schema(example = json!(["members:read", "webhooks:write"]))]
-    pub scopes: Vec<String>,
-}
+const CREATE: &[Prop] = &[fields::NAME, fields::REDIRECT_URIS, fields::SCOPES];
+body_schema!(CreateOAuthAppRequest = CREATE);
 
 /// Register an OAuth app. Its client secret is in this answer only.
-#[utoipa::path(post, path = "/api/organizations/{id}/oauth-apps", tag = "oauth-apps",
-    security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = CreateOAuthAppRequest,
+#[utoipa::path(post, path = "/api/organizations/{organizationId}/oauth-apps", tag = "oauth-apps",
+    security(("bearer" = [])), params(("organizationId" = Uuid, Path)), request_body = CreateOAuthAppRequest,
     responses((status = 201, body = OAuthAppWithSecret), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody)))]
@@ -46,13 +34,13 @@ pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(org_id): ApiPath<Uuid>,
-    JsonObject(mut body): JsonObject,
+    JsonObject(body): JsonObject,
 ) -> ApiResult<(StatusCode, Json<OAuthAppWithSecret>)> {
-    let uris = body.remove("redirectUris");
-    let scopes = body.remove("scopes");
-    let mut f = Fields::new(body, &["name"]);
-    let name = f.text("name", fields::NAME_MAX);
+    let mut f = Fields::new(body, CREATE);
+    let name = f.text(&fields::NAME);
+    let uris = f.take(&fields::REDIRECT_URIS);
     let redirect_uris = fields::redirect_uris(&mut f, uris);
+    let scopes = f.take(&fields::SCOPES);
     let scopes = fields::scopes(&mut f, scopes);
     f.finish()?;
 

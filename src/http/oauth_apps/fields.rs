@@ -3,11 +3,45 @@
 use serde_json::Value;
 
 use crate::domain::scope::{Scope, Scopes};
+use crate::http::body::{self, Prop, Rule};
 use crate::http::validate::Fields;
 
 pub const NAME_MAX: usize = 100;
 pub const REDIRECT_URIS_MAX: usize = 10;
 pub const REDIRECT_URI_MAX_LEN: usize = 2048;
+
+/// An `https://` URL on a host name, or an `http://` one on the loopback host, with an
+/// optional port, path and query: what [`is_allowed_redirect_uri`] accepts, without the
+/// literal addresses it also takes.
+fn redirect_uri_pattern() -> String {
+    let loopback = "localhost|127\\.0\\.0\\.1|\\[::1\\]";
+    body::url_pattern(&format!("https://{}|http://(?:{loopback})", body::HOST_NAME))
+}
+
+fn scope_names() -> Vec<&'static str> {
+    Scope::ALL.iter().map(|s| s.as_str()).collect()
+}
+
+pub const NAME: Prop = Prop::required("name", Rule::Text { max: NAME_MAX });
+pub const REDIRECT_URIS: Prop = Prop::required(
+    "redirectUris",
+    Rule::List {
+        item: &Rule::Matching {
+            pattern: redirect_uri_pattern,
+            format: Some("uri"),
+            min: 1,
+            max: REDIRECT_URI_MAX_LEN,
+        },
+        max: Some(REDIRECT_URIS_MAX),
+    },
+)
+.about(
+    "Absolute URLs: `https://…`, or `http://localhost…`/`http://127.0.0.1…`/`http://[::1]…` \
+     for native apps; no fragment, no user info, no whitespace or control characters. Matched \
+     exactly.",
+);
+pub const SCOPES: Prop =
+    Prop::required("scopes", Rule::List { item: &Rule::OneOf(scope_names), max: None });
 
 /// Whether `uri` may be registered: an absolute `https` URL, or an `http` one on the loopback
 /// host (RFC 8252 §7.3), with no fragment (RFC 6749 §3.1.2) and no user info.
@@ -20,7 +54,7 @@ pub fn is_allowed_redirect_uri(uri: &str) -> bool {
             | Some(url::Host::Ipv6(std::net::Ipv6Addr::LOCALHOST))
     );
     let scheme_ok = match parsed.scheme() {
-        "https" => parsed.host().is_some(),
+        "https" => crate::domain::uri::has_real_host(&parsed),
         "http" => loopback,
         _ => false,
     };
@@ -31,6 +65,7 @@ pub fn is_allowed_redirect_uri(uri: &str) -> bool {
         // Stored as given: refuse what the parser would silently strip or encode (PostgreSQL
         // text cannot even hold NUL).
         && !uri.chars().any(|c| c.is_whitespace() || c.is_control())
+        && crate::domain::uri::is_uri(uri)
 }
 
 pub fn redirect_uris(f: &mut Fields, value: Option<Value>) -> Vec<String> {

@@ -8,16 +8,16 @@ use uuid::Uuid;
 use super::views::OAuthAppView;
 use crate::error::ApiResult;
 use crate::http::access::{self, Hold, Need};
-use crate::http::extract::{ApiPath, ListQuery, cursor};
+use crate::http::extract::{ApiPath, ListQuery, PageParams, cursor};
 use crate::http::principal::Principal;
 use crate::http::views::{ErrorBody, Page};
 use crate::state::AppState;
 use crate::store::oauth_apps::{self, OAuthApp};
 
 /// The organization's OAuth apps, newest first, revoked ones included. No secrets.
-#[utoipa::path(get, path = "/api/organizations/{id}/oauth-apps", tag = "oauth-apps",
+#[utoipa::path(get, path = "/api/organizations/{organizationId}/oauth-apps", tag = "oauth-apps",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    params(("organizationId" = Uuid, Path), PageParams),
     responses((status = 200, body = Page<OAuthAppView>), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody)))]
@@ -35,8 +35,8 @@ pub async fn list(
 }
 
 /// One OAuth app, without its secret.
-#[utoipa::path(get, path = "/api/organizations/{id}/oauth-apps/{appId}", tag = "oauth-apps",
-    security(("bearer" = [])), params(("id" = Uuid, Path), ("appId" = Uuid, Path)),
+#[utoipa::path(get, path = "/api/organizations/{organizationId}/oauth-apps/{appId}", tag = "oauth-apps",
+    security(("bearer" = [])), params(("organizationId" = Uuid, Path), ("appId" = Uuid, Path)),
     responses((status = 200, body = OAuthAppView), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody)))]

@@ -18,9 +18,9 @@ use crate::store::{events, webhooks};
 
 /// Revoke an app: every token it holds stops working at once, and it gets no new ones.
 /// Revoking a revoked app changes nothing.
-#[utoipa::path(post, path = "/api/organizations/{id}/oauth-apps/{appId}/revoke",
+#[utoipa::path(post, path = "/api/organizations/{organizationId}/oauth-apps/{appId}/revoke",
     tag = "oauth-apps", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("appId" = Uuid, Path)),
+    params(("organizationId" = Uuid, Path), ("appId" = Uuid, Path)),
     responses((status = 200, body = OAuthAppView), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody)))]

@@ -19,9 +19,9 @@ use crate::store::{events, oauth_apps};
 
 /// Issue a new client secret. The previous one keeps working for 24 hours, so that every
 /// instance of the app can switch over.
-#[utoipa::path(post, path = "/api/organizations/{id}/oauth-apps/{appId}/rotate-secret",
+#[utoipa::path(post, path = "/api/organizations/{organizationId}/oauth-apps/{appId}/rotate-secret",
     tag = "oauth-apps", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("appId" = Uuid, Path)),
+    params(("organizationId" = Uuid, Path), ("appId" = Uuid, Path)),
     responses((status = 200, body = OAuthAppWithSecret), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody),

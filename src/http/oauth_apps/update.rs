@@ -3,14 +3,13 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde::Deserialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::views::OAuthAppView;
 use super::{app_ref, fields, held, revoked};
 use crate::domain::event::{Change, NewEvent, OauthAppChanges, OauthAppUpdated};
 use crate::error::ApiResult;
+use crate::http::body::{Prop, body_schema};
 use crate::http::extract::{ApiPath, JsonObject};
 use crate::http::principal::Principal;
 use crate::http::validate::Fields;
@@ -19,18 +18,17 @@ use crate::http::webhooks::access::narrow_app_webhooks;
 use crate::state::AppState;
 use crate::store::{events, oauth_apps, oauth_grants};
 
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct UpdateOAuthAppRequest {
-    pub name: Option<String>,
-    pub redirect_uris: Option<Vec<String>>,
-    /// Narrowing the scopes narrows every token the app holds at once.
-    pub scopes: Option<Vec<String>>,
-}
+const UPDATE: &[Prop] = &[
+    Prop { required: false, ..fields::NAME },
+    Prop { required: false, ..fields::REDIRECT_URIS },
+    Prop { required: false, ..fields::SCOPES }
+        .about("Narrowing the scopes narrows every token the app holds at once."),
+];
+body_schema!(UpdateOAuthAppRequest = UPDATE);
 
 /// Change an app's name, redirect URIs or scopes. Narrowed scopes apply to its tokens at once.
-#[utoipa::path(patch, path = "/api/organizations/{id}/oauth-apps/{appId}", tag = "oauth-apps",
-    security(("bearer" = [])), params(("id" = Uuid, Path), ("appId" = Uuid, Path)),
+#[utoipa::path(patch, path = "/api/organizations/{organizationId}/oauth-apps/{appId}", tag = "oauth-apps",
+    security(("bearer" = [])), params(("organizationId" = Uuid, Path), ("appId" = Uuid, Path)),
     request_body = UpdateOAuthAppRequest,
     responses((status = 200, body = OAuthAppView), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -40,13 +38,13 @@ pub async fn update(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath((org_id, app_id)): ApiPath<(Uuid, Uuid)>,
-    JsonObject(mut body): JsonObject,
+    JsonObject(body): JsonObject,
 ) -> ApiResult<Json<OAuthAppView>> {
-    let uris = body.remove("redirectUris").filter(|v| !v.is_null());
-    let scopes = body.remove("scopes").filter(|v| !v.is_null());
-    let mut f = Fields::new(body, &["name"]);
-    let name = f.optional_text("name", fields::NAME_MAX);
+    let mut f = Fields::new(body, UPDATE);
+    let name = f.optional_text(&fields::NAME);
+    let uris = f.take(&fields::REDIRECT_URIS);
     let uris = uris.map(|v| fields::redirect_uris(&mut f, Some(v)));
+    let scopes = f.take(&fields::SCOPES);
     let scopes = scopes.map(|v| fields::scopes(&mut f, Some(v)));
     f.finish()?;
 

@@ -4,8 +4,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::access::{check_token_may_receive, hold_controller};
@@ -16,6 +14,7 @@ use crate::domain::scope::Scope;
 use crate::domain::secret;
 use crate::error::{ApiError, ApiResult};
 use crate::http::access;
+use crate::http::body::{Prop, body_schema};
 use crate::http::extract::{ApiPath, JsonObject};
 use crate::http::principal::Principal;
 use crate::http::quota;
@@ -25,17 +24,8 @@ use crate::state::AppState;
 use crate::store::webhooks::{self, Webhook};
 use crate::store::{events, organizations};
 
-#[derive(Deserialize, ToSchema)]
-pub struct CreateWebhookRequest {
-    /// An absolute `https://` URL of at most 2048 characters, with no credentials
-    /// (`user:pass@`) and no control characters; `http://` and private addresses only when
-    /// the server allows private delivery.
-    #[schema(example = "https://example.com/webhooks")]
-    pub url: String,
-    /// Event types to subscribe to; duplicates collapse.
-    #[schema(example = json!(["organization.created", "member.added"]))]
-    pub events: Vec<String>,
-}
+const CREATE: &[Prop] = &[fields::URL, fields::EVENTS];
+body_schema!(CreateWebhookRequest = CREATE);
 
 /// Create a webhook endpoint for receiving events. Only OWNERS and ADMINS can create webhooks.
 #[utoipa::path(post, path = "/api/organizations/{organizationId}/webhooks", tag = "webhooks",
@@ -49,12 +39,12 @@ pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(org_id): ApiPath<Uuid>,
-    JsonObject(mut body): JsonObject,
+    JsonObject(body): JsonObject,
 ) -> ApiResult<(StatusCode, Json<WebhookWithSecret>)> {
-    let url = body.remove("url");
-    let events = body.remove("events");
-    let mut f = Fields::new(body, &[]);
+    let mut f = Fields::new(body, CREATE);
+    let url = f.take(&fields::URL);
     let url = fields::url(&mut f, url, state.config.webhook_allow_private);
+    let events = f.take(&fields::EVENTS);
     let events = fields::events(&mut f, events);
     f.finish()?;
 

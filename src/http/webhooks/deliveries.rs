@@ -11,7 +11,7 @@ use super::views::{DeliveryView, Requeued};
 use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::http::access::{self, Hold};
-use crate::http::extract::{ApiPath, ListQuery, cursor};
+use crate::http::extract::{ApiPath, ListQuery, PageParams, cursor};
 use crate::http::principal::Principal;
 use crate::http::views::{ErrorBody, Page};
 use crate::state::AppState;
@@ -22,8 +22,7 @@ use crate::store::webhooks::Webhook;
 /// have been.
 #[utoipa::path(get, path = "/api/organizations/{organizationId}/webhooks/{webhookId}/deliveries",
     tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:read"])),
-    params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path),
-           ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path), PageParams),
     responses((status = 200, body = Page<DeliveryView>), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody)))]

@@ -4,11 +4,36 @@
 
 use serde_json::Value;
 
+use super::super::body::{self, Prop, Rule};
 use super::super::validate::Fields;
 use crate::domain::event::EventType;
 use crate::domain::webhook_url::{self, Refusal};
 
 pub const URL_MAX: usize = 2048;
+
+/// `https://` and a host name, with an optional port, path and query: what every server
+/// accepts. [`url`] is the whole rule (a literal address, or `http://` where private delivery
+/// is allowed, passes it but not this pattern).
+pub fn url_pattern() -> String {
+    body::url_pattern(&format!("https://{}", body::HOST_NAME))
+}
+
+fn event_names() -> Vec<&'static str> {
+    EventType::ALL.iter().map(|e| e.as_str()).collect()
+}
+
+pub const URL: Prop = Prop::required(
+    "url",
+    Rule::Matching { pattern: url_pattern, format: Some("uri"), min: 1, max: URL_MAX },
+)
+.about(
+    "An absolute `https://` URL with no credentials (`user:pass@`) and no control characters; \
+     `http://` and private addresses only when the server allows private delivery.",
+);
+pub const EVENTS: Prop =
+    Prop::required("events", Rule::List { item: &Rule::OneOf(event_names), max: None })
+        .about("Event types to subscribe to; duplicates collapse.");
+pub const IS_ACTIVE: Prop = Prop::optional("isActive", Rule::Bool);
 
 /// Validates `url`; empty when invalid (and recorded).
 pub fn url(f: &mut Fields, value: Option<Value>, allow_private: bool) -> String {
@@ -26,13 +51,17 @@ fn checked_url(f: &mut Fields, value: Option<Value>, allow_private: bool) -> Opt
     }
     let raw = raw.trim();
     // The URL is stored as given, so refuse what the parser would silently strip or encode:
-    // control characters (PostgreSQL text cannot even hold NUL).
-    if raw.chars().any(char::is_control) {
+    // control characters, and anything else outside URI syntax.
+    if raw.chars().any(char::is_control) || !crate::domain::uri::is_uri(raw) {
         f.error("url must be a valid URL");
         return None;
     }
     let parsed = match url::Url::parse(raw) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => u,
+        Ok(u)
+            if matches!(u.scheme(), "http" | "https") && crate::domain::uri::has_real_host(&u) =>
+        {
+            u
+        }
         _ => {
             f.error("url must be a valid URL");
             return None;

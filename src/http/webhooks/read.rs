@@ -8,7 +8,7 @@ use super::views::WebhookView;
 use crate::domain::scope::Scope;
 use crate::error::ApiResult;
 use crate::http::access::{self, Hold};
-use crate::http::extract::{ApiPath, ListQuery, cursor};
+use crate::http::extract::{ApiPath, ListQuery, PageParams, cursor};
 use crate::http::principal::Principal;
 use crate::http::views::{ErrorBody, Page};
 use crate::state::AppState;
@@ -17,7 +17,7 @@ use crate::store::webhooks::{self, Webhook};
 /// The organization's webhooks, newest first. Secrets are never listed.
 #[utoipa::path(get, path = "/api/organizations/{organizationId}/webhooks", tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:read"])),
-    params(("organizationId" = Uuid, Path), ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    params(("organizationId" = Uuid, Path), PageParams),
     responses((status = 200, body = Page<WebhookView>), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody)))]

@@ -4,9 +4,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::access::ensure_active;
@@ -14,6 +11,7 @@ use super::views::Requeued;
 use crate::domain::scope::Scope;
 use crate::error::ApiResult;
 use crate::http::access::{self, Hold};
+use crate::http::body::{Prop, Rule, body_schema};
 use crate::http::extract::{ApiPath, JsonObject};
 use crate::http::principal::Principal;
 use crate::http::validate::Fields;
@@ -22,12 +20,12 @@ use crate::state::AppState;
 use crate::store::deliveries;
 use crate::store::webhooks::Webhook;
 
-#[derive(Deserialize, ToSchema)]
-pub struct RecoverRequest {
-    /// Deliveries that failed at or after this time are attempted again. RFC 3339, with a
-    /// year from 0000 to 9999 in UTC.
-    pub since: DateTime<Utc>,
-}
+const SINCE: Prop = Prop::required("since", Rule::DateTime).about(
+    "Deliveries that failed at or after this time are attempted again. RFC 3339, with a year \
+     from 0000 to 9999 in UTC.",
+);
+const RECOVER: &[Prop] = &[SINCE];
+body_schema!(RecoverRequest = RECOVER);
 
 /// Start a fresh attempt chain for every delivery of this webhook that failed at or after
 /// `since`, for when a receiver was down for a while. Runs in batches of 500 deliveries, each
@@ -47,8 +45,8 @@ pub async fn recover(
     ApiPath((org_id, webhook_id)): ApiPath<(Uuid, Uuid)>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<(StatusCode, Json<Requeued>)> {
-    let mut f = Fields::new(body, &["since"]);
-    let since = f.timestamp("since");
+    let mut f = Fields::new(body, RECOVER);
+    let since = f.timestamp(&SINCE);
     f.finish()?;
 
     // Failures recorded after the request began are not this recovery's to restart: a

@@ -25,7 +25,8 @@ use crate::store::webhooks::Webhook;
     params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path)),
     responses((status = 202, body = Requeued), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-               (status = 404, body = ErrorBody)))]
+               (status = 404, body = ErrorBody),
+               (status = 409, body = ErrorBody, description = "The webhook is inactive")))]
 pub async fn test(
     State(state): State<AppState>,
     principal: Principal,

@@ -4,8 +4,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::access::{hold_controller, settle_control};
@@ -17,6 +15,7 @@ use crate::domain::event::{
 use crate::domain::scope::Scope;
 use crate::error::ApiResult;
 use crate::http::access::{self, Hold};
+use crate::http::body::{Prop, body_schema};
 use crate::http::extract::{ApiPath, JsonObject};
 use crate::http::principal::Principal;
 use crate::http::validate::Fields;
@@ -25,16 +24,12 @@ use crate::state::AppState;
 use crate::store::events;
 use crate::store::webhooks::{self, Webhook};
 
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct UpdateWebhookRequest {
-    /// An absolute `https://` URL of at most 2048 characters, with no credentials
-    /// (`user:pass@`) and no control characters; `http://` and private addresses only when
-    /// the server allows private delivery.
-    pub url: Option<String>,
-    pub events: Option<Vec<String>>,
-    pub is_active: Option<bool>,
-}
+const UPDATE: &[Prop] = &[
+    Prop { required: false, ..fields::URL },
+    Prop { required: false, ..fields::EVENTS },
+    fields::IS_ACTIVE,
+];
+body_schema!(UpdateWebhookRequest = UPDATE);
 
 /// Change a webhook's URL, subscriptions or whether it is active. An inactive webhook gets no
 /// new deliveries, and its pending ones are not attempted again.
@@ -48,20 +43,14 @@ pub async fn update(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath((org_id, webhook_id)): ApiPath<(Uuid, Uuid)>,
-    JsonObject(mut body): JsonObject,
+    JsonObject(body): JsonObject,
 ) -> ApiResult<Json<WebhookView>> {
-    let url = body.remove("url").filter(|v| !v.is_null());
-    let events = body.remove("events").filter(|v| !v.is_null());
-    let is_active = body.remove("isActive").filter(|v| !v.is_null());
-    let mut f = Fields::new(body, &[]);
+    let mut f = Fields::new(body, UPDATE);
+    let url = f.take(&fields::URL);
     let url = url.map(|v| fields::url(&mut f, Some(v), state.config.webhook_allow_private));
+    let events = f.take(&fields::EVENTS);
     let events = events.map(|v| fields::events(&mut f, Some(v)));
-    let is_active = is_active.map(|v| {
-        v.as_bool().unwrap_or_else(|| {
-            f.error("isActive must be a boolean value");
-            false
-        })
-    });
+    let is_active = f.optional_bool(&fields::IS_ACTIVE);
     f.finish()?;
 
     let mut tx = state.db.begin_write().await?;

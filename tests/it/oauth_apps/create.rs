@@ -154,8 +154,7 @@ async fn create_validates_in_class_validator_wording(backend: Backend) {
         json!("javascript:alert(1)"),
         json!("http://localhost.example.com/cb"),
         json!("http://192.168.1.1/cb"),
-        // Control characters the URL parser would encode or strip (PostgreSQL cannot store NUL).
-        json!("https://app.example.com/cb\u{0}"),
+        // Control characters the URL parser would encode or strip.
         json!("https://app.example.com/c\u{7}b"),
         json!(7),
         json!(null),
@@ -165,6 +164,11 @@ async fn create_validates_in_class_validator_wording(backend: Backend) {
             .await;
         assert_validation(status, &body, &[BAD_REDIRECT]);
     }
+    // NUL, which PostgreSQL cannot store, is refused wherever it is in a body.
+    let nul =
+        json!({"name": "A", "redirectUris": ["https://app.example.com/cb\u{0}"], "scopes": scopes});
+    let (status, body) = app.post(&path, token, nul).await;
+    assert_validation(status, &body, &["redirectUris must not contain null characters"]);
     // One bad entry among good ones is one message.
     let (status, body) = app
         .post(

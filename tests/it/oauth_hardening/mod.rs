@@ -5,7 +5,8 @@
 //! person's leaving, also when these race the change; leaving an
 //! organization ends the user's grants there; narrowing an app rewrites its tokens for good;
 //! 401s carry an RFC 6750 challenge; revocation racing a refresh leaves nothing alive; an
-//! overlong `state` is not echoed; oversized OAuth form bodies are refused in RFC 6749's shape.
+//! overlong `state` is not echoed; oversized OAuth form bodies are refused in RFC 6749's shape;
+//! a NUL in a parameter or credential is a 4xx on both backends.
 
 mod app_revocation;
 mod challenges;
@@ -13,6 +14,7 @@ mod event_log;
 mod granted_roles;
 mod leaving;
 mod narrowing;
+mod null_characters;
 mod oversized_input;
 mod races;
 mod webhook_control;

@@ -182,6 +182,12 @@ async fn input_hygiene_across_routes(backend: Backend) {
     let (status, body) =
         app.post("/api/organizations", token, json!({"name": "S", "slug": "nul\u{0}slug"})).await;
     assert_validation(status, &body, &["slug must not contain null characters"]);
+    // Anywhere in a body, and in a query string.
+    let hook = json!({"url": "https://example.com/hook", "events": ["member.added\u{0}"]});
+    let (status, body) = app.post(&format!("{org}/webhooks"), token, hook).await;
+    assert_validation(status, &body, &["events must not contain null characters"]);
+    let (status, body) = app.get(&format!("{org}/events?event=a%00"), token).await;
+    assert_validation(status, &body, &["event must not contain null characters"]);
     for slug in ["ünïcode", "a--b-", "UPPER-case"] {
         let (status, body) =
             app.post("/api/organizations", token, json!({"name": "S", "slug": slug})).await;

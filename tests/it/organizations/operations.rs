@@ -31,11 +31,11 @@ async fn operations_endpoints(backend: Backend) {
         .lines()
         .find(|l| {
             l.starts_with("roster_http_requests_total{")
-                && l.contains(r#"route="/api/organizations/{id}""#)
+                && l.contains(r#"route="/api/organizations/{organizationId}""#)
                 && l.contains(r#"method="GET""#)
                 && l.contains(r#"status="200""#)
         })
-        .unwrap_or_else(|| panic!("a GET /api/organizations/{{id}} 200 line: {text}"));
+        .unwrap_or_else(|| panic!("a GET /api/organizations/{{organizationId}} 200 line: {text}"));
     assert!(line.ends_with(" 1"), "{line}");
     assert!(
         text.lines().any(|l| l.starts_with("roster_http_requests_total{")
@@ -63,11 +63,11 @@ async fn operations_endpoints(backend: Backend) {
         ("/api/users/me/tokens", &["get", "post"]),
         ("/api/users/me/tokens/{tokenId}", &["delete"]),
         ("/api/organizations", &["get", "post"]),
-        ("/api/organizations/{id}", &["delete", "get", "patch"]),
-        ("/api/organizations/{id}/events", &["get"]),
-        ("/api/organizations/{id}/members", &["get", "post"]),
-        ("/api/organizations/{id}/members/{userId}", &["delete", "patch"]),
-        ("/api/organizations/{id}/oauth-apps", &["get", "post"]),
+        ("/api/organizations/{organizationId}", &["delete", "get", "patch"]),
+        ("/api/organizations/{organizationId}/events", &["get"]),
+        ("/api/organizations/{organizationId}/members", &["get", "post"]),
+        ("/api/organizations/{organizationId}/members/{userId}", &["delete", "patch"]),
+        ("/api/organizations/{organizationId}/oauth-apps", &["get", "post"]),
         ("/api/oauth/authorize", &["get", "post"]),
         ("/api/oauth/token", &["post"]),
         ("/api/oauth/revoke", &["post"]),
@@ -89,7 +89,7 @@ async fn operations_endpoints(backend: Backend) {
     assert_eq!(scopes.len(), 8, "{oauth2}");
     assert!(oauth2["flows"]["authorizationCode"]["authorizationUrl"].is_string(), "{oauth2}");
     assert_eq!(
-        paths["/api/organizations/{id}/members"]["post"]["security"],
+        paths["/api/organizations/{organizationId}/members"]["post"]["security"],
         json!([{"bearer": []}, {"oauth2": ["members:write"]}])
     );
     assert_eq!(paths["/api/users/me"]["get"]["security"], json!([{"bearer": []}]));

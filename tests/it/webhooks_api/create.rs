@@ -101,13 +101,16 @@ async fn create_validates_as_the_seed_words_it(backend: Backend) {
         assert_validation(status, &body, &[BAD_URL]);
     }
 
-    // Control characters (PostgreSQL text cannot even hold NUL) are not part of a URL.
-    for url in ["https://example.com/a\u{0}b", "https://example.com/a\nb", "https://exa\tmple.com/"]
-    {
+    // Control characters are not part of a URL; NUL, which PostgreSQL cannot store, is refused
+    // wherever it is in a body.
+    for url in ["https://example.com/a\nb", "https://exa\tmple.com/"] {
         let (status, body) =
             app.post(&path, token, json!({"url": url, "events": ["member.added"]})).await;
         assert_validation(status, &body, &[BAD_URL]);
     }
+    let nul = json!({"url": "https://example.com/a\u{0}b", "events": ["member.added"]});
+    let (status, body) = app.post(&path, token, nul).await;
+    assert_validation(status, &body, &["url must not contain null characters"]);
 
     // Credentials would travel as Basic auth and read back in clear: refused, nothing stored.
     for url in [

@@ -3,8 +3,6 @@
 //! needs no sign-in,
 //! allowing needs a member's email and password under the sign-in limits.
 
-use std::net::SocketAddr;
-
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, RawQuery, State};
@@ -15,20 +13,18 @@ use super::super::error::OAuthError;
 use super::super::form::OAuthForm;
 use super::super::page::{self, Consent};
 use super::{
-    Authorization, approve, check, csrf, error_redirect, problem_page, redirect, refusal_response,
-    request_fields, secure_cookie,
+    Authorization, AuthorizeQuery, PARAMS, approve, check, csrf, error_redirect, problem_page,
+    redirect, refusal_response, request_fields, secure_cookie,
 };
 use crate::auth::sign_in::{PASSWORD_MAX, SignInError};
 use crate::error::ApiError;
+use crate::http::body::{Prop, Rule};
 use crate::state::AppState;
+use std::net::SocketAddr;
 
 /// The sign-in and consent page for an authorization request with PKCE (S256).
 #[utoipa::path(get, path = "/api/oauth/authorize", tag = "oauth",
-    params(("response_type" = String, Query, description = "code"),
-           ("client_id" = String, Query), ("redirect_uri" = String, Query, description = "One of the app's, exactly"),
-           ("scope" = Option<String>, Query, description = "Space-separated; default all of the app's"),
-           ("state" = Option<String>, Query),
-           ("code_challenge" = String, Query), ("code_challenge_method" = String, Query, description = "S256")),
+    params(AuthorizeQuery),
     responses((status = 200, description = "The sign-in and consent page", content_type = "text/html"),
               (status = 302, description = "An error sent back to the app's redirect URI"),
               (status = 400, description = "Unknown client or unregistered redirect URI", content_type = "text/html")))]
@@ -37,7 +33,10 @@ pub async fn page(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let params = OAuthForm::parse(query.unwrap_or_default().as_bytes());
+    let params = match OAuthForm::parse(query.unwrap_or_default().as_bytes()) {
+        Ok(params) => params,
+        Err(error) => return problem_page(&error),
+    };
     let checked = match state.db.acquire().await {
         Ok(mut conn) => check(&mut conn, &params).await,
         Err(err) => Err(err.into()),
@@ -83,11 +82,33 @@ fn render_consent(
     page::respond(status, html, cookie)
 }
 
+const CONSENT_EXTRA: [Prop; 4] = [
+    Prop::required("csrf_token", Rule::Raw { min: 1, max: usize::MAX })
+        .about("The page's, matching its cookie."),
+    Prop::optional("decision", Rule::Raw { min: 0, max: usize::MAX })
+        .about("`approve` to allow; anything else denies."),
+    Prop::optional("email", Rule::Raw { min: 0, max: usize::MAX }),
+    Prop::optional("password", Rule::Raw { min: 0, max: usize::MAX }),
+];
+
+/// The consent form: the authorization request and the page's own fields.
+pub struct ConsentForm;
+
+impl utoipa::PartialSchema for ConsentForm {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let props: Vec<Prop> = PARAMS.iter().chain(&CONSENT_EXTRA).copied().collect();
+        crate::http::body::to_schema(crate::http::body::form_schema(&props))
+    }
+}
+
+impl utoipa::ToSchema for ConsentForm {}
+
 /// The consent form's target: deny, or sign in and allow.
 #[utoipa::path(post, path = "/api/oauth/authorize/consent", tag = "oauth",
-    request_body(content_type = "application/x-www-form-urlencoded",
+    request_body(content = ConsentForm, content_type = "application/x-www-form-urlencoded",
                  description = "The consent page's form: the authorization request, csrf_token, email, password and decision (approve or deny)"),
     responses((status = 303, description = "Back to the app with a code, or with error=access_denied"),
+              (status = 400, description = "A request that cannot continue: unknown client, unregistered redirect URI, unstorable text", content_type = "text/html"),
               (status = 401, description = "The form again: invalid email or password", content_type = "text/html"),
               (status = 403, description = "Not a member of the app's organization, or a bad CSRF token", content_type = "text/html"),
               (status = 429, description = "The form again: too many sign-in attempts", content_type = "text/html")))]
@@ -104,7 +125,10 @@ pub async fn consent(
             return page::respond(rejection.status(), page::problem(message), None);
         }
     };
-    let form = OAuthForm::parse(&body);
+    let form = match OAuthForm::parse(&body) {
+        Ok(form) => form,
+        Err(error) => return problem_page(&error),
+    };
     let presented = form.get("csrf_token").ok().flatten().unwrap_or_default();
     let fields = request_fields(&form);
     let made_here = csrf::browser_secret(&headers)

@@ -6,9 +6,9 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::super::error::{OAuthError, OAuthResult};
+use super::super::error::{OAuthError, OAuthErrorBody, OAuthResult};
 use super::super::form::OAuthForm;
-use super::{PARAMS, Refusal, approve, check};
+use super::{AuthorizeRequest, Refusal, approve, check, is_param};
 use crate::error::ApiError;
 use crate::http::extract::JsonObject;
 use crate::http::principal::Principal;
@@ -24,11 +24,11 @@ pub struct AuthorizeResponse {
 /// ends. The body carries the same parameters as the page's query.
 #[utoipa::path(post, path = "/api/oauth/authorize", tag = "oauth",
     security(("bearer" = [])),
-    request_body(content = Object, description = "response_type, client_id, redirect_uri, scope?, state?, code_challenge, code_challenge_method"),
+    request_body = AuthorizeRequest,
     responses((status = 200, body = AuthorizeResponse),
-              (status = 400, description = "invalid_request, invalid_client, invalid_scope or unsupported_response_type"),
-              (status = 401, description = "invalid_token"),
-              (status = 403, description = "access_denied: not a member of the app's organization")))]
+              (status = 400, body = OAuthErrorBody, description = "invalid_request, invalid_client, invalid_scope or unsupported_response_type"),
+              (status = 401, body = OAuthErrorBody, description = "invalid_token"),
+              (status = 403, body = OAuthErrorBody, description = "access_denied: not a member of the app's organization")))]
 pub async fn authorize_json(
     State(state): State<AppState>,
     principal: Result<Principal, ApiError>,
@@ -41,9 +41,9 @@ pub async fn authorize_json(
     let mut pairs = Vec::new();
     for (name, value) in body {
         match value {
-            Value::String(s) if PARAMS.contains(&name.as_str()) => pairs.push((name, s)),
+            Value::String(s) if is_param(&name) => pairs.push((name, s)),
             Value::Null => {}
-            _ if PARAMS.contains(&name.as_str()) => {
+            _ if is_param(&name) => {
                 return Err(OAuthError::invalid_request(format!("{name} must be a string")));
             }
             _ => {

@@ -22,25 +22,81 @@ use super::page;
 use super::token::requested_scopes;
 use crate::auth::token;
 use crate::domain::scope::Scopes;
+use crate::http::body::{Prop, Rule, body_schema};
+use crate::http::extract::query_param;
 use crate::state::AppState;
 use crate::store::members;
 use crate::store::oauth_apps::{self, OAuthApp};
 use crate::store::oauth_grants::{self, AuthorizationCode};
 use crate::store::organizations::{self, Organization};
+use utoipa::openapi::Required;
 
 /// The parameters of an authorization request, as the query, the form and the JSON body
-/// carry them.
-const PARAMS: [&str; 7] = [
-    "response_type",
-    "client_id",
-    "redirect_uri",
-    "scope",
-    "state",
-    "code_challenge",
-    "code_challenge_method",
+/// carry them; the document describes each from here.
+const PARAMS: [Prop; 7] = [
+    Prop::required("response_type", Rule::OneOf(|| vec!["code"])),
+    Prop::required("client_id", Rule::Raw { min: 1, max: usize::MAX }),
+    Prop::required("redirect_uri", Rule::Raw { min: 1, max: usize::MAX })
+        .about("One of the app's redirect URIs, exactly."),
+    Prop::optional(
+        "scope",
+        Rule::Matching { pattern: scope_list, format: None, min: 0, max: usize::MAX },
+    )
+    .about("Space-separated scopes of the app's; all of them when absent."),
+    Prop::optional("state", Rule::Raw { min: 0, max: STATE_MAX })
+        .about("Carried back to the app unchanged."),
+    Prop::required(
+        "code_challenge",
+        Rule::Matching { pattern: s256_challenge, format: None, min: 43, max: 43 },
+    )
+    .about("BASE64URL(SHA-256(code_verifier)), without padding (RFC 7636)."),
+    Prop::required("code_challenge_method", Rule::OneOf(|| vec!["S256"])),
 ];
 
-/// Longest `state` carried back to the app.
+/// A space-separated list of known scopes, as RFC 6749 §3.3 writes them.
+fn scope_list() -> String {
+    let names: Vec<&str> = crate::domain::scope::Scope::ALL.iter().map(|s| s.as_str()).collect();
+    let one = format!("(?:{})", names.join("|"));
+    format!("^ *(?:{one}(?: +{one})*)? *$")
+}
+
+/// What [`check`] takes for an S256 challenge: BASE64URL of a SHA-256 digest, unpadded.
+fn s256_challenge() -> String {
+    "^[A-Za-z0-9_-]{43}$".to_owned()
+}
+
+fn is_param(name: &str) -> bool {
+    PARAMS.iter().any(|p| p.name == name)
+}
+
+body_schema!(
+    /// The JSON variant's body: the authorization request's parameters.
+    AuthorizeRequest = &PARAMS
+);
+
+/// The page's query: the authorization request's parameters.
+pub struct AuthorizeQuery;
+
+impl utoipa::IntoParams for AuthorizeQuery {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        // Only the client and its redirect URI are refused here; every other fault of the
+        // request goes back to the app as a redirect, so the page takes any value for them.
+        PARAMS
+            .iter()
+            .map(|p| {
+                let trusted = matches!(p.name, "client_id" | "redirect_uri");
+                let schema = Rule::Raw { min: usize::from(trusted), max: usize::MAX }.schema();
+                let mut param = query_param(p.name, p.about, schema);
+                param.required = if trusted { Required::True } else { Required::False };
+                param
+            })
+            .collect()
+    }
+}
+
+/// Longest `state` carried back to the app, in characters.
 const STATE_MAX: usize = 1024;
 
 /// A checked authorization request.
@@ -101,14 +157,14 @@ async fn check(conn: &mut dyn Conn, params: &OAuthForm) -> Result<Authorization,
     }
     let raw_state = params.get("state").ok().flatten();
     // An overlong state is refused, and not echoed into a redirect either.
-    let state = raw_state.filter(|s| s.len() <= STATE_MAX).map(str::to_owned);
+    let state = raw_state.filter(|s| s.chars().count() <= STATE_MAX).map(str::to_owned);
     let to_client = |error: OAuthError| Refusal::ToClient {
         redirect_uri: redirect_uri.clone(),
         state: state.clone(),
         error,
     };
     let check_rest = || -> OAuthResult<(Scopes, String)> {
-        if raw_state.is_some_and(|s| s.len() > STATE_MAX) {
+        if raw_state.is_some_and(|s| s.chars().count() > STATE_MAX) {
             return Err(OAuthError::invalid_request(format!(
                 "state must be at most {STATE_MAX} characters"
             )));
@@ -166,7 +222,7 @@ fn secure_cookie(state: &AppState) -> bool {
 fn request_fields(params: &OAuthForm) -> Vec<(&'static str, String)> {
     PARAMS
         .iter()
-        .filter_map(|name| params.get(name).ok().flatten().map(|v| (*name, v.to_owned())))
+        .filter_map(|p| params.get(p.name).ok().flatten().map(|v| (p.name, v.to_owned())))
         .collect()
 }
 
