@@ -162,6 +162,9 @@ def main():
     parser.add_argument("--max-examples", type=int, default=25)
     parser.add_argument("backends", nargs="*", default=["sqlite", "postgres"])
     args, extra = parser.parse_known_args()
+    # Each run has a working folder of its own, so a path must not depend on this one.
+    if os.sep in args.schemathesis:
+        args.schemathesis = os.path.abspath(args.schemathesis)
     global EXTRA
     EXTRA = extra
     failed = [b for b in args.backends if run_backend(b, args.schemathesis, args.max_examples)]

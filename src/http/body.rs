@@ -72,7 +72,8 @@ pub enum Rule {
     /// An RFC 3339 date-time within years 0000–9999.
     DateTime,
     Bool,
-    /// A string of `min..=max` characters matching the pattern, in the given format.
+    /// A string of `min..=max` characters matching the pattern, in the given format;
+    /// `usize::MAX` for no limit.
     Matching {
         pattern: fn() -> String,
         format: Option<&'static str>,
@@ -92,21 +93,14 @@ impl Rule {
             Rule::Text { max } => {
                 json!({"type": "string", "minLength": 1, "maxLength": max, "pattern": NOT_BLANK})
             }
-            Rule::Raw { min, max } => {
-                let mut schema = json!({"type": "string", "minLength": min, "pattern": STORABLE});
-                if max < usize::MAX {
-                    schema["maxLength"] = json!(max);
-                }
-                schema
-            }
+            Rule::Raw { min, max } => string(STORABLE.to_owned(), min, max),
             Rule::Email => json!({"type": "string", "format": "email", "maxLength": 254}),
             Rule::OneOf(choices) => json!({"type": "string", "enum": choices()}),
             Rule::Int { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
             Rule::DateTime => json!({"type": "string", "format": "date-time"}),
             Rule::Bool => json!({"type": "boolean"}),
             Rule::Matching { pattern, format, min, max } => {
-                let mut schema = json!({"type": "string", "pattern": pattern(),
-                                        "minLength": min, "maxLength": max});
+                let mut schema = string(pattern(), min, max);
                 if let Some(format) = format {
                     schema["format"] = json!(format);
                 }
@@ -121,6 +115,15 @@ impl Rule {
             }
         }
     }
+}
+
+/// A string of `min..=max` characters matching `pattern`; `usize::MAX` for no limit.
+fn string(pattern: String, min: usize, max: usize) -> Value {
+    let mut schema = json!({"type": "string", "minLength": min, "pattern": pattern});
+    if max < usize::MAX {
+        schema["maxLength"] = json!(max);
+    }
+    schema
 }
 
 /// The schema of a body of `props`: an object with exactly those properties. An optional
