@@ -1,5 +1,6 @@
 //! What every operation of the document shares, added in one place from the code that gives
-//! those answers: hyper's own refusals ([`super::listener`]: 400, 414, 431), the router's 405,
+//! those answers: hyper's own refusals (`crate::server::shaped_errors`: 400, 414, 431), the
+//! body deadline's 408 (`crate::server::body_deadline`), the router's 405,
 //! and for bodies the extractors' 413 and 415 ([`super::extract::JsonObject`],
 //! [`super::oauth::form::OAuthForm`]). A body with no required property is optional, since an
 //! empty body counts as `{}`.
@@ -53,6 +54,7 @@ fn finish_operation(path: &str, operation: &mut Map<String, Value>, schemas: &Va
     add(responses, "405", "Method not allowed", JSON, ERROR_BODY);
     add(responses, "414", "URI is too long", JSON, ERROR_BODY);
     add(responses, "431", "Request header fields are too large", JSON, ERROR_BODY);
+    add(responses, "408", "The request body did not arrive in time", JSON, ERROR_BODY);
     if body_types.iter().any(|t| t == JSON) {
         add(responses, "413", "Request body over 1 MiB", JSON, own_error);
         add(responses, "415", "Content-Type is not JSON", JSON, own_error);

@@ -93,7 +93,7 @@ fn invite_ref(invite: &Invite) -> InviteRef<'_> {
     responses((status = 201, body = CreatedInvite), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody),
-               (status = 409, body = ErrorBody, description = "Already a member, or an invite is pending")))]
+               (status = 409, body = ErrorBody, description = "Already a member, an invite is pending, or the pending-invite quota is reached")))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,

@@ -76,7 +76,8 @@ pub struct CreatedToken {
 #[utoipa::path(post, path = "/api/users/me/tokens", tag = "users", security(("bearer" = [])),
     request_body = CreateTokenRequest,
     responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody),
-               (status = 401, body = ErrorBody)))]
+               (status = 401, body = ErrorBody),
+               (status = 409, body = ErrorBody, description = "The account's token quota is reached")))]
 pub async fn create_token(
     State(state): State<AppState>,
     principal: Principal,

@@ -29,7 +29,8 @@ body_schema!(CreateOAuthAppRequest = CREATE);
     security(("bearer" = [])), params(("organizationId" = Uuid, Path)), request_body = CreateOAuthAppRequest,
     responses((status = 201, body = OAuthAppWithSecret), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-               (status = 404, body = ErrorBody)))]
+               (status = 404, body = ErrorBody),
+               (status = 409, body = ErrorBody, description = "The organization's OAuth app quota is reached")))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,

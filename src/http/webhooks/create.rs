@@ -34,7 +34,8 @@ body_schema!(CreateWebhookRequest = CREATE);
     responses((status = 201, body = WebhookWithSecret,
                description = "Webhook created successfully. Returns webhook configuration with signing secret."),
                (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+               (status = 409, body = ErrorBody, description = "The organization's webhook quota is reached")))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
