@@ -9,7 +9,7 @@ use super::views::AttemptView;
 use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::http::access::{self, Hold};
-use crate::http::extract::{ApiPath, ListQuery, cursor};
+use crate::http::extract::{ApiPath, ListQuery, PageParams, cursor};
 use crate::http::principal::Principal;
 use crate::http::views::{ErrorBody, Page};
 use crate::state::AppState;
@@ -21,7 +21,7 @@ use crate::store::webhooks::Webhook;
     path = "/api/organizations/{organizationId}/webhooks/{webhookId}/deliveries/{deliveryId}/attempts",
     tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:read"])),
     params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path), ("deliveryId" = Uuid, Path),
-           ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+           PageParams),
     responses((status = 200, body = Page<AttemptView>), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody)))]
