@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::super::access::{Hold, Managed};
+use super::super::access::{Hold, Managed, managed};
 use super::super::principal::Principal;
 use crate::domain::event::EventType;
 use crate::domain::scope::{self, Scope, Scopes};
@@ -189,5 +189,19 @@ pub async fn narrow_app_webhooks(
         hook.updated_at = now;
         webhooks::update(tx, &hook).await?;
     }
+    Ok(())
+}
+
+/// Refuses anyone but the webhook's managers (or a token with `webhooks:read`) its delivery
+/// log: the deliveries list and each delivery's attempts.
+pub async fn check_delivery_reader(
+    conn: &mut dyn Conn,
+    org_id: Uuid,
+    webhook_id: Uuid,
+    principal: &Principal,
+) -> ApiResult<()> {
+    let read = Scope::WebhooksRead;
+    let action = "view webhook deliveries";
+    managed::<Webhook>(conn, org_id, webhook_id, principal, read, action, Hold::Nothing).await?;
     Ok(())
 }

@@ -6,15 +6,12 @@ use axum::extract::State;
 use uuid::Uuid;
 
 use super::views::AttemptView;
-use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult};
-use crate::http::access::{self, Hold};
 use crate::http::extract::{ApiPath, ListQuery, PageParams, cursor};
 use crate::http::principal::Principal;
 use crate::http::views::{ErrorBody, Page};
 use crate::state::AppState;
 use crate::store::deliveries;
-use crate::store::webhooks::Webhook;
 
 /// The delivery's attempts, oldest first.
 #[utoipa::path(get,
@@ -36,16 +33,7 @@ pub async fn list_attempts(
         Some(c) => cursor::decode(c)?.parse::<i64>().map_err(|_| cursor::invalid())?,
     };
     let mut conn = state.db.acquire().await?;
-    access::managed::<Webhook>(
-        &mut conn,
-        org_id,
-        webhook_id,
-        &principal,
-        Scope::WebhooksRead,
-        "view webhook deliveries",
-        Hold::Nothing,
-    )
-    .await?;
+    super::access::check_delivery_reader(&mut conn, org_id, webhook_id, &principal).await?;
     let rows = deliveries::attempts(&mut conn, webhook_id, delivery_id, after, query.limit + 1)
         .await?
         .ok_or_else(|| ApiError::not_found("Delivery"))?;

@@ -34,16 +34,7 @@ pub async fn list_deliveries(
 ) -> ApiResult<Json<Page<DeliveryView>>> {
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
     let mut conn = state.db.acquire().await?;
-    access::managed::<Webhook>(
-        &mut conn,
-        org_id,
-        webhook_id,
-        &principal,
-        Scope::WebhooksRead,
-        "view webhook deliveries",
-        Hold::Nothing,
-    )
-    .await?;
+    super::access::check_delivery_reader(&mut conn, org_id, webhook_id, &principal).await?;
     let rows = deliveries::list(&mut conn, webhook_id, before, query.limit + 1).await?;
     Ok(Json(Page::from_rows(rows, query.limit, |d| d.id.to_string(), DeliveryView::from)))
 }
