@@ -80,10 +80,13 @@ impl App {
             clock: state.clock.clone(),
             metrics: state.delivery_metrics.clone(),
             settings: WorkerSettings {
-                concurrency: config.webhook_concurrency,
+                concurrency: config.delivery_limits.concurrency,
+                per_webhook: config.delivery_limits.per_webhook,
+                per_organization: config.delivery_limits.per_organization,
                 batch: 256,
                 // Long enough that a live attempt always finishes inside its lease.
                 lease: config.webhook_timeout + config.webhook_lease_margin,
+                attempt_timeout: config.webhook_timeout,
                 poll: config.webhook_poll_interval,
                 schedule: config.webhook_retry_schedule.clone(),
             },

@@ -1,6 +1,7 @@
 //! Every setting, layered flags → `ROSTER_*` environment → defaults by clap, and checked
 //! at load. Secrets are redacted from `Debug`.
 
+mod delivery;
 mod limits;
 mod values;
 
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+pub use delivery::DeliveryLimits;
 pub use limits::{Quotas, ServerLimits};
 pub use values::{
     DatabaseUrl, RetrySchedule, SecretKey, parse_duration, parse_public_url, parse_schedule,
@@ -94,6 +96,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub quotas: Quotas,
+
+    #[command(flatten)]
+    pub delivery_limits: DeliveryLimits,
 }
 
 /// The checked configuration the server runs with.
@@ -108,8 +113,7 @@ pub struct Config {
     pub webhook_lease_margin: Duration,
     pub allow_signup: bool,
     pub invite_ttl: Duration,
-    /// Delivery attempts in flight at once, per instance.
-    pub webhook_concurrency: usize,
+    pub delivery_limits: DeliveryLimits,
     /// Longest wait between looks at the delivery queue when nothing wakes the worker.
     pub webhook_poll_interval: Duration,
     pub access_token_ttl: Duration,
@@ -151,7 +155,7 @@ impl Config {
             webhook_lease_margin: Duration::from_secs(30),
             allow_signup: true,
             invite_ttl: Duration::from_secs(7 * 24 * 3600),
-            webhook_concurrency: 128,
+            delivery_limits: DeliveryLimits::default(),
             webhook_poll_interval: Duration::from_secs(1),
             access_token_ttl: Duration::from_secs(3600),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
@@ -185,6 +189,7 @@ impl ServeArgs {
             public_url: self.public_url,
             server_limits: self.server_limits,
             quotas: self.quotas,
+            delivery_limits: self.delivery_limits,
             database_url: self.database_url,
             ..Config::new("")
         })

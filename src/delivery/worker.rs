@@ -1,31 +1,40 @@
 //! The delivery worker. It reads only the database: claim due deliveries under a lease,
-//! attempt each with bounded concurrency, and record results in batches. It wakes when a
-//! commit enqueues work (in-process, and on PostgreSQL through LISTEN/NOTIFY from any
-//! instance), and otherwise when the next retry falls due or a fallback poll comes round.
+//! attempt each with bounded concurrency (a share per webhook and per organization, see
+//! `slots`), and record results in batches. It wakes when a commit enqueues work
+//! (in-process, and on PostgreSQL through LISTEN/NOTIFY from any instance), when a webhook or
+//! organization it had to leave out has room again, and otherwise when the next retry falls
+//! due or a fallback poll comes round.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::metrics::DeliveryMetrics;
+use super::recorder::record_results;
 use super::sender::Sender;
+use super::slots::{Claimed, Shares, Slots};
 use crate::clock::Clock;
 use crate::config::RetrySchedule;
-use crate::domain::retry::Next;
-use crate::store::deliveries::{self, AttemptRecord};
-use crate::store::{Backend, Db, Wakeups};
+use crate::store::deliveries::{self, AttemptRecord, ClaimRules, Exclusions};
+use crate::store::{Backend, Db};
 
 #[derive(Clone, Debug)]
 pub struct WorkerSettings {
     /// Attempts in flight at once.
     pub concurrency: usize,
+    /// Attempts in flight at once to one webhook, and to one organization's webhooks.
+    pub per_webhook: usize,
+    pub per_organization: usize,
     /// Deliveries claimed per round trip.
     pub batch: i64,
     /// How long a claim stays ours; after that another worker may take the delivery.
     pub lease: Duration,
+    /// The longest an attempt takes; a delivery is started only with this much lease left.
+    pub attempt_timeout: Duration,
     /// Longest sleep without a wake-up, in case a notification was missed.
     pub poll: Duration,
     pub schedule: RetrySchedule,
@@ -37,6 +46,14 @@ pub struct Worker {
     pub clock: Clock,
     pub settings: WorkerSettings,
     pub metrics: Arc<DeliveryMetrics>,
+}
+
+/// What every attempt task shares.
+struct Attempts {
+    sender: Arc<Sender>,
+    slots: Arc<Slots>,
+    results: mpsc::UnboundedSender<AttemptRecord>,
+    stop: CancellationToken,
 }
 
 impl Worker {
@@ -52,6 +69,17 @@ impl Worker {
             wakeups.clone(),
             self.metrics.clone(),
         ));
+        let slots = Arc::new(Slots::new(Shares {
+            per_webhook: self.settings.per_webhook.max(1),
+            per_organization: self.settings.per_organization.max(1),
+            lease_needed: self.settings.attempt_timeout + Duration::from_secs(1),
+        }));
+        let attempts = Arc::new(Attempts {
+            sender: self.sender.clone(),
+            slots: slots.clone(),
+            results: results_tx,
+            stop: stop.clone(),
+        });
         let in_flight = TaskTracker::new();
         let permits = Arc::new(Semaphore::new(self.settings.concurrency));
         let mut claim_session = None;
@@ -71,45 +99,51 @@ impl Worker {
             if free == 0 {
                 continue;
             }
+            let leaving_out = slots.full();
             // A read first: waking to find nothing due costs no write (and on SQLite no turn
             // at the single writer).
-            let wait = self.until_next_due().await;
+            let wait = self.until_next_due(&leaving_out).await;
             if !wait.is_zero() {
                 tokio::select! {
                     () = wakeups.woken() => {}
+                    () = slots.reopened() => {}
                     () = self.clock.moved() => {}
                     () = tokio::time::sleep(wait) => {}
                     () = stop.cancelled() => break,
                 }
                 continue;
             }
-            let limit = self.settings.batch.min(free as i64);
-            let claimed = self.claim(&mut claim_session, limit).await;
+            let rules = ClaimRules {
+                limit: self.settings.batch.min(free as i64),
+                per_webhook: self.settings.per_webhook as i64,
+                per_organization: self.settings.per_organization as i64,
+                leaving_out,
+            };
+            let claimed = self.claim(&mut claim_session, &rules).await;
             if claimed.is_empty() {
                 // Due rows exist but were not ours: another instance is claiming them, or the
                 // claim failed. Back off briefly instead of spinning.
                 tokio::select! {
                     () = wakeups.woken() => {}
+                    () = slots.reopened() => {}
                     () = tokio::time::sleep(Duration::from_millis(50)) => {}
                     () = stop.cancelled() => break,
                 }
                 continue;
             }
+            let lease_ends = Instant::now() + self.settings.lease;
             for delivery in claimed {
+                let Some(ready) = slots.admit(Claimed { delivery, lease_ends }) else {
+                    continue;
+                };
                 let Ok(permit) = permits.clone().acquire_owned().await else { break };
-                let sender = self.sender.clone();
-                let results = results_tx.clone();
-                in_flight.spawn(async move {
-                    let result = sender.attempt(&delivery).await;
-                    let _ = results.send(result);
-                    drop(permit);
-                });
+                in_flight.spawn(attempts.clone().run(ready, permit));
             }
         }
 
         in_flight.close();
+        drop(attempts);
         in_flight.wait().await;
-        drop(results_tx);
         let _ = recorder.await;
     }
 
@@ -119,7 +153,7 @@ impl Worker {
     async fn claim(
         &self,
         session: &mut Option<sqlx::PgConnection>,
-        limit: i64,
+        rules: &ClaimRules,
     ) -> Vec<deliveries::DueDelivery> {
         let lease = chrono::Duration::from_std(self.settings.lease).unwrap_or_default();
         let result = match self.db.backend() {
@@ -135,7 +169,7 @@ impl Worker {
                         session.insert(conn)
                     }
                 };
-                deliveries::claim_postgres(conn, self.clock.now(), lease, limit).await
+                deliveries::claim_postgres(conn, self.clock.now(), lease, rules).await
             }
             .await
             .inspect_err(|_| *session = None),
@@ -143,7 +177,7 @@ impl Worker {
                 async {
                     let mut tx = self.db.begin_write().await?;
                     let leased =
-                        deliveries::lease_due(&mut tx, self.clock.now(), lease, limit).await?;
+                        deliveries::lease_due(&mut tx, self.clock.now(), lease, rules).await?;
                     tx.commit().await?;
                     let Some(lease_id) = leased else { return Ok(Vec::new()) };
                     let mut conn = self.db.acquire().await?;
@@ -158,11 +192,11 @@ impl Worker {
         })
     }
 
-    async fn until_next_due(&self) -> Duration {
+    async fn until_next_due(&self, leaving_out: &Exclusions) -> Duration {
         let poll = self.settings.poll;
         let next = async {
             let mut conn = self.db.acquire().await?;
-            deliveries::next_due(&mut conn).await
+            deliveries::next_due(&mut conn, leaving_out).await
         }
         .await;
         match next {
@@ -176,72 +210,20 @@ impl Worker {
     }
 }
 
-/// Writes attempt results in batches: one transaction for whatever has arrived, so the
-/// database sees a few large writes instead of one per attempt.
-async fn record_results(
-    db: Db,
-    clock: Clock,
-    mut results: mpsc::UnboundedReceiver<AttemptRecord>,
-    schedule: RetrySchedule,
-    wakeups: Arc<Wakeups>,
-    metrics: Arc<DeliveryMetrics>,
-) {
-    let mut batch = Vec::new();
-    while results.recv_many(&mut batch, 512).await > 0 {
-        for r in &batch {
-            metrics.observe(r, &schedule);
-        }
-        write_batch(&db, &clock, &mut batch, &schedule).await;
-        // A retry may now be due sooner than the worker planned to look.
-        let retrying = batch.iter().any(|r| matches!(r.next(&schedule.0), Next::RetryAfter(_)));
-        batch.clear();
-        wakeups.recorded();
-        if retrying {
-            wakeups.wake();
-        }
-    }
-}
-
-/// Writes one batch of results. A batch that keeps failing is written row by row, and a row
-/// that still fails is written without the receiver's answer; a row that cannot be written at
-/// all is left to its lease, after which the delivery is attempted again. Nothing here waits
-/// forever on one bad row.
-async fn write_batch(
-    db: &Db,
-    clock: &Clock,
-    batch: &mut [AttemptRecord],
-    schedule: &RetrySchedule,
-) {
-    let mut backoff = Duration::from_millis(50);
-    for _ in 0..3 {
-        match write(db, clock, batch, schedule).await {
-            Ok(()) => return,
-            Err(err) => {
-                tracing::error!(error = %err, "recording delivery attempts failed; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff *= 4;
+impl Attempts {
+    /// Attempts `claimed`, then, in the same slot, whatever of its webhook or organization
+    /// was waiting for one; the slot is given back when none is.
+    async fn run(self: Arc<Self>, mut claimed: Claimed, permit: OwnedSemaphorePermit) {
+        loop {
+            let result = self.sender.attempt(&claimed.delivery).await;
+            let _ = self.results.send(result);
+            // Once stopping, what waits is left to its lease.
+            let next = self.slots.finish(&claimed.delivery, !self.stop.is_cancelled());
+            match next {
+                Some(successor) => claimed = successor,
+                None => break,
             }
         }
+        drop(permit);
     }
-    for record in batch.iter_mut() {
-        if write(db, clock, std::slice::from_ref(record), schedule).await.is_ok() {
-            continue;
-        }
-        record.response_body = None;
-        if let Err(err) = write(db, clock, std::slice::from_ref(record), schedule).await {
-            tracing::error!(delivery = %record.delivery_id, error = %err,
-                "cannot record a delivery attempt; it will be attempted again when its lease ends");
-        }
-    }
-}
-
-async fn write(
-    db: &Db,
-    clock: &Clock,
-    batch: &[AttemptRecord],
-    schedule: &RetrySchedule,
-) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin_bookkeeping().await?;
-    deliveries::record(&mut tx, batch, &schedule.0, clock.now()).await?;
-    tx.commit().await
 }

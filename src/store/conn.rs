@@ -174,3 +174,13 @@ pub fn in_text_list(conn: &dyn Conn, column: &str, param: &str) -> String {
         Backend::Sqlite => format!("{column} IN (SELECT value FROM json_each({param}))"),
     }
 }
+
+/// `column` is not among the IDs of the [`IdList`](super::IdList) bound at `param`.
+pub fn not_in_id_list(backend: Backend, column: &str, param: &str) -> String {
+    match backend {
+        Backend::Postgres => format!("NOT ({column} = ANY ({param}))"),
+        Backend::Sqlite => {
+            format!("{column} NOT IN (SELECT unhex(value) FROM json_each({param}))")
+        }
+    }
+}

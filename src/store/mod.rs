@@ -44,5 +44,5 @@ pub use conn::{Conn, Native, Pooled, Tx, for_key_share, for_share, for_update, i
 pub use db::{Backend, Db};
 pub use error::StoreError;
 pub(crate) use error::bad_value;
-pub use types::{JsonText, TextList};
+pub use types::{IdList, JsonText, TextList};
 pub use wakeup::{Wakeups, listen};

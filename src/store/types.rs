@@ -48,6 +48,36 @@ impl<'r> Decode<'r, Sqlite> for TextList {
     }
 }
 
+/// A list of IDs as a query parameter: `uuid[]` on PostgreSQL, a JSON array of hex strings on
+/// SQLite (compared with `unhex`, since SQLite stores a UUID as 16 bytes).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdList(pub Vec<uuid::Uuid>);
+
+impl Type<Postgres> for IdList {
+    fn type_info() -> PgTypeInfo {
+        <Vec<uuid::Uuid> as Type<Postgres>>::type_info()
+    }
+}
+
+impl Encode<'_, Postgres> for IdList {
+    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <Vec<uuid::Uuid> as Encode<Postgres>>::encode_by_ref(&self.0, buf)
+    }
+}
+
+impl Type<Sqlite> for IdList {
+    fn type_info() -> SqliteTypeInfo {
+        <String as Type<Sqlite>>::type_info()
+    }
+}
+
+impl<'q> Encode<'q, Sqlite> for IdList {
+    fn encode_by_ref(&self, buf: &mut Vec<SqliteArgumentValue<'q>>) -> Result<IsNull, BoxDynError> {
+        let hex: Vec<String> = self.0.iter().map(|id| id.simple().to_string()).collect();
+        <String as Encode<Sqlite>>::encode(serde_json::to_string(&hex)?, buf)
+    }
+}
+
 /// A JSON document kept byte for byte as it was written (a webhook body, say). Written from a
 /// borrowed `&str`, so that a body is not copied to be stored; read back as a `String`.
 #[derive(Debug, Clone, PartialEq, Eq)]

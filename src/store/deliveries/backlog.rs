@@ -2,15 +2,41 @@
 
 use chrono::{DateTime, Utc};
 
+use super::claim::{CLAIM_WINDOW, Exclusions};
 use crate::run;
-use crate::store::Conn;
+use crate::store::conn::not_in_id_list;
+use crate::store::{Conn, IdList};
 
-/// When the next pending delivery falls due, if any.
-pub async fn next_due(conn: &mut dyn Conn) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+/// When the next pending delivery a claim could take falls due, if any: among the
+/// [`CLAIM_WINDOW`] next to fall due, the first not left out.
+pub async fn next_due(
+    conn: &mut dyn Conn,
+    leaving_out: &Exclusions,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    if leaving_out.is_empty() {
+        return run!(
+            conn,
+            fetch_one,
+            sqlx::query_scalar(
+                "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'"
+            )
+        );
+    }
+    let sql = format!(
+        "SELECT MIN(o.next_attempt_at) FROM (\
+           SELECT webhook_id, next_attempt_at FROM deliveries WHERE status = 'pending' \
+           ORDER BY next_attempt_at LIMIT $3) o \
+         JOIN webhooks w ON w.id = o.webhook_id WHERE {} AND {}",
+        not_in_id_list(conn.backend(), "o.webhook_id", "$1"),
+        not_in_id_list(conn.backend(), "w.organization_id", "$2"),
+    );
     run!(
         conn,
         fetch_one,
-        sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'")
+        sqlx::query_scalar(&sql)
+            .bind(IdList(leaving_out.webhooks.clone()))
+            .bind(IdList(leaving_out.organizations.clone()))
+            .bind(CLAIM_WINDOW)
     )
 }
 

@@ -3,21 +3,26 @@
 //! `next_attempt_at` to the lease's end, so a worker that dies simply lets the rows fall due
 //! again. Results are recorded only under the lease that claimed them.
 //!
-//! - `queue`: enqueueing (in the event's transaction) and claiming due deliveries;
+//! - `queue`: enqueueing, in the event's transaction;
+//! - `claim`: leasing due deliveries, a fair share per webhook and per organization;
 //! - `record`: writing attempt results and moving each delivery on;
 //! - `log`: the read model of a webhook's deliveries and their attempts;
 //! - `recovery`: restarting finished deliveries;
 //! - `backlog`: what the queue holds, for the worker's sleep and for metrics.
 
 mod backlog;
+mod claim;
 mod log;
 mod queue;
 mod record;
 mod recovery;
 
 pub use backlog::{backlog, next_due, queue_state};
+pub use claim::{
+    CLAIM_WINDOW, ClaimRules, DueDelivery, Exclusions, claim_postgres, lease_due, load_leased,
+};
 pub use log::{Attempt, Delivery, LATEST_ATTEMPTS, attempts, find_status, list};
-pub use queue::{DueDelivery, claim_postgres, enqueue, lease_due, load_leased};
+pub use queue::enqueue;
 pub use record::{AttemptRecord, record};
 pub use recovery::{RECOVER_BATCH, recover, restart};
 

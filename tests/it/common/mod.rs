@@ -12,6 +12,7 @@ pub mod drain;
 pub mod messages;
 pub mod oauth;
 pub mod receiver;
+pub mod tarpit;
 
 use std::collections::HashSet;
 

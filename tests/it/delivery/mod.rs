@@ -7,6 +7,7 @@
 mod answers;
 mod destinations;
 mod fan_out;
+mod isolation;
 mod metrics;
 mod request;
 mod retries;

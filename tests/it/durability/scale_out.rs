@@ -107,7 +107,7 @@ async fn postgres_two_instances_deliver_each_delivery_exactly_once() {
     // A third instance whose worker never claims anything (no delivery slots): a commit made
     // there can only reach A's or B's worker through PostgreSQL's NOTIFY.
     let mut mute = slow_poll_config(&db.url);
-    mute.webhook_concurrency = 0;
+    mute.delivery_limits.concurrency = 0;
     let c = TestApp::start(mute).await;
     for (i, user) in latecomers.iter().skip(4).enumerate() {
         n += 1;
