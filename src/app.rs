@@ -23,6 +23,7 @@ use crate::delivery::sender::Sender;
 use crate::delivery::worker::{Worker, WorkerSettings};
 use crate::error::ApiError;
 use crate::http;
+use crate::http::org_writes::WriteTurns;
 use crate::metrics::{self, Metrics};
 /// Kept at its old path for callers that name it here.
 pub use crate::state::AppState;
@@ -46,6 +47,9 @@ impl App {
         db.migrate().await?;
         let metrics = Metrics::new()?;
         let delivery_metrics = DeliveryMetrics::register(metrics.registry())?;
+        let limits = &config.server_limits;
+        let org_writes =
+            Arc::new(WriteTurns::new(limits.org_writes_at_once, limits.org_writes_queued));
         Ok(Self {
             state: AppState {
                 db,
@@ -55,6 +59,7 @@ impl App {
                 secret_box: SecretBox::new(&secret_key),
                 passwords: Passwords::per_core(),
                 clock,
+                org_writes,
             },
         })
     }
@@ -106,7 +111,7 @@ impl App {
     }
 
     pub fn router(&self) -> Router {
-        http::router()
+        http::router(&self.state)
             .layer(axum::middleware::from_fn_with_state(self.state.metrics.clone(), metrics::track))
             .layer(DefaultBodyLimit::max(http::extract::MAX_BODY_BYTES))
             .layer(axum::middleware::from_fn_with_state(

@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::SecretBox;
 use crate::delivery::metrics::DeliveryMetrics;
+use crate::http::org_writes::WriteTurns;
 use crate::metrics::Metrics;
 use crate::store::Db;
 
@@ -23,6 +24,8 @@ pub struct AppState {
     pub passwords: Passwords,
     /// The time every handler reads; tests move it instead of sleeping.
     pub clock: Clock,
+    /// Where writes to one organization take their turns.
+    pub org_writes: Arc<WriteTurns>,
 }
 
 impl AppState {

@@ -30,6 +30,22 @@ pub struct ServerLimits {
     #[arg(long = "idle-timeout", env = "ROSTER_IDLE_TIMEOUT", default_value = "60s",
           value_parser = parse_positive_duration, global = true)]
     pub idle_timeout: Duration,
+
+    /// Writes to one organization run at once, per instance; the rest wait their turn
+    /// without holding a database connection.
+    #[arg(long = "org-write-concurrency", env = "ROSTER_ORG_WRITE_CONCURRENCY",
+          default_value = "4", value_parser = parse_connection_cap, global = true)]
+    pub org_writes_at_once: usize,
+
+    /// Writes to one organization that may wait for their turn, per instance; further ones
+    /// are answered 429 with `Retry-After: 1`.
+    #[arg(
+        long = "org-write-queue",
+        env = "ROSTER_ORG_WRITE_QUEUE",
+        default_value = "256",
+        global = true
+    )]
+    pub org_writes_queued: usize,
 }
 
 impl Default for ServerLimits {
@@ -39,6 +55,8 @@ impl Default for ServerLimits {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
+            org_writes_at_once: 4,
+            org_writes_queued: 256,
         }
     }
 }
@@ -46,7 +64,7 @@ impl Default for ServerLimits {
 fn parse_connection_cap(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),
-        _ => Err(format!("max connections must be a whole number above zero, not {s:?}")),
+        _ => Err(format!("a connection count must be a whole number above zero, not {s:?}")),
     }
 }
 

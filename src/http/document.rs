@@ -1,6 +1,7 @@
 //! What every operation of the document shares, added in one place from the code that gives
 //! those answers: hyper's own refusals (`crate::server::shaped_errors`: 400, 414, 431), the
-//! body deadline's 408 (`crate::server::body_deadline`), the router's 405,
+//! body deadline's 408 (`crate::server::body_deadline`), the router's 405, the 429 of an
+//! organization's full write queue (`super::org_writes`),
 //! and for bodies the extractors' 413 and 415 ([`super::extract::JsonObject`],
 //! [`super::oauth::form::OAuthForm`]). A body with no required property is optional, since an
 //! empty body counts as `{}`.
@@ -13,6 +14,8 @@ const OAUTH_ERROR_BODY: &str = "#/components/schemas/OAuthErrorBody";
 const JSON: &str = "application/json";
 const FORM: &str = "application/x-www-form-urlencoded";
 const HTML: &str = "text/html";
+const TURNED_AWAY: &str = "Too many writes to this organization are waiting their turn; \
+     retry after `Retry-After` seconds";
 
 /// The document with the shared answers added to every operation.
 pub fn finish(doc: OpenApi) -> OpenApi {
@@ -21,8 +24,15 @@ pub fn finish(doc: OpenApi) -> OpenApi {
     if let Some(paths) = value["paths"].as_object_mut() {
         for (path, item) in paths.iter_mut() {
             let Some(item) = item.as_object_mut() else { continue };
-            for operation in item.values_mut().filter_map(Value::as_object_mut) {
+            for (method, operation) in item.iter_mut() {
+                let Some(operation) = operation.as_object_mut() else { continue };
                 finish_operation(path, operation, &schemas);
+                if method != "get" && path.starts_with("/api/organizations/{organizationId}") {
+                    let responses = operation.entry("responses").or_insert_with(|| json!({}));
+                    if let Some(responses) = responses.as_object_mut() {
+                        add(responses, "429", TURNED_AWAY, JSON, ERROR_BODY);
+                    }
+                }
             }
         }
     }

@@ -12,6 +12,7 @@ pub mod members;
 pub mod oauth;
 pub mod oauth_apps;
 pub mod ops;
+pub mod org_writes;
 pub mod organizations;
 pub mod principal;
 pub mod quota;
@@ -85,7 +86,7 @@ impl Modify for BearerAuth {
 }
 
 /// Every route, and the OpenAPI document generated from them.
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(ops::health))
         .routes(routes!(ops::ready))
@@ -126,6 +127,7 @@ pub fn router() -> Router<AppState> {
         .split_for_parts();
     let openapi = document::finish(openapi);
     router
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), org_writes::take_turn))
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

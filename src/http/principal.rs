@@ -91,33 +91,44 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if !parts.headers.contains_key(header::AUTHORIZATION) {
-            return Err(ApiError::no_token());
+        // A middleware that needed the caller first (`org_writes`) left it here.
+        if let Some(known) = parts.extensions.get::<Principal>() {
+            return Ok(known.clone());
         }
-        let presented = bearer(parts).ok_or_else(ApiError::unauthorized)?;
-        if presented.starts_with(token::OAUTH_ACCESS_PREFIX) {
-            return oauth_principal(state, presented).await;
-        }
-        let now = state.clock.now();
-        let mut conn = state.db.acquire().await?;
-        let record = tokens::find_bearer(&mut conn, &token::digest(presented), now)
-            .await?
-            .ok_or_else(ApiError::unauthorized)?;
-        drop(conn);
-        let credential = match record.kind {
-            tokens::TokenKind::PersonalAccess => {
-                // `lastUsedAt` is kept to the minute: most requests need no write.
-                if record.last_used_at.is_none_or(|at| now - at >= tokens::TOUCH_EVERY) {
-                    let mut tx = state.db.begin_write().await?;
-                    tokens::touch(&mut tx, record.id, now).await?;
-                    tx.commit().await?;
-                }
-                Credential::PersonalAccess
-            }
-            _ => Credential::Session { family_id: record.family_id },
-        };
-        Ok(Principal { token_id: record.id, actor: Actor::User(record.user_id), credential })
+        let principal = authenticate(parts, state).await?;
+        parts.extensions.insert(principal.clone());
+        Ok(principal)
     }
+}
+
+/// The caller the request's bearer token names.
+async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Principal, ApiError> {
+    if !parts.headers.contains_key(header::AUTHORIZATION) {
+        return Err(ApiError::no_token());
+    }
+    let presented = bearer(parts).ok_or_else(ApiError::unauthorized)?;
+    if presented.starts_with(token::OAUTH_ACCESS_PREFIX) {
+        return oauth_principal(state, presented).await;
+    }
+    let now = state.clock.now();
+    let mut conn = state.db.acquire().await?;
+    let record = tokens::find_bearer(&mut conn, &token::digest(presented), now)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    drop(conn);
+    let credential = match record.kind {
+        tokens::TokenKind::PersonalAccess => {
+            // `lastUsedAt` is kept to the minute: most requests need no write.
+            if record.last_used_at.is_none_or(|at| now - at >= tokens::TOUCH_EVERY) {
+                let mut tx = state.db.begin_write().await?;
+                tokens::touch(&mut tx, record.id, now).await?;
+                tx.commit().await?;
+            }
+            Credential::PersonalAccess
+        }
+        _ => Credential::Session { family_id: record.family_id },
+    };
+    Ok(Principal { token_id: record.id, actor: Actor::User(record.user_id), credential })
 }
 
 async fn oauth_principal(state: &AppState, presented: &str) -> ApiResult<Principal> {

@@ -22,6 +22,7 @@ async fn spawn_with_limits(backend: Backend, adjust: impl FnOnce(&mut ServerLimi
             header_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(30),
+            ..ServerLimits::default()
         };
         adjust(&mut config.server_limits);
     })

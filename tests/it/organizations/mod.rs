@@ -7,6 +7,7 @@ mod operations;
 mod outsiders_take_no_locks;
 mod read;
 mod update;
+mod write_turns;
 
 use std::collections::BTreeSet;
 
