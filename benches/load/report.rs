@@ -11,6 +11,7 @@ use crate::stage::Usage;
 /// p50, p90, p99 and max of a set of milliseconds.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Spread {
+    pub count: usize,
     pub p50: f64,
     pub p90: f64,
     pub p99: f64,
@@ -24,10 +25,14 @@ impl Spread {
         }
         values.sort_by(f64::total_cmp);
         let at = |p: f64| values[((values.len() - 1) as f64 * p).round() as usize];
-        Self { p50: at(0.50), p90: at(0.90), p99: at(0.99), max: values[values.len() - 1] }
+        let max = values[values.len() - 1];
+        Self { count: values.len(), p50: at(0.50), p90: at(0.90), p99: at(0.99), max }
     }
 
     fn show(&self) -> String {
+        if self.count == 0 {
+            return "none".into();
+        }
         format!(
             "p50 {:.2}, p90 {:.2}, p99 {:.2}, max {:.2} ms",
             self.p50, self.p90, self.p99, self.max
@@ -128,8 +133,11 @@ fn signed_ms(later: Instant, earlier: Instant) -> f64 {
 }
 
 impl Figures {
-    fn cpu_per_delivery(&self, ms: f64) -> f64 {
-        if self.deliveries == 0 { f64::NAN } else { ms / self.deliveries as f64 }
+    fn cpu_per_delivery(&self, ms: f64) -> String {
+        if self.deliveries == 0 {
+            return "–".into();
+        }
+        format!("{:.3}", ms / self.deliveries as f64)
     }
 
     fn refused_text(&self) -> String {
@@ -165,9 +173,9 @@ impl Figures {
             "  server RSS:           idle {:.1} MB, peak {:.1} MB",
             u.idle_rss_mb, u.peak_rss_mb
         );
-        print!("  CPU per delivery:     server {:.3} ms", self.cpu_per_delivery(u.server_cpu_ms));
+        print!("  CPU per delivery:     server {} ms", self.cpu_per_delivery(u.server_cpu_ms));
         match u.db_cpu_ms {
-            Some(db) => println!(", PostgreSQL {:.3} ms", self.cpu_per_delivery(db)),
+            Some(db) => println!(", PostgreSQL {} ms", self.cpu_per_delivery(db)),
             None => println!(),
         }
         for note in &self.notes {
@@ -184,21 +192,22 @@ pub fn print_table(all: &[Figures]) {
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for f in all {
-        let db = f
-            .usage
-            .db_cpu_ms
-            .map_or("–".to_owned(), |ms| format!("{:.3}", f.cpu_per_delivery(ms)));
+        let db = f.usage.db_cpu_ms.map_or("–".to_owned(), |ms| f.cpu_per_delivery(ms));
+        let a = &f.arrival;
+        let arrival = if a.count == 0 {
+            "none".to_owned()
+        } else {
+            format!("{:.2} / {:.2} / {:.2}", a.p50, a.p99, a.max)
+        };
         println!(
-            "| {} | {} | {:.0} | {:.0} | {:.2} / {:.2} | {:.2} / {:.2} / {:.2} | {} | {} | {} | {:.1} / {:.1} | {:.3} / {} |",
+            "| {} | {} | {:.0} | {:.0} | {:.2} / {:.2} | {} | {} | {} | {} | {:.1} / {:.1} | {} / {} |",
             f.workload,
             f.backend,
             f.writes_per_s,
             f.deliveries_per_s,
             f.request.p50,
             f.request.p99,
-            f.arrival.p50,
-            f.arrival.p99,
-            f.arrival.max,
+            arrival,
             f.missing,
             f.duplicates,
             f.refused_text(),

@@ -148,7 +148,9 @@ impl Run<'_> {
         let api = &self.stage.api;
         let loud = api.closed_loop(&noisy, 0, NOISY_WRITES, self.stage.in_flight).await;
         let calm = api.open_loop(&quiet, NOISY_WRITES, QUIET_WRITES, QUIET_RATE, false).await;
-        let mut figures = self.finish(window, &calm, 1, QUIET_DEADLINE).await;
+        // Waits past the deadline too, so that late deliveries show how late they were.
+        let drain = self.stage.drain.max(QUIET_DEADLINE);
+        let mut figures = self.finish(window, &calm, 1, drain).await;
         let on_time = self
             .stage
             .receiver
