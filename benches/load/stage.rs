@@ -38,7 +38,14 @@ impl Stage {
         let http = http_client(settings.in_flight.max(16))?;
         let database = Database::create(backend).await?;
         let launch = Launch { binary: &settings.binary, database: &database, webhooks_per_org };
-        let server = Server::start(launch, &http).await?;
+        let server = match Server::start(launch, &http).await {
+            Ok(server) => server,
+            Err(err) => {
+                // A server that never came up must not leave its schema behind.
+                let _ = database.drop_schema().await;
+                return Err(err);
+            }
+        };
         let api = Api::sign_up(&server.base, http).await?;
         Ok(Self {
             api,
