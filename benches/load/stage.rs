@@ -1,0 +1,138 @@
+//! One workload's surroundings: a fresh database, server, receivers and signed-in owner, and
+//! the server's memory and CPU over the measured window.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::api::{Api, http_client};
+use crate::receiver::{Receiver, Tarpit};
+use crate::server::{self, Backend, Database, Launch, Server};
+
+/// What the command line fixes for every workload.
+pub struct Settings {
+    pub binary: PathBuf,
+    pub in_flight: usize,
+    pub drain: Duration,
+    pub clock_ticks: f64,
+}
+
+pub struct Stage {
+    pub api: Api,
+    pub receiver: Receiver,
+    pub tarpit: Tarpit,
+    pub in_flight: usize,
+    pub drain: Duration,
+    clock_ticks: f64,
+    server: Server,
+    database: Database,
+}
+
+impl Stage {
+    pub async fn start(
+        settings: &Settings,
+        backend: Backend,
+        webhooks_per_org: usize,
+    ) -> anyhow::Result<Self> {
+        let http = http_client(settings.in_flight.max(16))?;
+        let database = Database::create(backend).await?;
+        let launch = Launch { binary: &settings.binary, database: &database, webhooks_per_org };
+        let server = match Server::start(launch, &http).await {
+            Ok(server) => server,
+            Err(err) => {
+                // A server that never came up must not leave its schema behind.
+                let _ = database.drop_schema().await;
+                return Err(err);
+            }
+        };
+        let api = Api::sign_up(&server.base, http).await?;
+        Ok(Self {
+            api,
+            receiver: Receiver::start().await?,
+            tarpit: Tarpit::start().await?,
+            in_flight: settings.in_flight,
+            drain: settings.drain,
+            clock_ticks: settings.clock_ticks,
+            server,
+            database,
+        })
+    }
+
+    /// Starts measuring: call after set-up, right before the first write.
+    pub fn window(&self) -> Window {
+        let pid = self.server.pid();
+        let idle_rss_mb = server::vm_mb(pid, "VmRSS:").unwrap_or(f64::NAN);
+        let hwm_reset = server::reset_peak(pid);
+        let peak_kb = Arc::new(AtomicU64::new(0));
+        let sampled = peak_kb.clone();
+        let sampler = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(50));
+            loop {
+                tick.tick().await;
+                if let Some(mb) = server::vm_mb(pid, "VmRSS:") {
+                    sampled.fetch_max((mb * 1024.0) as u64, Ordering::Relaxed);
+                }
+            }
+        });
+        Window {
+            pid,
+            started: Instant::now(),
+            idle_rss_mb,
+            hwm_reset,
+            peak_kb,
+            sampler,
+            server_ticks: server::cpu_ticks(pid).unwrap_or(0),
+            db_ticks: self.database.is_postgres().then(server::postgres_ticks),
+            clock_ticks: self.clock_ticks,
+        }
+    }
+
+    pub async fn stop(self) -> anyhow::Result<()> {
+        drop(self.tarpit);
+        let stopped = self.server.stop().await;
+        self.database.drop_schema().await?;
+        stopped
+    }
+}
+
+/// The measured window, from the first write to the end of the drain.
+pub struct Window {
+    pid: u32,
+    pub started: Instant,
+    idle_rss_mb: f64,
+    hwm_reset: bool,
+    peak_kb: Arc<AtomicU64>,
+    sampler: tokio::task::JoinHandle<()>,
+    server_ticks: u64,
+    db_ticks: Option<u64>,
+    clock_ticks: f64,
+}
+
+/// The server's resources over a window.
+#[derive(Debug, Clone, Copy)]
+pub struct Usage {
+    pub idle_rss_mb: f64,
+    pub peak_rss_mb: f64,
+    /// CPU time, in ms, of the server and (on PostgreSQL) of every `postgres` process.
+    pub server_cpu_ms: f64,
+    pub db_cpu_ms: Option<f64>,
+}
+
+impl Window {
+    pub fn close(self) -> Usage {
+        self.sampler.abort();
+        let server_ticks = server::cpu_ticks(self.pid).unwrap_or(self.server_ticks);
+        let db_ticks = self.db_ticks.map(|before| server::postgres_ticks().saturating_sub(before));
+        let sampled = self.peak_kb.load(Ordering::Relaxed) as f64 / 1024.0;
+        // VmHWM catches a peak between samples, once cleared of the set-up's.
+        let hwm = if self.hwm_reset { server::vm_mb(self.pid, "VmHWM:") } else { None };
+        let to_ms = |ticks: u64| ticks as f64 * 1000.0 / self.clock_ticks;
+        Usage {
+            idle_rss_mb: self.idle_rss_mb,
+            peak_rss_mb: hwm.unwrap_or(0.0).max(sampled),
+            server_cpu_ms: to_ms(server_ticks.saturating_sub(self.server_ticks)),
+            db_cpu_ms: db_ticks.map(to_ms),
+        }
+    }
+}
