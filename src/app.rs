@@ -97,6 +97,7 @@ impl App {
             },
         };
         if state.db.backend() == Backend::Postgres {
+            tokio::spawn(crate::store::announce(state.db.clone(), stop.clone()));
             tokio::spawn(crate::store::listen(
                 String::from(&*config.database_url),
                 state.db.wakeups(),

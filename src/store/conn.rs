@@ -94,23 +94,23 @@ pub struct Tx {
 
 impl Tx {
     /// Marks this transaction as having queued work: its commit then wakes the workers of
-    /// every instance. Only the queue's own insert calls this.
+    /// every instance. Only the inserts of deliveries call this.
     pub(super) fn queued_work(&mut self) {
         self.queued = true;
     }
 
-    /// Commits. If the transaction queued work, every instance's worker is woken: on
-    /// PostgreSQL by a NOTIFY that is delivered only if the commit succeeds, and in this
-    /// process directly. Nothing depends on the wake-up arriving: the workers also poll.
+    /// Commits. If the transaction queued work, every instance's worker is woken once the
+    /// commit has succeeded: this process's directly, the others' by a NOTIFY sent after it
+    /// (see `wakeup`). Nothing depends on the wake-up arriving: the workers also poll.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         let Tx { inner, wakeups, queued } = self;
         match inner {
             Inner::Sqlite(tx, _writer) => tx.commit().await?,
-            Inner::Postgres(mut tx) => {
-                if queued {
-                    super::wakeup::notify(&mut tx).await?;
-                }
+            Inner::Postgres(tx) => {
                 tx.commit().await?;
+                if queued {
+                    wakeups.peers.notify_one();
+                }
             }
         }
         if queued {

@@ -45,4 +45,4 @@ pub use db::{Backend, Db};
 pub use error::StoreError;
 pub(crate) use error::bad_value;
 pub use types::{IdList, JsonText, TextList};
-pub use wakeup::{Wakeups, listen};
+pub use wakeup::{Wakeups, announce, listen};

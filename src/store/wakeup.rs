@@ -1,12 +1,19 @@
 //! Waking delivery workers when work is queued. A transaction that queued work wakes this
 //! process's worker when it commits, and on PostgreSQL every instance's worker through
 //! `LISTEN/NOTIFY`. Wake-ups are an optimisation only: workers also poll.
+//!
+//! The NOTIFY is sent after the commit, by one task, never inside the transaction: PostgreSQL
+//! serialises the commits of notifying transactions under one database-wide lock, held
+//! through each one's WAL flush, which would make every write queue behind every other and
+//! defeat group commit. Commits that land while a NOTIFY is on its way share the next one.
 
 use std::time::Duration;
 
-use sqlx::{Postgres, Transaction};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+
+use super::Db;
+use crate::run;
 
 /// The PostgreSQL channel a commit that queued work notifies.
 pub const NOTIFY_CHANNEL: &str = "roster_deliveries";
@@ -15,6 +22,8 @@ pub const NOTIFY_CHANNEL: &str = "roster_deliveries";
 #[derive(Debug, Default)]
 pub struct Wakeups {
     pub(super) local: Notify,
+    /// Raised by commits that queued work, for [`announce`] to tell the other instances.
+    pub(super) peers: Notify,
     /// Raised each time the worker has recorded a batch of attempts.
     recorded: Notify,
 }
@@ -42,10 +51,24 @@ impl Wakeups {
     }
 }
 
-/// Queues a notification that PostgreSQL delivers only if `tx` commits.
-pub(super) async fn notify(tx: &mut Transaction<'static, Postgres>) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_notify($1, '')").bind(NOTIFY_CHANNEL).execute(&mut **tx).await?;
-    Ok(())
+/// Tells every instance's worker, through `NOTIFY`, about work this process's commits
+/// queued: once per burst of commits, until `stop`. A failed notification is only logged:
+/// the workers' polls find the work anyway.
+pub async fn announce(db: Db, stop: CancellationToken) {
+    let wakeups = db.wakeups();
+    loop {
+        tokio::select! {
+            () = wakeups.peers.notified() => {}
+            () = stop.cancelled() => return,
+        }
+        let sent = async {
+            let mut conn = db.acquire().await?;
+            run!(&mut conn, execute, sqlx::query("SELECT pg_notify($1, '')").bind(NOTIFY_CHANNEL))
+        };
+        if let Err(err) = sent.await {
+            tracing::warn!(error = %err, "could not notify other instances of queued deliveries");
+        }
+    }
 }
 
 /// Wakes this process's worker whenever any instance commits queued work, until `stop`.
