@@ -300,7 +300,8 @@ pub async fn rotate_secret(
     Ok(())
 }
 
-/// IDs of the organization's live, active webhooks subscribed to `event_type`.
+/// IDs of the organization's live, active webhooks subscribed to `event_type`. (On
+/// PostgreSQL, [`super::events::append`] selects the same ones inside its insert.)
 pub async fn subscribers(
     conn: &mut dyn Conn,
     org_id: Uuid,
