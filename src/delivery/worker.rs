@@ -100,17 +100,11 @@ impl Worker {
                 continue;
             }
             let leaving_out = slots.full();
-            // A read first: waking to find nothing due costs no write (and on SQLite no turn
-            // at the single writer).
-            let wait = self.until_next_due(&leaving_out).await;
-            if !wait.is_zero() {
-                tokio::select! {
-                    () = wakeups.woken() => {}
-                    () = slots.reopened() => {}
-                    () = self.clock.moved() => {}
-                    () = tokio::time::sleep(wait) => {}
-                    () = stop.cancelled() => break,
-                }
+            // On SQLite a read comes first: waking to find nothing due then costs no turn at
+            // the single writer. On PostgreSQL a claim that finds nothing costs no more than
+            // the read, so the worker claims at once and reads only when it came back empty.
+            let read_first = self.db.backend() == Backend::Sqlite;
+            if read_first && self.wait_until_due(&leaving_out, &slots, &stop).await {
                 continue;
             }
             let rules = ClaimRules {
@@ -121,13 +115,15 @@ impl Worker {
             };
             let claimed = self.claim(&mut claim_session, &rules).await;
             if claimed.is_empty() {
-                // Due rows exist but were not ours: another instance is claiming them, or the
-                // claim failed. Back off briefly instead of spinning.
-                tokio::select! {
-                    () = wakeups.woken() => {}
-                    () = slots.reopened() => {}
-                    () = tokio::time::sleep(Duration::from_millis(50)) => {}
-                    () = stop.cancelled() => break,
+                if read_first || !self.wait_until_due(&rules.leaving_out, &slots, &stop).await {
+                    // Due rows exist but were not ours: another instance is claiming them, or
+                    // the claim failed. Back off briefly instead of spinning.
+                    tokio::select! {
+                        () = wakeups.woken() => {}
+                        () = slots.reopened() => {}
+                        () = tokio::time::sleep(Duration::from_millis(50)) => {}
+                        () = stop.cancelled() => break,
+                    }
                 }
                 continue;
             }
@@ -166,6 +162,11 @@ impl Worker {
                             return Ok(Vec::new());
                         };
                         sqlx::query("SET synchronous_commit = off").execute(&mut conn).await?;
+                        // Planned for each claim's own parameters: a plan made once for any
+                        // of them can scan and sort the whole queue.
+                        sqlx::query("SET plan_cache_mode = force_custom_plan")
+                            .execute(&mut conn)
+                            .await?;
                         session.insert(conn)
                     }
                 };
@@ -190,6 +191,29 @@ impl Worker {
             tracing::error!(error = %err, "claiming deliveries failed");
             Vec::new()
         })
+    }
+
+    /// Sleeps until the next delivery a claim could take falls due, or something wakes the
+    /// worker sooner. False, without sleeping, when one is due already.
+    async fn wait_until_due(
+        &self,
+        leaving_out: &Exclusions,
+        slots: &Slots,
+        stop: &CancellationToken,
+    ) -> bool {
+        let wait = self.until_next_due(leaving_out).await;
+        if wait.is_zero() {
+            return false;
+        }
+        let wakeups = self.db.wakeups();
+        tokio::select! {
+            () = wakeups.woken() => {}
+            () = slots.reopened() => {}
+            () = self.clock.moved() => {}
+            () = tokio::time::sleep(wait) => {}
+            () = stop.cancelled() => {}
+        }
+        true
     }
 
     async fn until_next_due(&self, leaving_out: &Exclusions) -> Duration {

@@ -25,7 +25,7 @@ pub async fn next_due(
     let sql = format!(
         "SELECT MIN(o.next_attempt_at) FROM (\
            SELECT webhook_id, next_attempt_at FROM deliveries WHERE status = 'pending' \
-           ORDER BY next_attempt_at LIMIT $3) o \
+           ORDER BY next_attempt_at LIMIT {CLAIM_WINDOW}) o \
          JOIN webhooks w ON w.id = o.webhook_id WHERE {} AND {}",
         not_in_id_list(conn.backend(), "o.webhook_id", "$1"),
         not_in_id_list(conn.backend(), "w.organization_id", "$2"),
@@ -36,7 +36,6 @@ pub async fn next_due(
         sqlx::query_scalar(&sql)
             .bind(IdList(leaving_out.webhooks.clone()))
             .bind(IdList(leaving_out.organizations.clone()))
-            .bind(CLAIM_WINDOW)
     )
 }
 

@@ -23,7 +23,7 @@ pub use claim::{
 };
 pub use log::{Attempt, Delivery, LATEST_ATTEMPTS, attempts, find_status, list};
 pub use queue::enqueue;
-pub use record::{AttemptRecord, record};
+pub use record::{AttemptRecord, record, record_postgres};
 pub use recovery::{RECOVER_BATCH, recover, restart};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]

@@ -1,6 +1,8 @@
-//! Recording attempt results: each chunk of results costs two statements, whatever its size.
+//! Recording attempt results: each chunk of results costs two statements, whatever its size
+//! (one on PostgreSQL).
 
 use chrono::{DateTime, Duration, Utc};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::DeliveryStatus;
@@ -46,6 +48,42 @@ impl AttemptRecord {
 /// Rows per statement when recording: well under both backends' parameter limits.
 const RECORD_CHUNK: usize = 400;
 
+/// Binds [`move_on_sql`]'s parameters for `chunk`, on a query of either backend.
+macro_rules! bind_move_on {
+    ($query:expr, $chunk:expr, $schedule:expr, $now:expr) => {{
+        let mut query = $query;
+        for r in $chunk {
+            let (status, next_attempt_at) = next_state(r, $schedule, $now);
+            query = query
+                .bind(r.delivery_id)
+                .bind(r.lease_id)
+                .bind(status.as_str())
+                .bind(next_attempt_at)
+                .bind(i32::from(!r.abandon));
+        }
+        query.bind($now)
+    }};
+}
+
+/// Binds [`log_sql`]'s parameters for the attempts `made`.
+macro_rules! bind_attempts {
+    ($query:expr, $made:expr) => {{
+        let mut query = $query;
+        for r in $made {
+            query = query
+                .bind(Uuid::now_v7())
+                .bind(r.delivery_id)
+                .bind(i32::try_from(r.total_attempts + 1).unwrap_or(i32::MAX))
+                .bind(r.attempted_at)
+                .bind(i32::try_from(r.duration_ms).unwrap_or(i32::MAX))
+                .bind(r.status_code.map(i32::from))
+                .bind(r.error.as_deref())
+                .bind(r.response_body.as_deref());
+        }
+        query
+    }};
+}
+
 /// Records attempts and moves each delivery on: succeeded, retried after the next delay of
 /// `schedule`, or failed when the schedule is spent. A result whose lease was lost (it
 /// expired and another worker claimed the row) is logged as an attempt but moves nothing.
@@ -56,10 +94,53 @@ pub async fn record(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     for chunk in results.chunks(RECORD_CHUNK) {
-        move_on(tx, chunk, schedule, now).await?;
-        log_attempts(tx, chunk).await?;
+        let sql = move_on_sql(chunk.len(), 0);
+        let moved = run!(tx, execute, bind_move_on!(sqlx::query(&sql), chunk, schedule, now))?;
+        warn_if_lost(chunk.len(), moved);
+        let made: Vec<&AttemptRecord> = chunk.iter().filter(|r| !r.abandon).collect();
+        if !made.is_empty() {
+            let sql = log_sql(made.len(), 0);
+            run!(tx, execute, bind_attempts!(sqlx::query(&sql), &made))?;
+        }
     }
     Ok(())
+}
+
+/// PostgreSQL: [`record`] in one statement a chunk, outside any transaction block, on a
+/// session of the worker's own (whose commits need not wait for the WAL flush): one round
+/// trip instead of a transaction's five.
+pub async fn record_postgres(
+    conn: &mut PgConnection,
+    results: &[AttemptRecord],
+    schedule: &[std::time::Duration],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    for chunk in results.chunks(RECORD_CHUNK) {
+        let made: Vec<&AttemptRecord> = chunk.iter().filter(|r| !r.abandon).collect();
+        let move_on = move_on_sql(chunk.len(), 0);
+        let sql = if made.is_empty() {
+            format!("WITH moved AS ({move_on} RETURNING 1) SELECT COUNT(*) FROM moved")
+        } else {
+            let log = log_sql(made.len(), chunk.len() * 5 + 1);
+            format!(
+                "WITH moved AS ({move_on} RETURNING 1), logged AS ({log}) \
+                     SELECT COUNT(*) FROM moved"
+            )
+        };
+        let query = bind_move_on!(sqlx::query_scalar(&sql), chunk, schedule, now);
+        let moved: i64 = bind_attempts!(query, &made).fetch_one(&mut *conn).await?;
+        warn_if_lost(chunk.len(), u64::try_from(moved).unwrap_or_default());
+    }
+    Ok(())
+}
+
+fn warn_if_lost(sent: usize, moved: u64) {
+    if moved < sent as u64 {
+        tracing::warn!(
+            lost = sent as u64 - moved,
+            "leases lost before attempts were recorded; those deliveries were claimed again"
+        );
+    }
 }
 
 /// The state a delivery moves to after `r`, and when it is next due.
@@ -77,79 +158,36 @@ fn next_state(
     }
 }
 
-/// Placeholders `($1, …, $width), ($width+1, …)` for `rows` rows.
-fn value_rows(rows: usize, width: usize) -> String {
+/// Placeholders `($first, …), …` for `rows` rows of `width`, numbered from `after + 1`.
+fn value_rows(rows: usize, width: usize, after: usize) -> String {
     (0..rows)
         .map(|i| {
-            let list: Vec<String> =
-                (i * width + 1..=i * width + width).map(|n| format!("${n}")).collect();
+            let first = after + i * width + 1;
+            let list: Vec<String> = (first..first + width).map(|n| format!("${n}")).collect();
             format!("({})", list.join(", "))
         })
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-async fn move_on(
-    tx: &mut Tx,
-    chunk: &[AttemptRecord],
-    schedule: &[std::time::Duration],
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+/// Moves `rows` deliveries on, binds numbered from `after + 1`: five a row, then `now`.
+fn move_on_sql(rows: usize, after: usize) -> String {
     // `VALUES` rows are read back as column1…column5 on both backends.
-    let now_param = chunk.len() * 5 + 1;
-    let sql = format!(
+    let now_param = after + rows * 5 + 1;
+    format!(
         "UPDATE deliveries SET status = v.column3, next_attempt_at = v.column4, lease_id = NULL, \
          chain_attempts = deliveries.chain_attempts + v.column5, \
          total_attempts = deliveries.total_attempts + v.column5, updated_at = ${now_param} \
          FROM (VALUES {}) AS v WHERE deliveries.id = v.column1 AND deliveries.lease_id = v.column2",
-        value_rows(chunk.len(), 5)
-    );
-    let moved = run!(tx, execute, {
-        let mut query = sqlx::query(&sql);
-        for r in chunk {
-            let (status, next_attempt_at) = next_state(r, schedule, now);
-            query = query
-                .bind(r.delivery_id)
-                .bind(r.lease_id)
-                .bind(status.as_str())
-                .bind(next_attempt_at)
-                .bind(i32::from(!r.abandon));
-        }
-        query.bind(now)
-    })?;
-    if moved < chunk.len() as u64 {
-        tracing::warn!(
-            lost = chunk.len() as u64 - moved,
-            "leases lost before attempts were recorded; those deliveries were claimed again"
-        );
-    }
-    Ok(())
+        value_rows(rows, 5, after)
+    )
 }
 
-async fn log_attempts(tx: &mut Tx, chunk: &[AttemptRecord]) -> Result<(), sqlx::Error> {
-    let made: Vec<&AttemptRecord> = chunk.iter().filter(|r| !r.abandon).collect();
-    if made.is_empty() {
-        return Ok(());
-    }
-    let sql = format!(
+/// Logs `rows` attempts, binds numbered from `after + 1`: eight a row.
+fn log_sql(rows: usize, after: usize) -> String {
+    format!(
         "INSERT INTO delivery_attempts (id, delivery_id, number, attempted_at, duration_ms, \
          status_code, error, response_body) VALUES {}",
-        value_rows(made.len(), 8)
-    );
-    run!(tx, execute, {
-        let mut query = sqlx::query(&sql);
-        for r in &made {
-            query = query
-                .bind(Uuid::now_v7())
-                .bind(r.delivery_id)
-                .bind(i32::try_from(r.total_attempts + 1).unwrap_or(i32::MAX))
-                .bind(r.attempted_at)
-                .bind(i32::try_from(r.duration_ms).unwrap_or(i32::MAX))
-                .bind(r.status_code.map(i32::from))
-                .bind(r.error.as_deref())
-                .bind(r.response_body.as_deref());
-        }
-        query
-    })?;
-    Ok(())
+        value_rows(rows, 8, after)
+    )
 }
