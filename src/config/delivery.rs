@@ -21,13 +21,13 @@ pub struct DeliveryLimits {
     /// Attempts in flight to the webhooks of one organization at once, per instance.
     #[arg(long = "webhook-concurrency-per-organization",
           env = "ROSTER_WEBHOOK_CONCURRENCY_PER_ORGANIZATION",
-          default_value = "64", value_parser = parse_count, global = true)]
+          default_value = "128", value_parser = parse_count, global = true)]
     pub per_organization: usize,
 }
 
 impl Default for DeliveryLimits {
     fn default() -> Self {
-        Self { concurrency: 256, per_webhook: 16, per_organization: 64 }
+        Self { concurrency: 256, per_webhook: 16, per_organization: 128 }
     }
 }
 
