@@ -102,8 +102,10 @@ impl Worker {
             let leaving_out = slots.full();
             // On SQLite a read comes first: waking to find nothing due then costs no turn at
             // the single writer. On PostgreSQL a claim that finds nothing costs no more than
-            // the read, so the worker claims at once and reads only when it came back empty.
-            let read_first = self.db.backend() == Backend::Sqlite;
+            // the read, so the worker claims at once and reads only when it came back empty;
+            // unless some are left out, when a wake-up is often for their work and the read
+            // alone tells.
+            let read_first = self.db.backend() == Backend::Sqlite || !leaving_out.is_empty();
             if read_first && self.wait_until_due(&leaving_out, &slots, &stop).await {
                 continue;
             }
