@@ -21,6 +21,11 @@ use crate::crypto::SecretBox;
 use crate::delivery::metrics::DeliveryMetrics;
 use crate::delivery::sender::Sender;
 use crate::delivery::worker::{Worker, WorkerSettings};
+use crate::email::Outbox;
+use crate::email::metrics::EmailMetrics;
+use crate::email::templates::Templates;
+use crate::email::transport::{self, Transport};
+use crate::email::worker::{EmailWorker, EmailWorkerSettings};
 use crate::error::ApiError;
 use crate::http;
 use crate::http::org_writes::WriteTurns;
@@ -32,6 +37,8 @@ use crate::store::{Backend, Db};
 /// A server that is connected to its database and migrated, ready to serve.
 pub struct App {
     state: AppState,
+    /// Where the email worker sends, until [`Self::serve`] starts it.
+    transport: Option<Transport>,
 }
 
 impl App {
@@ -47,6 +54,13 @@ impl App {
         db.migrate().await?;
         let metrics = Metrics::new()?;
         let delivery_metrics = DeliveryMetrics::register(metrics.registry())?;
+        let email_metrics = EmailMetrics::register(metrics.registry())?;
+        // Checked now, so that a bad template or relay URL stops the start.
+        let templates = Templates::load(config.email.templates.as_deref())?;
+        let transport = Transport::from_settings(&config.email)?;
+        let secret_box = SecretBox::new(&secret_key);
+        let outbox =
+            Outbox::new(Arc::new(templates), secret_box.clone(), config.email.link_url.clone());
         let limits = &config.server_limits;
         let org_writes =
             Arc::new(WriteTurns::new(limits.org_writes_at_once, limits.org_writes_queued));
@@ -56,11 +70,14 @@ impl App {
                 config: Arc::new(config),
                 metrics: Arc::new(metrics),
                 delivery_metrics: Arc::new(delivery_metrics),
-                secret_box: SecretBox::new(&secret_key),
+                email_metrics: Arc::new(email_metrics),
+                outbox,
+                secret_box,
                 passwords: Passwords::per_core(),
                 clock,
                 org_writes,
             },
+            transport: Some(transport),
         })
     }
 
@@ -107,6 +124,27 @@ impl App {
         Ok(tokio::spawn(worker.run(stop)))
     }
 
+    /// The email worker; it stops when `stop` is cancelled, after its sends in flight.
+    fn spawn_email(&mut self, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+        let state = &self.state;
+        let settings = &state.config.email;
+        let worker = EmailWorker {
+            db: state.db.clone(),
+            outbox: state.outbox.clone(),
+            transport: self.transport.take().unwrap_or(Transport::Log),
+            clock: state.clock.clone(),
+            metrics: state.email_metrics.clone(),
+            settings: EmailWorkerSettings {
+                concurrency: 8,
+                lease: transport::lease_for(settings),
+                timeout: settings.timeout,
+                poll: state.config.webhook_poll_interval,
+                schedule: settings.retry_schedule.clone(),
+            },
+        };
+        tokio::spawn(worker.run(stop))
+    }
+
     pub fn state(&self) -> &AppState {
         &self.state
     }
@@ -127,13 +165,14 @@ impl App {
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests and closes the pool.
     pub async fn serve(
-        self,
+        mut self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         let stop_delivery = CancellationToken::new();
         let delivery = self.spawn_delivery(stop_delivery.clone())?;
+        let email = self.spawn_email(stop_delivery.clone());
         let config = &self.state.config;
         let maintenance = tokio::spawn(crate::maintenance::run(
             self.state.db.clone(),
@@ -179,6 +218,11 @@ impl App {
         if tokio::time::timeout_at(until, delivery).await.is_err() {
             tracing::warn!(
                 "delivery attempts still running at exit; their leases will expire and they will be retried"
+            );
+        }
+        if tokio::time::timeout_at(until, email).await.is_err() {
+            tracing::warn!(
+                "emails still being sent at exit; they will be sent again after their lease"
             );
         }
         // A prune in progress finishes its batch; an unfinished one is simply done next time.

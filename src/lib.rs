@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod delivery;
 pub mod devtools;
 pub mod domain;
+pub mod email;
 pub mod error;
 pub mod http;
 pub mod keys;

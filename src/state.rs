@@ -1,5 +1,5 @@
 //! What every handler can reach: the database, settings, metrics, the key that seals secrets,
-//! the password hasher and the clock. The server builds it once at
+//! the email outbox, the password hasher and the clock. The server builds it once at
 //! start; cloning is cheap and shares everything.
 
 use std::sync::Arc;
@@ -10,6 +10,8 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::SecretBox;
 use crate::delivery::metrics::DeliveryMetrics;
+use crate::email::Outbox;
+use crate::email::metrics::EmailMetrics;
 use crate::http::org_writes::WriteTurns;
 use crate::metrics::Metrics;
 use crate::store::Db;
@@ -20,6 +22,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     pub delivery_metrics: Arc<DeliveryMetrics>,
+    pub email_metrics: Arc<EmailMetrics>,
+    /// Where handlers queue email, in their own transaction.
+    pub outbox: Outbox,
     pub secret_box: SecretBox,
     pub passwords: Passwords,
     /// The time every handler reads; tests move it instead of sleeping.

@@ -158,7 +158,7 @@ impl SignIn<'_> {
 
 /// The client's network for rate limiting: its IPv4 address, or the /64 of its IPv6 address
 /// (one subscriber commonly holds a whole /64).
-fn client_network(ip: IpAddr) -> String {
+pub fn client_network(ip: IpAddr) -> String {
     match ip {
         IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
             let s = v6.segments();

@@ -2,6 +2,7 @@
 //! at load. Secrets are redacted from `Debug`.
 
 mod delivery;
+mod email;
 mod limits;
 mod values;
 
@@ -12,6 +13,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 pub use delivery::DeliveryLimits;
+pub use email::{EmailArgs, EmailSettings, SmtpUrl};
 pub use limits::{Quotas, ServerLimits};
 pub use values::{
     DatabaseUrl, RetrySchedule, SecretKey, parse_duration, parse_public_url, parse_schedule,
@@ -99,6 +101,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub delivery_limits: DeliveryLimits,
+
+    #[command(flatten)]
+    pub email: EmailArgs,
 }
 
 /// The checked configuration the server runs with.
@@ -137,6 +142,7 @@ pub struct Config {
     pub keep_expired_for: Duration,
     pub server_limits: ServerLimits,
     pub quotas: Quotas,
+    pub email: EmailSettings,
 }
 
 impl Config {
@@ -169,6 +175,7 @@ impl Config {
             keep_expired_for: Duration::from_secs(24 * 3600),
             server_limits: ServerLimits::default(),
             quotas: Quotas::default(),
+            email: EmailSettings::default(),
         }
     }
 }
@@ -178,7 +185,10 @@ impl ServeArgs {
     /// from: the environment or a file.
     pub fn into_config(self) -> anyhow::Result<Config> {
         let secret_key = self.secret_key()?;
+        let email =
+            self.email.into_settings(self.public_url.as_deref(), format!("http://{}", self.addr));
         Ok(Config {
+            email,
             secret_key,
             webhook_allow_private: self.webhook_allow_private,
             webhook_retry_schedule: self.webhook_retry_schedule,

@@ -9,6 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::account_links;
 use super::body::{Prop, Rule, body_schema};
 use super::extract::JsonObject;
 use super::validate::Fields;
@@ -19,18 +20,21 @@ use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::http::principal::{Credential, Principal};
 use crate::state::AppState;
+use crate::store::account_tokens::Purpose;
 use crate::store::tokens::{RefreshOutcome, TokenKind, TokenRecord};
 use crate::store::users::{self, User};
 use crate::store::{StoreError, tokens};
 use std::net::SocketAddr;
 
 pub const PASSWORD_MIN: usize = 8;
+pub const UNVERIFIED_SIGN_IN: &str =
+    "Verify your email address first: open the link we sent you, or ask for a new one";
 pub const NAME_MAX: usize = 100;
 
 const EMAIL: Prop = Prop::required("email", Rule::Email);
 const PASSWORD: Prop = Prop::required("password", Rule::Raw { min: 1, max: PASSWORD_MAX });
 
-const NEW_PASSWORD: Prop =
+pub const NEW_PASSWORD: Prop =
     Prop::required("password", Rule::Raw { min: PASSWORD_MIN, max: PASSWORD_MAX });
 const NAME: Prop = Prop::required("name", Rule::Text { max: NAME_MAX });
 const REGISTER: &[Prop] = &[EMAIL.about("Unique regardless of case."), NEW_PASSWORD, NAME];
@@ -92,7 +96,7 @@ async fn issue_session(
     })
 }
 
-/// Create an account and sign in.
+/// Create an account and sign in. A link to verify the address is emailed to it.
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth",
     request_body = RegisterRequest,
     responses(
@@ -116,12 +120,21 @@ pub async fn register(
 
     let password_hash = state.passwords.hash(password).await?;
     let now = state.clock.now();
-    let user = User { id: Uuid::now_v7(), email, name, created_at: now, updated_at: now };
+    let user = User {
+        id: Uuid::now_v7(),
+        email,
+        name,
+        email_verified_at: None,
+        created_at: now,
+        updated_at: now,
+    };
     let mut tx = state.db.begin_write().await?;
     users::insert(&mut tx, &user, &password_hash).await.map_err(|e| match e {
         StoreError::Conflict => ApiError::conflict("Email already registered"),
         other => other.into(),
     })?;
+    let to = user.email.clone();
+    account_links::send_link(&state, &mut tx, Purpose::VerifyEmail, &user, &to, now).await?;
     let session = issue_session(&mut tx, &state.config, user, Uuid::now_v7(), now).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(session)))
@@ -134,6 +147,7 @@ pub async fn register(
         (status = 200, body = AuthResponse),
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody, description = "Invalid email or password"),
+        (status = 403, body = ErrorBody, description = "The address is not verified yet, and the server requires it"),
         (status = 429, body = ErrorBody, description = "Too many failed attempts; see Retry-After"),
     ))]
 pub async fn login(
@@ -147,6 +161,10 @@ pub async fn login(
     f.finish()?;
 
     let user = state.sign_in().check(peer.ip(), &email, password, state.clock.now()).await?;
+    // Only after the password is checked: the answer tells nothing to who does not know it.
+    if state.config.email.require_verified_email && user.email_verified_at.is_none() {
+        return Err(ApiError::forbidden(UNVERIFIED_SIGN_IN));
+    }
     let mut tx = state.db.begin_write().await?;
     let session =
         issue_session(&mut tx, &state.config, user, Uuid::now_v7(), state.clock.now()).await?;

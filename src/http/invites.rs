@@ -1,5 +1,6 @@
-//! Inviting people into an organization by email. Roster sends no email: the inviting
-//! application delivers the token from the create response (the `invite.created` event
+//! Inviting people into an organization by email. Roster emails the invitee an accept link,
+//! unless the request or the server's setting says not to; the token also comes back once in
+//! the create response, for applications that send their own (the `invite.created` event
 //! never carries it).
 
 use axum::Json;
@@ -30,7 +31,13 @@ use crate::store::invites::{self, Invite, InviteStatus};
 use crate::store::members::{self, Member};
 use crate::store::{StoreError, events, users};
 
-const CREATE: &[Prop] = &[EMAIL, ROLE];
+pub const UNVERIFIED_INVITEE: &str = "Verify your email address before accepting an invite";
+
+const SEND_EMAIL: Prop = Prop::optional("sendEmail", Rule::Bool).about(
+    "Whether Roster emails the invitee an accept link; defaults to the server's setting (on \
+     unless ROSTER_INVITE_EMAILS=false). The token is in the response either way.",
+);
+const CREATE: &[Prop] = &[EMAIL, ROLE, SEND_EMAIL];
 body_schema!(CreateInviteRequest = CREATE);
 const TOKEN: Prop = Prop::required("token", Rule::Raw { min: 1, max: token::MAX_LEN })
     .about("The `rst_inv_…` token from the invite's creation.");
@@ -103,6 +110,7 @@ pub async fn create(
     let mut f = Fields::new(body, CREATE);
     let email = f.email(&EMAIL);
     let role = f.one_of(&ROLE, Role::parse);
+    let send_email = f.optional_bool(&SEND_EMAIL).unwrap_or(state.config.email.invite_emails);
     f.finish()?;
 
     let mut tx = state.db.begin_write().await?;
@@ -139,6 +147,10 @@ pub async fn create(
     let data = InviteCreated { invite: invite_ref(&invite), expires_at: invite.expires_at };
     let event = NewEvent::of(&data, org.as_ref(), principal.actor(), now);
     events::append(&mut tx, &event).await?;
+    if send_email {
+        super::invite_email::queue(&state, &mut tx, &invite, &org, principal.actor(), &token, now)
+            .await?;
+    }
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(CreatedInvite { invite: invite.into(), token })))
 }
@@ -249,6 +261,10 @@ pub async fn accept(
     let user = users::find(&mut tx, user_id).await?.ok_or_else(ApiError::unauthorized)?;
     if users::normalize_email(&user.email) != users::normalize_email(&invite.email) {
         return Err(ApiError::forbidden("This invite was sent to another email address"));
+    }
+    // Without it, anyone could register the invited address and take the invite.
+    if state.config.email.require_verified_email && user.email_verified_at.is_none() {
+        return Err(ApiError::forbidden(UNVERIFIED_INVITEE));
     }
     match invite.status {
         InviteStatus::Pending => {}

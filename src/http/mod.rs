@@ -2,11 +2,13 @@
 //! validation and OpenAPI annotations.
 
 pub mod access;
+pub mod account_links;
 pub mod auth;
 pub mod body;
 pub mod document;
 pub mod events;
 pub mod extract;
+pub mod invite_email;
 pub mod invites;
 pub mod members;
 pub mod oauth;
@@ -95,6 +97,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
+        .routes(routes!(account_links::verify_email::verify))
+        .routes(routes!(account_links::verify_email::resend))
+        .routes(routes!(account_links::password_reset::request))
+        .routes(routes!(account_links::password_reset::confirm))
         .routes(routes!(users::me))
         .routes(routes!(users::create_token, users::list_tokens))
         .routes(routes!(users::revoke_token))

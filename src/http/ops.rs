@@ -57,5 +57,19 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         }
         Err(err) => tracing::warn!(error = %err, "cannot read the delivery backlog for metrics"),
     }
+    let emails = async {
+        let mut conn = state.db.acquire().await?;
+        crate::store::emails::backlog(&mut conn).await
+    }
+    .await;
+    match emails {
+        Ok((pending, oldest)) => {
+            let m = &state.email_metrics;
+            m.pending.set(pending);
+            let age = oldest.map(|t| (state.clock.now() - t).num_milliseconds() as f64 / 1000.0);
+            m.oldest_pending_age.set(age.unwrap_or(0.0).max(0.0));
+        }
+        Err(err) => tracing::warn!(error = %err, "cannot read the email backlog for metrics"),
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }

@@ -15,6 +15,9 @@ use crate::store::users::User;
 pub struct UserView {
     pub id: Uuid,
     pub email: String,
+    /// Whether a link sent to `email` has been opened. Until it has, the account cannot
+    /// accept invites, nor (by default) sign in with its password.
+    pub email_verified: bool,
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -24,6 +27,7 @@ impl From<User> for UserView {
     fn from(u: User) -> Self {
         Self {
             id: u.id,
+            email_verified: u.email_verified_at.is_some(),
             email: u.email,
             name: u.name,
             created_at: u.created_at,

@@ -88,8 +88,9 @@ pub(super) enum Inner {
 pub struct Tx {
     pub(super) inner: Inner,
     pub(super) wakeups: Arc<Wakeups>,
-    /// Set when the transaction queued work for the delivery worker.
+    /// Set when the transaction queued work for the delivery worker, and for the email worker.
     pub(super) queued: bool,
+    pub(super) queued_email: bool,
 }
 
 impl Tx {
@@ -99,22 +100,30 @@ impl Tx {
         self.queued = true;
     }
 
+    /// Like [`Self::queued_work`], for the email worker. Only the inserts of emails call this.
+    pub(super) fn queued_email(&mut self) {
+        self.queued_email = true;
+    }
+
     /// Commits. If the transaction queued work, every instance's worker is woken once the
     /// commit has succeeded: this process's directly, the others' by a NOTIFY sent after it
     /// (see `wakeup`). Nothing depends on the wake-up arriving: the workers also poll.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        let Tx { inner, wakeups, queued } = self;
+        let Tx { inner, wakeups, queued, queued_email } = self;
         match inner {
             Inner::Sqlite(tx, _writer) => tx.commit().await?,
             Inner::Postgres(tx) => {
                 tx.commit().await?;
-                if queued {
+                if queued || queued_email {
                     wakeups.peers.notify_one();
                 }
             }
         }
         if queued {
             wakeups.local.notify_one();
+        }
+        if queued_email {
+            wakeups.emails.notify_one();
         }
         Ok(())
     }

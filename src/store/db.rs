@@ -138,7 +138,7 @@ impl Db {
                 Inner::Postgres(spawn_to_end(async move { pool.begin().await }).await?)
             }
         };
-        Ok(Tx { inner, wakeups: self.wakeups.clone(), queued: false })
+        Ok(Tx { inner, wakeups: self.wakeups.clone(), queued: false, queued_email: false })
     }
 
     /// Like [`Self::begin_write`], for bookkeeping whose loss in a crash is harmless because

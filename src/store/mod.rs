@@ -25,7 +25,9 @@ mod error;
 mod types;
 mod wakeup;
 
+pub mod account_tokens;
 pub mod deliveries;
+pub mod emails;
 pub mod events;
 pub mod invites;
 pub mod login_failures;

@@ -1,5 +1,5 @@
 //! Pruning credentials that expired long ago: sign-in and personal tokens, OAuth codes,
-//! tokens and the grants they leave empty. Only rows that expired before the cutoff are
+//! tokens and the grants they leave empty, emailed links; and emails finished long ago. Only rows that expired before the cutoff are
 //! touched, and live operations only lock rows that have not expired, so pruning never
 //! contends with them for a lock.
 
@@ -14,7 +14,7 @@ const BATCH: i64 = 500;
 
 /// Statements that delete one batch; `$1` is the cutoff, `$2` the batch size. Tokens go before
 /// grants, so that emptied grants are pruned in the same pass.
-const STATEMENTS: [(&str, &str); 4] = [
+const STATEMENTS: [(&str, &str); 6] = [
     (
         "tokens",
         "DELETE FROM tokens WHERE id IN \
@@ -35,6 +35,18 @@ const STATEMENTS: [(&str, &str); 4] = [
         "DELETE FROM oauth_grants WHERE id IN (SELECT g.id FROM oauth_grants g \
          WHERE g.created_at < $1 \
          AND NOT EXISTS (SELECT 1 FROM oauth_tokens t WHERE t.grant_id = g.id) LIMIT $2)",
+    ),
+    (
+        "account_tokens",
+        "DELETE FROM account_tokens WHERE token_hash IN \
+         (SELECT token_hash FROM account_tokens WHERE expires_at < $1 LIMIT $2)",
+    ),
+    // Sent and failed emails keep only their recipient, subject and outcome; a day is
+    // enough to look into one.
+    (
+        "emails",
+        "DELETE FROM emails WHERE id IN \
+         (SELECT id FROM emails WHERE status <> 'pending' AND finished_at < $1 LIMIT $2)",
     ),
 ];
 

@@ -232,3 +232,18 @@ pub async fn revoke_personal(
     )?;
     Ok(done == 1)
 }
+
+/// Revokes every sign-in and personal access token of the user.
+pub async fn revoke_all(tx: &mut Tx, user_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    run!(
+        tx,
+        execute,
+        sqlx::query(
+            "UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $2)"
+        )
+        .bind(user_id)
+        .bind(now)
+    )?;
+    Ok(())
+}

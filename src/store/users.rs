@@ -11,6 +11,8 @@ pub struct User {
     pub id: Uuid,
     pub email: String,
     pub name: String,
+    /// When `email` was last proved the person's; see `account_tokens`.
+    pub email_verified_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -22,7 +24,7 @@ struct Credentials {
     password_hash: String,
 }
 
-const COLUMNS: &str = "id, email, name, created_at, updated_at";
+const COLUMNS: &str = "id, email, name, email_verified_at, created_at, updated_at";
 
 /// The form in which emails are compared.
 pub fn normalize_email(email: &str) -> String {
@@ -70,4 +72,38 @@ pub async fn find_credentials(
     let email = normalize_email(email);
     let found: Option<Credentials> = run!(conn, fetch_optional, sqlx::query_as(&sql).bind(&email))?;
     Ok(found.map(|f| (f.user, f.password_hash)))
+}
+
+/// Marks `email` verified, if it is still the account's address.
+pub async fn mark_verified(
+    tx: &mut Tx,
+    id: Uuid,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<User>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $3), \
+         updated_at = CASE WHEN email_verified_at IS NULL THEN $3 ELSE updated_at END \
+         WHERE id = $1 AND email_lower = $2 RETURNING {COLUMNS}"
+    );
+    let email = normalize_email(email);
+    run!(tx, fetch_optional, sqlx::query_as(&sql).bind(id).bind(&email).bind(now))
+}
+
+/// Sets a new password hash.
+pub async fn set_password(
+    tx: &mut Tx,
+    id: Uuid,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    run!(
+        tx,
+        execute,
+        sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(password_hash)
+            .bind(now)
+    )?;
+    Ok(())
 }

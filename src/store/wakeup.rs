@@ -1,4 +1,4 @@
-//! Waking delivery workers when work is queued. A transaction that queued work wakes this
+//! Waking the delivery and email workers when work is queued. A transaction that queued work wakes this
 //! process's worker when it commits, and on PostgreSQL every instance's worker through
 //! `LISTEN/NOTIFY`. Wake-ups are an optimisation only: workers also poll.
 //!
@@ -22,6 +22,8 @@ pub const NOTIFY_CHANNEL: &str = "roster_deliveries";
 #[derive(Debug, Default)]
 pub struct Wakeups {
     pub(super) local: Notify,
+    /// The email worker's, raised by commits that queued email.
+    pub(super) emails: Notify,
     /// Raised by commits that queued work, for [`announce`] to tell the other instances.
     pub(super) peers: Notify,
     /// Raised each time the worker has recorded a batch of attempts.
@@ -37,6 +39,16 @@ impl Wakeups {
     /// Resolves at the next wake-up.
     pub async fn woken(&self) {
         self.local.notified().await;
+    }
+
+    /// Wakes the email worker.
+    pub fn wake_emails(&self) {
+        self.emails.notify_one();
+    }
+
+    /// Resolves at the email worker's next wake-up.
+    pub async fn emails_woken(&self) {
+        self.emails.notified().await;
     }
 
     /// Says that attempts were recorded, to whoever waits for the queue to drain.
@@ -79,12 +91,15 @@ pub async fn listen(url: String, wakeups: std::sync::Arc<Wakeups>, stop: Cancell
         let session = async {
             let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
             listener.listen(NOTIFY_CHANNEL).await?;
-            // Anything committed while we were not listening is picked up now.
+            // Anything committed while we were not listening is picked up now. One channel
+            // serves both queues: a wake-up that finds nothing costs one read.
             wakeups.wake();
+            wakeups.wake_emails();
             backoff = Duration::from_millis(100);
             loop {
                 listener.recv().await?;
                 wakeups.wake();
+                wakeups.wake_emails();
             }
             #[allow(unreachable_code)]
             Ok::<(), sqlx::Error>(())

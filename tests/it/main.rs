@@ -10,6 +10,7 @@ mod cli;
 mod connections;
 mod delivery;
 mod durability;
+mod email;
 mod input_rules;
 mod invites;
 mod malformed_requests;

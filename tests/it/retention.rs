@@ -12,7 +12,9 @@ use crate::common::{Backend, TestApp};
 /// Rows left in each credential table.
 async fn counts(db: &Db) -> Vec<(&'static str, i64)> {
     let mut out = Vec::new();
-    for table in ["tokens", "oauth_codes", "oauth_tokens", "oauth_grants"] {
+    for table in
+        ["tokens", "oauth_codes", "oauth_tokens", "oauth_grants", "account_tokens", "emails"]
+    {
         let mut conn = db.acquire().await.expect("connection");
         let sql = format!("SELECT COUNT(*) FROM {table}");
         let n: i64 = roster::run!(&mut conn, fetch_one, sqlx::query_scalar(&sql)).expect("count");
@@ -29,6 +31,7 @@ async fn expired_credentials_are_pruned(backend: Backend) {
         c.oauth_code_ttl = ttl;
         c.prune_interval = Duration::from_millis(200);
         c.keep_expired_for = Duration::ZERO;
+        c.email.verification_ttl = ttl;
     })
     .await;
     let f = app.org_with_roles().await;
@@ -43,12 +46,24 @@ async fn expired_credentials_are_pruned(backend: Backend) {
 
     let db = &app.state.db;
     let before = counts(db).await;
-    assert!(before.iter().all(|(_, n)| *n > 0), "every kind of credential exists: {before:?}");
+    // Sent emails go at the first prune, with nothing kept past their end.
+    let credentials = before.iter().filter(|(table, _)| *table != "emails");
+    assert!(
+        credentials.clone().all(|(_, n)| *n > 0),
+        "every kind of credential exists: {before:?}"
+    );
 
     // Sessions and OAuth credentials expire together; only the personal token has no expiry.
     app.advance(ttl + Duration::from_secs(1));
-    let expected =
-        vec![("tokens", 1), ("oauth_codes", 0), ("oauth_tokens", 0), ("oauth_grants", 0)];
+    // Verification links expire with them, and the emails that carried them were sent.
+    let expected = vec![
+        ("tokens", 1),
+        ("oauth_codes", 0),
+        ("oauth_tokens", 0),
+        ("oauth_grants", 0),
+        ("account_tokens", 0),
+        ("emails", 0),
+    ];
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let now = counts(db).await;

@@ -51,10 +51,11 @@ fn assert_keys(value: &Value, keys: &[&str]) {
 }
 
 fn assert_user(user: &Value, email: &str, name: &str) {
-    assert_keys(user, &["id", "email", "name", "createdAt", "updatedAt"]);
+    assert_keys(user, &["id", "email", "emailVerified", "name", "createdAt", "updatedAt"]);
     uuid::Uuid::parse_str(user["id"].as_str().expect("id string")).expect("id is a UUID");
     assert_eq!(user["email"], json!(email));
     assert_eq!(user["name"], json!(name));
+    assert_eq!(user["emailVerified"], json!(false), "no link has been opened");
     assert_timestamp(&user["createdAt"]);
     assert_timestamp(&user["updatedAt"]);
 }

@@ -12,6 +12,7 @@ pub mod drain;
 pub mod messages;
 pub mod oauth;
 pub mod receiver;
+pub mod smtp;
 pub mod tarpit;
 
 use std::collections::HashSet;
@@ -67,6 +68,9 @@ pub fn test_config(url: &str) -> Config {
     let mut config = Config::new(url);
     config.secret_key = Some(roster::config::SecretKey([42; 32]));
     config.webhook_allow_private = true;
+    // Most tests sign in right after registering; the verification rule has its own tests.
+    config.email.require_verified_email = false;
+    config.email.link_url = "http://roster.test".into();
     config
 }
 

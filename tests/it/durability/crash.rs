@@ -19,15 +19,25 @@ fn secret_key_base64() -> String {
     roster::config::SecretKey([42; 32]).to_base64()
 }
 
-struct ChildServer {
+pub(super) struct ChildServer {
     child: Child,
-    api: Api,
+    pub api: Api,
     log: PathBuf,
 }
 
 impl ChildServer {
     /// Starts `roster serve` on `database_url` and waits (bounded) until it answers ready.
     async fn start(database_url: &str, dir: &Path, name: &str) -> Self {
+        Self::start_with(database_url, dir, name, &[]).await
+    }
+
+    /// Like [`Self::start`], with more environment settings.
+    pub(super) async fn start_with(
+        database_url: &str,
+        dir: &Path,
+        name: &str,
+        env: &[(&str, &str)],
+    ) -> Self {
         let port = {
             let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind probe");
             probe.local_addr().expect("probe addr").port()
@@ -46,6 +56,7 @@ impl ChildServer {
             // A killed instance's claims fall due again 2s + 1s after they were made.
             .env("ROSTER_WEBHOOK_LEASE_MARGIN", "1s")
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
@@ -77,7 +88,7 @@ impl ChildServer {
     }
 
     /// SIGKILL: no shutdown, no cleanup.
-    fn kill(&mut self) {
+    pub(super) fn kill(&mut self) {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("reaped");
     }

@@ -5,6 +5,7 @@
 
 mod abandoned_requests;
 mod crash;
+mod email_crash;
 mod graceful_shutdown;
 mod power_loss;
 mod scale_out;

@@ -1,0 +1,55 @@
+//! Flows that run through a link sent by email: verifying an address, resetting a forgotten
+//! password. Requests for a link answer the same whether or not an account uses the address,
+//! so they tell nobody which addresses have accounts.
+
+pub mod password_reset;
+mod request_limit;
+pub mod verify_email;
+
+use chrono::{DateTime, Utc};
+
+use crate::auth::token;
+use crate::email::Message;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::Tx;
+use crate::store::account_tokens::{self, Purpose};
+use crate::store::users::User;
+
+pub const VERIFY_PREFIX: &str = "rst_ve_";
+pub const RESET_PREFIX: &str = "rst_pr_";
+pub const CHANGE_EMAIL_PREFIX: &str = "rst_ce_";
+
+/// Issues a single-use link of `purpose` for `user`, sent to `to`, in `tx`.
+pub async fn send_link(
+    state: &AppState,
+    tx: &mut Tx,
+    purpose: Purpose,
+    user: &User,
+    to: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let settings = &state.config.email;
+    let (prefix, path, valid_for) = match purpose {
+        Purpose::VerifyEmail => (VERIFY_PREFIX, "verify-email", settings.verification_ttl),
+        Purpose::PasswordReset => (RESET_PREFIX, "reset-password", settings.password_reset_ttl),
+        Purpose::ChangeEmail => (CHANGE_EMAIL_PREFIX, "confirm-email", settings.verification_ttl),
+    };
+    let value = token::generate(prefix);
+    let expires_at = now + chrono::Duration::from_std(valid_for).unwrap_or_default();
+    account_tokens::insert(tx, purpose, &token::digest(&value), user.id, to, expires_at, now)
+        .await?;
+    let link = state.outbox.link(path, &value);
+    let name = user.name.clone();
+    let message = match purpose {
+        Purpose::VerifyEmail => Message::VerifyEmail { name, link, valid_for },
+        Purpose::PasswordReset => Message::PasswordReset { name, link, valid_for },
+        Purpose::ChangeEmail => Message::ChangeEmail { name, link, valid_for },
+    };
+    state.outbox.queue(tx, to, &message, now).await
+}
+
+/// The answer to a link that is unknown, spent, expired, or no longer the account's.
+pub fn invalid_link() -> ApiError {
+    ApiError::bad_request("Invalid or expired token")
+}
