@@ -2,6 +2,7 @@
 //! validation and OpenAPI annotations.
 
 pub mod access;
+pub mod account;
 pub mod auth;
 pub mod body;
 pub mod document;
@@ -98,6 +99,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .routes(routes!(users::me))
         .routes(routes!(users::create_token, users::list_tokens))
         .routes(routes!(users::revoke_token))
+        .routes(routes!(account::sessions::list_sessions, account::sessions::revoke_other_sessions))
+        .routes(routes!(account::sessions::revoke_session))
         .routes(routes!(organizations::create, organizations::list))
         .routes(routes!(organizations::get, organizations::update, organizations::delete))
         .routes(routes!(events::list_events))

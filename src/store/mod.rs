@@ -35,6 +35,7 @@ pub mod oauth_grants;
 pub mod organizations;
 pub mod quotas;
 pub mod retention;
+pub mod sessions;
 mod single_use;
 pub mod tokens;
 pub mod users;
