@@ -71,3 +71,20 @@ pub async fn find_credentials(
     let found: Option<Credentials> = run!(conn, fetch_optional, sqlx::query_as(&sql).bind(&email))?;
     Ok(found.map(|f| (f.user, f.password_hash)))
 }
+
+pub async fn set_password_hash(
+    tx: &mut Tx,
+    id: Uuid,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    run!(
+        tx,
+        execute,
+        sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(password_hash)
+            .bind(now)
+    )?;
+    Ok(())
+}

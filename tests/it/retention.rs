@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use roster::store::Db;
 use serde_json::json;
 
-use crate::common::{Backend, TestApp};
+use crate::common::{Backend, PASSWORD, TestApp};
 
 /// Rows left in each credential table.
 async fn counts(db: &Db) -> Vec<(&'static str, i64)> {
@@ -32,8 +32,13 @@ async fn expired_credentials_are_pruned(backend: Backend) {
     })
     .await;
     let f = app.org_with_roles().await;
-    let (status, body) =
-        app.post("/api/users/me/tokens", Some(&f.owner.token), json!({"name": "ci"})).await;
+    let (status, body) = app
+        .post(
+            "/api/users/me/tokens",
+            Some(&f.owner.token),
+            json!({"name": "ci", "currentPassword": PASSWORD}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let pat = body["token"].as_str().expect("personal token").to_owned();
     let oauth = app.create_oauth_app(&f.org, &f.owner, &["members:read"]).await;

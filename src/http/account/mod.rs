@@ -3,4 +3,13 @@
 //! tokens); OAuth tokens are refused with a 403, whatever their scopes.
 
 pub mod client;
+pub mod password;
 pub mod sessions;
+
+use super::body::{Prop, Rule};
+use crate::auth::sign_in::PASSWORD_MAX;
+
+/// The account's password, asked again before a sensitive change (see `auth::step_up`).
+pub const CURRENT_PASSWORD: Prop =
+    Prop::required("currentPassword", Rule::Raw { min: 1, max: PASSWORD_MAX })
+        .about("The account's current password, confirming that its owner is present.");

@@ -1,6 +1,7 @@
 //! The signed-in person's own account: sessions, profile, password change and deletion, over
 //! real HTTP on both backends.
 
+mod password;
 mod sessions;
 
 use reqwest::StatusCode;
@@ -31,7 +32,7 @@ async fn login_from(app: &TestApp, user: &TestUser, agent: &str) -> TestUser {
 
 /// A personal access token of `user`.
 async fn create_pat(app: &TestApp, user: &TestUser) -> String {
-    let body = json!({"name": "script"});
+    let body = json!({"name": "script", "currentPassword": PASSWORD});
     let (status, body) = app.post("/api/users/me/tokens", Some(&user.token), body).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     str_of(&body, "token").to_owned()

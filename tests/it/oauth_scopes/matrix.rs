@@ -7,7 +7,7 @@ use super::{Expect, oauth_app_routes, scoped_routes};
 use crate::common::messages::OAUTH_REFUSED;
 use crate::common::oauth::{ALL_SCOPES, assert_insufficient_scope, org_path};
 use crate::common::receiver::Receiver;
-use crate::common::{Backend, TestApp, assert_error, random_id};
+use crate::common::{Backend, PASSWORD, TestApp, assert_error, random_id};
 
 /// Every scope but `scope`, space-separated, as the token endpoint takes them.
 fn all_but(scope: &str) -> String {
@@ -99,7 +99,11 @@ async fn personal_routes_refuse_oauth_tokens(backend: Backend) {
 
     let mut routes: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, "/api/users/me".to_owned(), None),
-        (Method::POST, "/api/users/me/tokens".to_owned(), Some(json!({"name": "ci"}))),
+        (
+            Method::POST,
+            "/api/users/me/tokens".to_owned(),
+            Some(json!({"name": "ci", "currentPassword": PASSWORD})),
+        ),
         (Method::GET, "/api/users/me/tokens".to_owned(), None),
         (Method::DELETE, format!("/api/users/me/tokens/{}", random_id()), None),
         (Method::POST, "/api/organizations".to_owned(), Some(json!({"name": "Sneaky Corp"}))),

@@ -60,6 +60,7 @@ async fn operations_endpoints(backend: Backend) {
         ("/api/auth/register", &["post"]),
         ("/api/auth/login", &["post"]),
         ("/api/users/me", &["get"]),
+        ("/api/users/me/password", &["post"]),
         ("/api/users/me/sessions", &["delete", "get"]),
         ("/api/users/me/sessions/{sessionId}", &["delete"]),
         ("/api/users/me/tokens", &["get", "post"]),
