@@ -72,6 +72,18 @@ pub async fn find_credentials(
     Ok(found.map(|f| (f.user, f.password_hash)))
 }
 
+/// Changes the user's name; the user as it now is, or `None` if there is no such user.
+pub async fn rename(
+    tx: &mut Tx,
+    id: Uuid,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<User>, sqlx::Error> {
+    let sql =
+        format!("UPDATE users SET name = $2, updated_at = $3 WHERE id = $1 RETURNING {COLUMNS}");
+    run!(tx, fetch_optional, sqlx::query_as(&sql).bind(id).bind(name).bind(now))
+}
+
 pub async fn set_password_hash(
     tx: &mut Tx,
     id: Uuid,

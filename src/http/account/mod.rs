@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod password;
+pub mod profile;
 pub mod sessions;
 
 use super::body::{Prop, Rule};

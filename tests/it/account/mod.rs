@@ -2,6 +2,7 @@
 //! real HTTP on both backends.
 
 mod password;
+mod profile;
 mod sessions;
 
 use reqwest::StatusCode;
