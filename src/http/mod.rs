@@ -99,7 +99,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .routes(routes!(users::me))
         .routes(routes!(users::create_token, users::list_tokens))
         .routes(routes!(users::revoke_token))
-        .routes(routes!(account::profile::update_profile))
+        .routes(routes!(account::profile::update_profile, account::delete::delete_account))
         .routes(routes!(account::password::change_password))
         .routes(routes!(account::sessions::list_sessions, account::sessions::revoke_other_sessions))
         .routes(routes!(account::sessions::revoke_session))

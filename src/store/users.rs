@@ -100,3 +100,30 @@ pub async fn set_password_hash(
     )?;
     Ok(())
 }
+
+/// Turns the account into a tombstone: the row stays, for what refers to it, with `email` (an
+/// address no one has), a placeholder name and a hash no password matches. False when it was
+/// a tombstone already.
+pub async fn erase(
+    tx: &mut Tx,
+    id: Uuid,
+    email: &str,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = run!(
+        tx,
+        execute,
+        sqlx::query(
+            "UPDATE users SET email = $2, email_lower = $3, name = 'Deleted user', \
+             password_hash = $4, updated_at = $5, deleted_at = $5 \
+             WHERE id = $1 AND deleted_at IS NULL",
+        )
+        .bind(id)
+        .bind(email)
+        .bind(normalize_email(email))
+        .bind(password_hash)
+        .bind(now)
+    )?;
+    Ok(done == 1)
+}

@@ -3,6 +3,7 @@
 //! tokens); OAuth tokens are refused with a 403, whatever their scopes.
 
 pub mod client;
+pub mod delete;
 pub mod password;
 pub mod profile;
 pub mod sessions;

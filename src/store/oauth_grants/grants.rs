@@ -77,3 +77,32 @@ pub async fn revoke_user_grants(
     )?;
     Ok(())
 }
+
+/// Revokes every grant the user gave, to any organization's apps, and their codes not yet
+/// exchanged: a deleted account authorizes nothing.
+pub async fn revoke_all_user_grants(
+    tx: &mut Tx,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    run!(
+        tx,
+        execute,
+        sqlx::query(
+            "UPDATE oauth_grants SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL"
+        )
+        .bind(user_id)
+        .bind(now)
+    )?;
+    run!(
+        tx,
+        execute,
+        sqlx::query(
+            "UPDATE oauth_codes SET expires_at = $2 WHERE user_id = $1 AND used_at IS NULL \
+             AND expires_at > $2",
+        )
+        .bind(user_id)
+        .bind(now)
+    )?;
+    Ok(())
+}

@@ -12,7 +12,7 @@ mod grants;
 mod tokens;
 
 pub use codes::{AuthorizationCode, CodeOutcome, code_user, insert_code, redeem_code};
-pub use grants::{insert_grant, revoke_grant, revoke_user_grants};
+pub use grants::{insert_grant, revoke_all_user_grants, revoke_grant, revoke_user_grants};
 pub use tokens::{
     LiveToken, OAuthToken, RefreshOutcome, TokenKind, find_live, find_of_app, insert_token,
     refresh_user, remove_scopes, revoke_token, rotate_refresh,

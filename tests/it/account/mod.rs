@@ -1,6 +1,7 @@
 //! The signed-in person's own account: sessions, profile, password change and deletion, over
 //! real HTTP on both backends.
 
+mod delete;
 mod password;
 mod profile;
 mod sessions;

@@ -59,7 +59,7 @@ async fn operations_endpoints(backend: Backend) {
         ("/api/ready", &["get"]),
         ("/api/auth/register", &["post"]),
         ("/api/auth/login", &["post"]),
-        ("/api/users/me", &["get", "patch"]),
+        ("/api/users/me", &["delete", "get", "patch"]),
         ("/api/users/me/password", &["post"]),
         ("/api/users/me/sessions", &["delete", "get"]),
         ("/api/users/me/sessions/{sessionId}", &["delete"]),
