@@ -12,7 +12,7 @@ use crate::common::{Backend, PASSWORD, TestApp};
 /// Rows left in each credential table.
 async fn counts(db: &Db) -> Vec<(&'static str, i64)> {
     let mut out = Vec::new();
-    for table in ["tokens", "oauth_codes", "oauth_tokens", "oauth_grants"] {
+    for table in ["tokens", "sessions", "oauth_codes", "oauth_tokens", "oauth_grants"] {
         let mut conn = db.acquire().await.expect("connection");
         let sql = format!("SELECT COUNT(*) FROM {table}");
         let n: i64 = roster::run!(&mut conn, fetch_one, sqlx::query_scalar(&sql)).expect("count");
@@ -52,8 +52,13 @@ async fn expired_credentials_are_pruned(backend: Backend) {
 
     // Sessions and OAuth credentials expire together; only the personal token has no expiry.
     app.advance(ttl + Duration::from_secs(1));
-    let expected =
-        vec![("tokens", 1), ("oauth_codes", 0), ("oauth_tokens", 0), ("oauth_grants", 0)];
+    let expected = vec![
+        ("tokens", 1),
+        ("sessions", 0),
+        ("oauth_codes", 0),
+        ("oauth_tokens", 0),
+        ("oauth_grants", 0),
+    ];
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let now = counts(db).await;
