@@ -53,7 +53,12 @@ async fn run(backend: &str) -> anyhow::Result<()> {
     let session = registered["accessToken"].as_str().context("token")?.to_owned();
     let org = post("/api/organizations", Some(&session), json!({"name": "Bench"})).await?;
     let org = org["id"].as_str().context("org id")?.to_owned();
-    let pat = post("/api/users/me/tokens", Some(&session), json!({"name": "bench"})).await?;
+    let pat = post(
+        "/api/users/me/tokens",
+        Some(&session),
+        json!({"name": "bench", "currentPassword": "benchmark password"}),
+    )
+    .await?;
     let pat = pat["token"].as_str().context("pat")?.to_owned();
     let oauth_app = post(
         &format!("/api/organizations/{org}/oauth-apps"),

@@ -4,4 +4,5 @@
 
 pub mod password;
 pub mod sign_in;
+pub mod step_up;
 pub mod token;

@@ -2,13 +2,14 @@
 
 use crate::store::Tx;
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::account::client::Caller;
 use super::account_links;
 use super::body::{Prop, Rule, body_schema};
 use super::extract::JsonObject;
@@ -23,8 +24,7 @@ use crate::state::AppState;
 use crate::store::account_tokens::Purpose;
 use crate::store::tokens::{RefreshOutcome, TokenKind, TokenRecord};
 use crate::store::users::{self, User};
-use crate::store::{StoreError, tokens};
-use std::net::SocketAddr;
+use crate::store::{StoreError, sessions, tokens};
 
 pub const PASSWORD_MIN: usize = 8;
 pub const UNVERIFIED_SIGN_IN: &str =
@@ -34,9 +34,10 @@ pub const NAME_MAX: usize = 100;
 const EMAIL: Prop = Prop::required("email", Rule::Email);
 const PASSWORD: Prop = Prop::required("password", Rule::Raw { min: 1, max: PASSWORD_MAX });
 
-pub const NEW_PASSWORD: Prop =
-    Prop::required("password", Rule::Raw { min: PASSWORD_MIN, max: PASSWORD_MAX });
-const NAME: Prop = Prop::required("name", Rule::Text { max: NAME_MAX });
+/// What a new password must be, at registration and when it is changed.
+pub(crate) const NEW_PASSWORD_RULE: Rule = Rule::Raw { min: PASSWORD_MIN, max: PASSWORD_MAX };
+pub const NEW_PASSWORD: Prop = Prop::required("password", NEW_PASSWORD_RULE);
+pub(crate) const NAME: Prop = Prop::required("name", Rule::Text { max: NAME_MAX });
 const REGISTER: &[Prop] = &[EMAIL.about("Unique regardless of case."), NEW_PASSWORD, NAME];
 body_schema!(RegisterRequest = REGISTER);
 
@@ -107,6 +108,7 @@ async fn issue_session(
     ))]
 pub async fn register(
     State(state): State<AppState>,
+    caller: Caller,
     JsonObject(body): JsonObject,
 ) -> ApiResult<(StatusCode, Json<AuthResponse>)> {
     let mut f = Fields::new(body, REGISTER);
@@ -135,7 +137,9 @@ pub async fn register(
     })?;
     let to = user.email.clone();
     account_links::send_link(&state, &mut tx, Purpose::VerifyEmail, &user, &to, now).await?;
-    let session = issue_session(&mut tx, &state.config, user, Uuid::now_v7(), now).await?;
+    let family = Uuid::now_v7();
+    sessions::start(&mut tx, family, user.id, &caller.client(), now).await?;
+    let session = issue_session(&mut tx, &state.config, user, family, now).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(session)))
 }
@@ -152,7 +156,7 @@ pub async fn register(
     ))]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Json<AuthResponse>> {
     let mut f = Fields::new(body, LOGIN);
@@ -160,14 +164,16 @@ pub async fn login(
     let password = f.raw_string(&PASSWORD);
     f.finish()?;
 
-    let user = state.sign_in().check(peer.ip(), &email, password, state.clock.now()).await?;
+    let user = state.sign_in().check(caller.ip, &email, password, state.clock.now()).await?;
     // Only after the password is checked: the answer tells nothing to who does not know it.
     if state.config.email.require_verified_email && user.email_verified_at.is_none() {
         return Err(ApiError::forbidden(UNVERIFIED_SIGN_IN));
     }
+    let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
-    let session =
-        issue_session(&mut tx, &state.config, user, Uuid::now_v7(), state.clock.now()).await?;
+    let family = Uuid::now_v7();
+    sessions::start(&mut tx, family, user.id, &caller.client(), now).await?;
+    let session = issue_session(&mut tx, &state.config, user, family, now).await?;
     tx.commit().await?;
     Ok(Json(session))
 }
@@ -204,6 +210,7 @@ pub async fn refresh(
     };
     let user = users::find(&mut tx, record.user_id).await?.ok_or_else(invalid_refresh)?;
     let family = record.family_id.unwrap_or_else(Uuid::now_v7);
+    sessions::refreshed(&mut tx, family, user.id, now).await?;
     let session = issue_session(&mut tx, &state.config, user, family, now).await?;
     tx.commit().await?;
     Ok(Json(session))

@@ -11,14 +11,18 @@ use super::body::{Prop, Rule, body_schema};
 use super::extract::{ApiPath, JsonObject, ListQuery, PageParams, cursor};
 use super::validate::Fields;
 use super::views::{ErrorBody, MemberView, Page};
-use crate::domain::event::{MemberAdded, MemberRef, MemberRemoved, MemberRoleUpdated, NewEvent};
+use crate::domain::event::{
+    Actor, MemberAdded, MemberRef, MemberRemoved, MemberRoleUpdated, NewEvent,
+};
 use crate::domain::role::{MemberChangeDenied, Role, check_removal, check_role_change};
 use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::http::principal::Principal;
 use crate::state::AppState;
 use crate::store::members::{self, Member};
-use crate::store::{StoreError, events, oauth_grants, users, webhooks};
+use crate::store::organizations::Organization;
+use crate::store::{StoreError, Tx, events, oauth_grants, users, webhooks};
+use chrono::{DateTime, Utc};
 
 pub(super) const EMAIL: Prop = Prop::required("email", Rule::Email);
 pub(super) const ROLE: Prop = Prop::required("role", Rule::OneOf(Role::names));
@@ -40,6 +44,8 @@ pub(super) fn denied(reason: MemberChangeDenied, action: &str, owner_action: &st
 }
 
 const GRANT_OWNER: &str = "grant or remove the OWNER role";
+/// The answer to adding an account whose address is not verified.
+pub const UNVERIFIED_MEMBER: &str = "The user has not verified their email address yet";
 
 /// The member as `member.*` events describe them.
 pub(super) fn member_ref(member: &Member) -> MemberRef<'_> {
@@ -90,7 +96,7 @@ pub async fn list(
     responses((status = 201, body = MemberView), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody, description = "Organization or user not found"),
-               (status = 409, body = ErrorBody, description = "Already a member")))]
+               (status = 409, body = ErrorBody, description = "Already a member, or the address is not verified")))]
 pub async fn add(
     State(state): State<AppState>,
     principal: Principal,
@@ -109,6 +115,10 @@ pub async fn add(
     access::check_oauth_grant(&principal, role)?;
     let user =
         users::find_by_email(&mut tx, &email).await?.ok_or_else(|| ApiError::not_found("User"))?;
+    // As with invites: an address nobody proved may belong to someone else.
+    if state.config.email.require_verified_email && user.email_verified_at.is_none() {
+        return Err(ApiError::conflict(UNVERIFIED_MEMBER));
+    }
     let now = state.clock.now();
     members::insert(&mut tx, org.id, user.id, role, now).await.map_err(|e| match e {
         StoreError::Conflict => ApiError::conflict("User is already a member of this organization"),
@@ -202,15 +212,28 @@ pub async fn remove(
     if member.role == Role::Owner && members::count_owners(&mut tx, id).await? <= 1 {
         return Err(last_owner());
     }
-    members::delete(&mut tx, id, user_id).await?;
-    let now = state.clock.now();
-    // Apps the member authorized lose that access with the membership, for good, and so do
-    // the webhooks their tokens made or changed.
-    oauth_grants::revoke_user_grants(&mut tx, id, user_id, now).await?;
-    webhooks::orphan_of_user(&mut tx, id, user_id, now).await?;
-    let data = MemberRemoved(member_ref(&member));
-    let event = NewEvent::of(&data, org.as_ref(), principal.actor(), now);
-    events::append(&mut tx, &event).await?;
+    take_out(&mut tx, &org, &member, principal.actor(), state.clock.now()).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes the member from the organization, which the transaction has locked, and records
+/// `member.removed` by `actor`. Every way out of an organization (removal, leaving, deleting
+/// the account) ends here.
+pub(crate) async fn take_out(
+    tx: &mut Tx,
+    org: &Organization,
+    member: &Member,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    members::delete(tx, org.id, member.user_id).await?;
+    // Apps the member authorized lose that access with the membership, for good, and so do
+    // the webhooks their tokens made or changed.
+    oauth_grants::revoke_user_grants(tx, org.id, member.user_id, now).await?;
+    webhooks::orphan_of_user(tx, org.id, member.user_id, now).await?;
+    let data = MemberRemoved(member_ref(member));
+    let event = NewEvent::of(&data, org.as_ref(), actor, now);
+    events::append(tx, &event).await?;
+    Ok(())
 }

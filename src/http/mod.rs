@@ -2,6 +2,7 @@
 //! validation and OpenAPI annotations.
 
 pub mod access;
+pub mod account;
 pub mod account_links;
 pub mod auth;
 pub mod body;
@@ -101,9 +102,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .routes(routes!(account_links::verify_email::resend))
         .routes(routes!(account_links::password_reset::request))
         .routes(routes!(account_links::password_reset::confirm))
+        .routes(routes!(account_links::change_email::confirm))
         .routes(routes!(users::me))
         .routes(routes!(users::create_token, users::list_tokens))
         .routes(routes!(users::revoke_token))
+        .routes(routes!(account::profile::update_profile, account::delete::delete_account))
+        .routes(routes!(account::password::change_password))
+        .routes(routes!(account::email::change_email))
+        .routes(routes!(account::sessions::list_sessions, account::sessions::revoke_other_sessions))
+        .routes(routes!(account::sessions::revoke_session))
         .routes(routes!(organizations::create, organizations::list))
         .routes(routes!(organizations::get, organizations::update, organizations::delete))
         .routes(routes!(events::list_events))

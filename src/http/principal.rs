@@ -12,7 +12,7 @@ use crate::domain::event::Actor;
 use crate::domain::scope::Scopes;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{oauth_grants, tokens};
+use crate::store::{oauth_grants, sessions, tokens};
 
 /// What an OAuth token was granted.
 #[derive(Debug, Clone)]
@@ -116,16 +116,18 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Principal, 
         .await?
         .ok_or_else(ApiError::unauthorized)?;
     drop(conn);
-    let credential = match record.kind {
-        tokens::TokenKind::PersonalAccess => {
-            // `lastUsedAt` is kept to the minute: most requests need no write.
-            if record.last_used_at.is_none_or(|at| now - at >= tokens::TOUCH_EVERY) {
-                let mut tx = state.db.begin_write().await?;
-                tokens::touch(&mut tx, record.id, now).await?;
-                tx.commit().await?;
-            }
-            Credential::PersonalAccess
+    // `lastUsedAt` of a token, and of the session an access token belongs to, is kept to the
+    // minute: most requests need no write.
+    if record.last_used_at.is_none_or(|at| now - at >= tokens::TOUCH_EVERY) {
+        let mut tx = state.db.begin_write().await?;
+        tokens::touch(&mut tx, record.id, now).await?;
+        if let Some(family) = record.family_id {
+            sessions::touch(&mut tx, family, now).await?;
         }
+        tx.commit().await?;
+    }
+    let credential = match record.kind {
+        tokens::TokenKind::PersonalAccess => Credential::PersonalAccess,
         _ => Credential::Session { family_id: record.family_id },
     };
     Ok(Principal { token_id: record.id, actor: Actor::User(record.user_id), credential })

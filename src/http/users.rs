@@ -8,12 +8,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::account::CURRENT_PASSWORD;
+use super::account::client::Caller;
 use super::body::{Prop, Rule, body_schema};
 use super::extract::{ApiPath, JsonObject, ListQuery, PageParams, cursor};
 use super::quota;
 use super::validate::Fields;
 use super::views::{ErrorBody, Page, UserView};
-use crate::auth::token;
+use crate::auth::{step_up, token};
 use crate::error::{ApiError, ApiResult};
 use crate::http::principal::Principal;
 use crate::state::AppState;
@@ -37,7 +39,7 @@ const NAME: Prop = Prop::required("name", Rule::Text { max: TOKEN_NAME_MAX });
 const EXPIRES_IN_DAYS: Prop =
     Prop::optional("expiresInDays", Rule::Int { min: 1, max: TOKEN_MAX_DAYS })
         .about("Days until the token expires; without it the token does not expire.");
-const CREATE_TOKEN: &[Prop] = &[NAME, EXPIRES_IN_DAYS];
+const CREATE_TOKEN: &[Prop] = &[NAME, EXPIRES_IN_DAYS, CURRENT_PASSWORD];
 body_schema!(CreateTokenRequest = CREATE_TOKEN);
 
 /// A personal access token as listed; the token itself is shown only on creation.
@@ -72,22 +74,31 @@ pub struct CreatedToken {
     pub token: String,
 }
 
-/// Create a personal access token for scripts.
+/// Create a personal access token for scripts. The account's password is asked again: a
+/// token that outlives every session must not be something a stolen session can mint.
 #[utoipa::path(post, path = "/api/users/me/tokens", tag = "users", security(("bearer" = [])),
     request_body = CreateTokenRequest,
     responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody),
+               (status = 403, body = ErrorBody,
+                description = "Current password is incorrect, or an OAuth token was used"),
+               (status = 429, body = ErrorBody,
+                description = "Too many wrong passwords or failed sign-ins; see Retry-After"),
                (status = 409, body = ErrorBody, description = "The account's token quota is reached")))]
 pub async fn create_token(
     State(state): State<AppState>,
     principal: Principal,
+    caller: Caller,
     JsonObject(body): JsonObject,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     let mut f = Fields::new(body, CREATE_TOKEN);
     let name = f.text(&NAME);
     let days = f.optional_int(&EXPIRES_IN_DAYS);
+    let password = f.raw_string(&CURRENT_PASSWORD);
     f.finish()?;
     let user_id = principal.person()?;
+    let sign_in = state.sign_in();
+    step_up::confirm_password(&sign_in, user_id, password, caller.ip, state.clock.now()).await?;
 
     let now = state.clock.now();
     let value = token::generate(token::PERSONAL_PREFIX);

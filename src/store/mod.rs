@@ -37,6 +37,7 @@ pub mod oauth_grants;
 pub mod organizations;
 pub mod quotas;
 pub mod retention;
+pub mod sessions;
 mod single_use;
 pub mod tokens;
 pub mod users;

@@ -1,5 +1,6 @@
-//! Pruning credentials that expired long ago: sign-in and personal tokens, OAuth codes,
-//! tokens and the grants they leave empty, emailed links; and emails finished long ago. Only rows that expired before the cutoff are
+//! Pruning credentials that expired long ago: sign-in and personal tokens and the sessions
+//! they leave empty, OAuth codes, tokens and the grants they leave empty, emailed links; and
+//! emails finished long ago. Only rows that expired before the cutoff are
 //! touched, and live operations only lock rows that have not expired, so pruning never
 //! contends with them for a lock.
 
@@ -13,12 +14,19 @@ use crate::run;
 const BATCH: i64 = 500;
 
 /// Statements that delete one batch; `$1` is the cutoff, `$2` the batch size. Tokens go before
-/// grants, so that emptied grants are pruned in the same pass.
-const STATEMENTS: [(&str, &str); 6] = [
+/// sessions and grants, so that emptied ones are pruned in the same pass.
+const STATEMENTS: [(&str, &str); 7] = [
     (
         "tokens",
         "DELETE FROM tokens WHERE id IN \
          (SELECT id FROM tokens WHERE expires_at < $1 LIMIT $2)",
+    ),
+    // A session whose tokens are all gone has ended: nothing is left to sign out.
+    (
+        "sessions",
+        "DELETE FROM sessions WHERE id IN (SELECT s.id FROM sessions s \
+         WHERE s.last_used_at < $1 \
+         AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.family_id = s.id) LIMIT $2)",
     ),
     (
         "oauth_codes",

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::single_use::{self, Presented, SESSION_REFRESH};
-use super::{Conn, Tx, bad_value};
+use super::{Conn, Tx, bad_value, sessions};
 use crate::run;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,7 +113,7 @@ pub async fn find_bearer(
 /// How stale `last_used_at` may get before a use records itself.
 pub const TOUCH_EVERY: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
-/// Records use of a personal access token, at most once per [`TOUCH_EVERY`] to spare writes.
+/// Records use of a bearer token, at most once per [`TOUCH_EVERY`] to spare writes.
 pub async fn touch(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     run!(
         tx,
@@ -163,6 +163,7 @@ pub async fn consume_refresh(
     }
 }
 
+/// Ends one sign-in: every token of the family, and its session.
 pub async fn revoke_family(
     tx: &mut Tx,
     family_id: Uuid,
@@ -175,6 +176,49 @@ pub async fn revoke_family(
             "UPDATE tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL"
         )
         .bind(family_id)
+        .bind(now)
+    )?;
+    sessions::revoke(tx, family_id, now).await
+}
+
+/// Ends every sign-in of the user but the family `except`: their access and refresh tokens
+/// and their sessions. Personal access tokens are left alone.
+pub async fn revoke_sign_ins(
+    tx: &mut Tx,
+    user_id: Uuid,
+    except: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    run!(
+        tx,
+        execute,
+        sqlx::query(
+            "UPDATE tokens SET revoked_at = $3 WHERE user_id = $1 AND kind IN ('access', 'refresh') \
+             AND revoked_at IS NULL AND ($2 IS NULL OR family_id IS NULL OR family_id <> $2)",
+        )
+        .bind(user_id)
+        .bind(except)
+        .bind(now)
+    )?;
+    sessions::revoke_all(tx, user_id, except, now).await
+}
+
+/// Revokes every personal access token of the user but `except`.
+pub async fn revoke_all_personal(
+    tx: &mut Tx,
+    user_id: Uuid,
+    except: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    run!(
+        tx,
+        execute,
+        sqlx::query(
+            "UPDATE tokens SET revoked_at = $3 WHERE user_id = $1 AND kind = 'pat' \
+             AND revoked_at IS NULL AND ($2 IS NULL OR id <> $2)",
+        )
+        .bind(user_id)
+        .bind(except)
         .bind(now)
     )?;
     Ok(())
@@ -231,19 +275,4 @@ pub async fn revoke_personal(
         .bind(now)
     )?;
     Ok(done == 1)
-}
-
-/// Revokes every sign-in and personal access token of the user.
-pub async fn revoke_all(tx: &mut Tx, user_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    run!(
-        tx,
-        execute,
-        sqlx::query(
-            "UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL \
-             AND (expires_at IS NULL OR expires_at > $2)"
-        )
-        .bind(user_id)
-        .bind(now)
-    )?;
-    Ok(())
 }

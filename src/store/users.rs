@@ -90,8 +90,20 @@ pub async fn mark_verified(
     run!(tx, fetch_optional, sqlx::query_as(&sql).bind(id).bind(&email).bind(now))
 }
 
+/// Changes the user's name; the user as it now is, or `None` if there is no such user.
+pub async fn rename(
+    tx: &mut Tx,
+    id: Uuid,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<User>, sqlx::Error> {
+    let sql =
+        format!("UPDATE users SET name = $2, updated_at = $3 WHERE id = $1 RETURNING {COLUMNS}");
+    run!(tx, fetch_optional, sqlx::query_as(&sql).bind(id).bind(name).bind(now))
+}
+
 /// Sets a new password hash.
-pub async fn set_password(
+pub async fn set_password_hash(
     tx: &mut Tx,
     id: Uuid,
     password_hash: &str,
@@ -106,4 +118,48 @@ pub async fn set_password(
             .bind(now)
     )?;
     Ok(())
+}
+
+/// Turns the account into a tombstone: the row stays, for what refers to it, with `email` (an
+/// address no one has), a placeholder name and a hash no password matches. False when it was
+/// a tombstone already.
+pub async fn erase(
+    tx: &mut Tx,
+    id: Uuid,
+    email: &str,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = run!(
+        tx,
+        execute,
+        sqlx::query(
+            "UPDATE users SET email = $2, email_lower = $3, name = 'Deleted user', \
+             password_hash = $4, email_verified_at = NULL, updated_at = $5, deleted_at = $5 \
+             WHERE id = $1 AND deleted_at IS NULL",
+        )
+        .bind(id)
+        .bind(email)
+        .bind(normalize_email(email))
+        .bind(password_hash)
+        .bind(now)
+    )?;
+    Ok(done == 1)
+}
+
+/// Moves the account to `email`, verified (its link was opened); `None` for a deleted account,
+/// `Conflict` if another account has the address.
+pub async fn change_email(
+    tx: &mut Tx,
+    id: Uuid,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<User>, StoreError> {
+    let sql = format!(
+        "UPDATE users SET email = $2, email_lower = $3, email_verified_at = $4, updated_at = $4 \
+         WHERE id = $1 AND deleted_at IS NULL RETURNING {COLUMNS}"
+    );
+    let lower = normalize_email(email);
+    run!(tx, fetch_optional, sqlx::query_as(&sql).bind(id).bind(email).bind(&lower).bind(now))
+        .map_err(StoreError::from_unique)
 }

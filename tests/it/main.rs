@@ -5,6 +5,7 @@
 #[macro_use]
 mod common;
 
+mod account;
 mod auth;
 mod cli;
 mod connections;

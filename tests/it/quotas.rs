@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::common::oauth::creds;
 use crate::common::receiver::Receiver;
-use crate::common::{Backend, TestApp, assert_error};
+use crate::common::{Backend, PASSWORD, TestApp, assert_error};
 
 async fn spawn_with_quota(
     backend: Backend,
@@ -107,12 +107,18 @@ async fn personal_tokens_per_user(backend: Backend) {
     let path = "/api/users/me/tokens";
     let mut ids = Vec::new();
     for n in 0..2 {
-        let (status, body) =
-            app.post(path, Some(&user.token), json!({"name": format!("t{n}")})).await;
+        let (status, body) = app
+            .post(
+                path,
+                Some(&user.token),
+                json!({"name": format!("t{n}"), "currentPassword": PASSWORD}),
+            )
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         ids.push(body["id"].as_str().expect("token id").to_owned());
     }
-    let (status, body) = app.post(path, Some(&user.token), json!({"name": "t3"})).await;
+    let (status, body) =
+        app.post(path, Some(&user.token), json!({"name": "t3", "currentPassword": PASSWORD})).await;
     assert_error(
         status,
         &body,
@@ -121,7 +127,8 @@ async fn personal_tokens_per_user(backend: Backend) {
     );
     let (status, _) = app.delete(&format!("{path}/{}", ids[0]), Some(&user.token)).await;
     assert!(status.is_success());
-    let (status, body) = app.post(path, Some(&user.token), json!({"name": "t3"})).await;
+    let (status, body) =
+        app.post(path, Some(&user.token), json!({"name": "t3", "currentPassword": PASSWORD})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 

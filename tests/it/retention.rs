@@ -7,14 +7,20 @@ use reqwest::StatusCode;
 use roster::store::Db;
 use serde_json::json;
 
-use crate::common::{Backend, TestApp};
+use crate::common::{Backend, PASSWORD, TestApp};
 
 /// Rows left in each credential table.
 async fn counts(db: &Db) -> Vec<(&'static str, i64)> {
     let mut out = Vec::new();
-    for table in
-        ["tokens", "oauth_codes", "oauth_tokens", "oauth_grants", "account_tokens", "emails"]
-    {
+    for table in [
+        "tokens",
+        "sessions",
+        "oauth_codes",
+        "oauth_tokens",
+        "oauth_grants",
+        "account_tokens",
+        "emails",
+    ] {
         let mut conn = db.acquire().await.expect("connection");
         let sql = format!("SELECT COUNT(*) FROM {table}");
         let n: i64 = roster::run!(&mut conn, fetch_one, sqlx::query_scalar(&sql)).expect("count");
@@ -35,8 +41,13 @@ async fn expired_credentials_are_pruned(backend: Backend) {
     })
     .await;
     let f = app.org_with_roles().await;
-    let (status, body) =
-        app.post("/api/users/me/tokens", Some(&f.owner.token), json!({"name": "ci"})).await;
+    let (status, body) = app
+        .post(
+            "/api/users/me/tokens",
+            Some(&f.owner.token),
+            json!({"name": "ci", "currentPassword": PASSWORD}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let pat = body["token"].as_str().expect("personal token").to_owned();
     let oauth = app.create_oauth_app(&f.org, &f.owner, &["members:read"]).await;
@@ -58,6 +69,7 @@ async fn expired_credentials_are_pruned(backend: Backend) {
     // Verification links expire with them, and the emails that carried them were sent.
     let expected = vec![
         ("tokens", 1),
+        ("sessions", 0),
         ("oauth_codes", 0),
         ("oauth_tokens", 0),
         ("oauth_grants", 0),

@@ -1,7 +1,8 @@
 //! Flows that run through a link sent by email: verifying an address, resetting a forgotten
-//! password. Requests for a link answer the same whether or not an account uses the address,
+//! password, confirming a new address. Requests for a link answer the same whether or not an account uses the address,
 //! so they tell nobody which addresses have accounts.
 
+pub mod change_email;
 pub mod password_reset;
 mod request_limit;
 pub mod verify_email;

@@ -85,9 +85,10 @@ pub async fn confirm(
     let user = users::mark_verified(&mut tx, spent.user_id, &spent.email, now)
         .await?
         .ok_or_else(invalid_link)?;
-    users::set_password(&mut tx, user.id, &password_hash, now).await?;
+    users::set_password_hash(&mut tx, user.id, &password_hash, now).await?;
     account_tokens::spend_all(&mut tx, Purpose::PasswordReset, user.id, now).await?;
-    tokens::revoke_all(&mut tx, user.id, now).await?;
+    tokens::revoke_sign_ins(&mut tx, user.id, None, now).await?;
+    tokens::revoke_all_personal(&mut tx, user.id, None, now).await?;
     crate::store::oauth_grants::revoke_all_user_grants(&mut tx, user.id, now).await?;
     let notice = Message::PasswordChanged { name: user.name.clone() };
     state.outbox.queue(&mut tx, &user.email, &notice, now).await?;

@@ -52,57 +52,37 @@ pub async fn revoke_user_grants(
     user_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    run!(
-        tx,
-        execute,
-        sqlx::query(
-            "UPDATE oauth_grants SET revoked_at = $3 WHERE user_id = $2 AND revoked_at IS NULL \
-             AND app_id IN (SELECT id FROM oauth_apps WHERE organization_id = $1)",
-        )
-        .bind(org_id)
-        .bind(user_id)
-        .bind(now)
-    )?;
-    run!(
-        tx,
-        execute,
-        sqlx::query(
-            "UPDATE oauth_codes SET expires_at = $3 WHERE user_id = $2 AND used_at IS NULL \
-             AND expires_at > $3 \
-             AND app_id IN (SELECT id FROM oauth_apps WHERE organization_id = $1)",
-        )
-        .bind(org_id)
-        .bind(user_id)
-        .bind(now)
-    )?;
-    Ok(())
+    revoke_grants_of(tx, user_id, Some(org_id), now).await
 }
 
-/// Revokes every grant the user gave any app, and their codes not yet exchanged: a password
-/// reset ends them all.
+/// Revokes every grant the user gave, to any organization's apps, and their codes not yet
+/// exchanged: after a password reset or an account's deletion, they authorize nothing.
 pub async fn revoke_all_user_grants(
     tx: &mut Tx,
     user_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    run!(
-        tx,
-        execute,
-        sqlx::query(
-            "UPDATE oauth_grants SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL"
-        )
-        .bind(user_id)
-        .bind(now)
-    )?;
-    run!(
-        tx,
-        execute,
-        sqlx::query(
-            "UPDATE oauth_codes SET expires_at = $2 WHERE user_id = $1 AND used_at IS NULL \
-             AND expires_at > $2",
-        )
-        .bind(user_id)
-        .bind(now)
-    )?;
+    revoke_grants_of(tx, user_id, None, now).await
+}
+
+/// The user's grants and unexchanged codes, to one organization's apps or to all.
+async fn revoke_grants_of(
+    tx: &mut Tx,
+    user_id: Uuid,
+    org_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let of_org = "($3 IS NULL OR app_id IN (SELECT id FROM oauth_apps WHERE organization_id = $3))";
+    let grants = format!(
+        "UPDATE oauth_grants SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL \
+         AND {of_org}"
+    );
+    let codes = format!(
+        "UPDATE oauth_codes SET expires_at = $2 WHERE user_id = $1 AND used_at IS NULL \
+         AND expires_at > $2 AND {of_org}"
+    );
+    for sql in [grants, codes] {
+        run!(tx, execute, sqlx::query(&sql).bind(user_id).bind(now).bind(org_id))?;
+    }
     Ok(())
 }

@@ -4,14 +4,16 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::{assert_keys, assert_token_refused, assert_token_works};
+use crate::common::messages::{RATE_LIMITED, WRONG_PASSWORD};
 use crate::common::{
-    AUTH_REQUIRED, Backend, TestApp, TestUser, assert_error, assert_timestamp, assert_validation,
+    AUTH_REQUIRED, Backend, PASSWORD, TestApp, TestUser, assert_error, assert_timestamp,
+    assert_validation,
 };
 
 /// Creates a personal access token and returns the creation body.
 async fn create_pat(app: &TestApp, user: &TestUser, name: &str) -> Value {
-    let (status, body) =
-        app.post("/api/users/me/tokens", Some(&user.token), json!({"name": name})).await;
+    let body = json!({"name": name, "currentPassword": PASSWORD});
+    let (status, body) = app.post("/api/users/me/tokens", Some(&user.token), body).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     body
 }
@@ -52,7 +54,7 @@ async fn pat_is_created_and_works_as_bearer(backend: Backend) {
         .post(
             "/api/users/me/tokens",
             Some(&ada.token),
-            json!({"name": "CI deploys", "expiresInDays": 30}),
+            json!({"name": "CI deploys", "expiresInDays": 30, "currentPassword": PASSWORD}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -156,9 +158,12 @@ async fn pat_create_validates_input(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let ada = app.register("ada").await;
     let cases = [
-        (json!({"name": "ci", "expiresInDays": 0}), vec!["expiresInDays must not be less than 1"]),
         (
-            json!({"name": "ci", "expiresInDays": 3651}),
+            json!({"name": "ci", "expiresInDays": 0, "currentPassword": PASSWORD}),
+            vec!["expiresInDays must not be less than 1"],
+        ),
+        (
+            json!({"name": "ci", "expiresInDays": 3651, "currentPassword": PASSWORD}),
             vec!["expiresInDays must not be greater than 3650"],
         ),
         (
@@ -167,8 +172,10 @@ async fn pat_create_validates_input(backend: Backend) {
                 "name should not be empty",
                 "name must be a string",
                 "expiresInDays must be an integer number",
+                "currentPassword must be a string",
             ],
         ),
+        (json!({"name": "ci", "currentPassword": ""}), vec!["currentPassword should not be empty"]),
     ];
     for (request, messages) in cases {
         let (status, body) = app.post("/api/users/me/tokens", Some(&ada.token), request).await;
@@ -186,7 +193,29 @@ async fn pat_routes_require_authentication(backend: Backend) {
     app.stop().await;
 }
 
+/// Minting a token takes the password again, and a wrong one counts as a failed sign-in.
+async fn pat_create_confirms_the_password(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.login_max_failures = 2).await;
+    let ada = app.register("ada").await;
+    let wrong = json!({"name": "ci", "currentPassword": "not the password"});
+    for _ in 0..2 {
+        let (status, body) =
+            app.post("/api/users/me/tokens", Some(&ada.token), wrong.clone()).await;
+        assert_error(status, &body, StatusCode::FORBIDDEN, WRONG_PASSWORD);
+    }
+    assert_eq!(pat_page(&app, &ada, "").await, (vec![], None));
+    // Past the limit even the right password waits, at the token route and at login alike.
+    let right = json!({"name": "ci", "currentPassword": PASSWORD});
+    let (status, body) = app.post("/api/users/me/tokens", Some(&ada.token), right).await;
+    assert_error(status, &body, StatusCode::TOO_MANY_REQUESTS, RATE_LIMITED);
+    let login = json!({"email": ada.email, "password": PASSWORD});
+    let (status, body) = app.post("/api/auth/login", None, login).await;
+    assert_error(status, &body, StatusCode::TOO_MANY_REQUESTS, RATE_LIMITED);
+    app.stop().await;
+}
+
 on_both_backends!(
+    pat_create_confirms_the_password,
     pat_is_created_and_works_as_bearer,
     pat_list_is_newest_first_paginated_and_hides_tokens,
     pat_list_rejects_bad_limits_and_cursors,

@@ -2,6 +2,7 @@
 //! sender, subject, headers, both parts, the link), retries of what the relay defers, failure
 //! of what it rejects, and the account flows that run through emailed links.
 
+mod email_change;
 mod invites;
 mod password_reset;
 mod relay;

@@ -29,8 +29,13 @@ async fn the_link_sets_a_new_password_and_ends_every_sign_in(backend: Backend) {
     let sink = SmtpSink::start().await;
     let app = app_with_smtp(backend, &sink, |_| {}).await;
     let (user, _) = register_for_mail(&app, &sink, "ada").await;
-    let (status, pat) =
-        app.post("/api/users/me/tokens", Some(&user.token), json!({"name": "ci"})).await;
+    let (status, pat) = app
+        .post(
+            "/api/users/me/tokens",
+            Some(&user.token),
+            json!({"name": "ci", "currentPassword": PASSWORD}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{pat}");
 
     assert_eq!(ask(&app, "Ada@Example.com").await, StatusCode::ACCEPTED);

@@ -156,6 +156,29 @@ async fn with_verification_not_required_an_unverified_account_signs_in(backend: 
     assert_eq!(body["user"]["emailVerified"], false);
 }
 
+async fn an_unverified_account_cannot_be_added_directly(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let app = app_with_smtp(backend, &sink, |c| c.email.require_verified_email = true).await;
+    let owner = app.register("owner").await;
+    let org = app.create_org(&owner, "Acme").await;
+    let (ada, mail) = register_for_mail(&app, &sink, "ada").await;
+    let path = format!("/api/organizations/{org}/members");
+    let add = || {
+        let body = json!({"email": ada.email, "role": "MEMBER"});
+        app.post(&path, Some(&owner.token), body)
+    };
+    let (status, body) = add().await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::CONFLICT,
+        "The user has not verified their email address yet",
+    );
+    assert_eq!(verify(&app, &mail.token()).await.0, StatusCode::OK);
+    let (status, body) = add().await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
 on_both_backends!(
     the_link_verifies_the_address_once,
     an_expired_link_verifies_nothing,
@@ -164,4 +187,5 @@ on_both_backends!(
     an_unverified_account_signs_in_only_once_verified,
     an_unverified_account_cannot_accept_an_invite,
     with_verification_not_required_an_unverified_account_signs_in,
+    an_unverified_account_cannot_be_added_directly,
 );

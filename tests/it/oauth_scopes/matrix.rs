@@ -7,7 +7,7 @@ use super::{Expect, oauth_app_routes, scoped_routes};
 use crate::common::messages::OAUTH_REFUSED;
 use crate::common::oauth::{ALL_SCOPES, assert_insufficient_scope, org_path};
 use crate::common::receiver::Receiver;
-use crate::common::{Backend, TestApp, assert_error, random_id};
+use crate::common::{Backend, PASSWORD, TestApp, assert_error, random_id};
 
 /// Every scope but `scope`, space-separated, as the token endpoint takes them.
 fn all_but(scope: &str) -> String {
@@ -99,9 +99,23 @@ async fn personal_routes_refuse_oauth_tokens(backend: Backend) {
 
     let mut routes: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, "/api/users/me".to_owned(), None),
-        (Method::POST, "/api/users/me/tokens".to_owned(), Some(json!({"name": "ci"}))),
+        (
+            Method::POST,
+            "/api/users/me/tokens".to_owned(),
+            Some(json!({"name": "ci", "currentPassword": PASSWORD})),
+        ),
         (Method::GET, "/api/users/me/tokens".to_owned(), None),
         (Method::DELETE, format!("/api/users/me/tokens/{}", random_id()), None),
+        (Method::PATCH, "/api/users/me".to_owned(), Some(json!({"name": "Sneaky"}))),
+        (Method::DELETE, "/api/users/me".to_owned(), Some(json!({"currentPassword": PASSWORD}))),
+        (
+            Method::POST,
+            "/api/users/me/password".to_owned(),
+            Some(json!({"currentPassword": PASSWORD, "newPassword": "sneaky password"})),
+        ),
+        (Method::GET, "/api/users/me/sessions".to_owned(), None),
+        (Method::DELETE, "/api/users/me/sessions".to_owned(), None),
+        (Method::DELETE, format!("/api/users/me/sessions/{}", random_id()), None),
         (Method::POST, "/api/organizations".to_owned(), Some(json!({"name": "Sneaky Corp"}))),
         (Method::POST, "/api/invites/accept".to_owned(), Some(json!({"token": invite_token}))),
         (Method::POST, "/api/auth/logout".to_owned(), Some(json!({}))),

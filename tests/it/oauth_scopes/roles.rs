@@ -8,7 +8,7 @@ use crate::common::messages::{
     OWNER_REMOVAL_DENIED, OWNERS_ONLY,
 };
 use crate::common::oauth::{ALL_SCOPES, TestOAuthApp, assert_insufficient_scope, org_path};
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, TestUser, assert_error};
+use crate::common::{AUTH_REQUIRED, Backend, PASSWORD, TestApp, TestUser, assert_error};
 
 /// An `authorization_code` access token for `user` with `scope`.
 async fn authorization_code_token(
@@ -205,7 +205,11 @@ async fn authorization_code_tokens_act_as_their_user(backend: Backend) {
     assert_error(status, &body, StatusCode::NOT_FOUND, ORG_NOT_FOUND);
     for (method, path, body) in [
         (Method::GET, "/api/users/me".to_owned(), None),
-        (Method::POST, "/api/users/me/tokens".to_owned(), Some(json!({"name": "ci"}))),
+        (
+            Method::POST,
+            "/api/users/me/tokens".to_owned(),
+            Some(json!({"name": "ci", "currentPassword": PASSWORD})),
+        ),
         (Method::POST, "/api/organizations".to_owned(), Some(json!({"name": "Sneaky"}))),
         (Method::POST, "/api/auth/logout".to_owned(), Some(json!({}))),
     ] {

@@ -11,7 +11,7 @@ use super::{
     revoke, scope_set, set_of,
 };
 use crate::common::oauth::browser;
-use crate::common::{Backend, TestApp};
+use crate::common::{Backend, PASSWORD, TestApp};
 
 fn now_secs() -> i64 {
     let secs = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs();
@@ -80,8 +80,13 @@ async fn introspect_inactive_tokens(backend: Backend) {
     assert_inactive(&app, &oauth_app, "rst_oat_unknown").await;
     assert_inactive(&app, &oauth_app, &f.member.token).await;
     assert_inactive(&app, &oauth_app, &f.member.refresh).await;
-    let (status, pat) =
-        app.post("/api/users/me/tokens", Some(&f.member.token), json!({"name": "script"})).await;
+    let (status, pat) = app
+        .post(
+            "/api/users/me/tokens",
+            Some(&f.member.token),
+            json!({"name": "script", "currentPassword": PASSWORD}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{pat}");
     assert_inactive(&app, &oauth_app, pat["token"].as_str().expect("PAT")).await;
 

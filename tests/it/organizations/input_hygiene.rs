@@ -34,6 +34,9 @@ async fn input_hygiene_across_routes(backend: Backend) {
         (Method::POST, format!("{org}/members")),
         (Method::PATCH, format!("{org}/members/{}", f.member.id)),
         (Method::POST, "/api/users/me/tokens".into()),
+        (Method::PATCH, "/api/users/me".into()),
+        (Method::POST, "/api/users/me/password".into()),
+        (Method::DELETE, "/api/users/me".into()),
     ];
     for (method, path) in &bodied {
         let (status, body) =

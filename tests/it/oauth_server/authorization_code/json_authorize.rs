@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::common::oauth::query;
-use crate::common::{Backend, TestApp};
+use crate::common::{Backend, PASSWORD, TestApp};
 use crate::oauth_server::{
     assert_oauth_error, assert_redirects_to, authorize_body, code_grant, exchange, grant_of,
     introspect, scope_set, set_of,
@@ -38,8 +38,13 @@ async fn json_authorize_issues_code_for_bearer_user(backend: Backend) {
     assert_eq!(info["sub"], json!(f.member.id), "{info}");
 
     // A personal access token works as the user's token too.
-    let (status, pat) =
-        app.post("/api/users/me/tokens", Some(&f.admin.token), json!({"name": "front end"})).await;
+    let (status, pat) = app
+        .post(
+            "/api/users/me/tokens",
+            Some(&f.admin.token),
+            json!({"name": "front end", "currentPassword": PASSWORD}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{pat}");
     let pat = pat["token"].as_str().expect("PAT");
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
