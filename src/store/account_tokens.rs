@@ -98,3 +98,9 @@ pub async fn spend_all(
     )?;
     Ok(())
 }
+
+/// Forgets every link the user was sent: a deleted account keeps none.
+pub async fn forget_all(tx: &mut Tx, user_id: Uuid) -> Result<(), sqlx::Error> {
+    run!(tx, execute, sqlx::query("DELETE FROM account_tokens WHERE user_id = $1").bind(user_id))?;
+    Ok(())
+}

@@ -25,7 +25,7 @@ use crate::http::principal::Principal;
 use crate::http::validate::Fields;
 use crate::http::views::ErrorBody;
 use crate::state::AppState;
-use crate::store::{members, oauth_grants, organizations, tokens, users};
+use crate::store::{account_tokens, members, oauth_grants, organizations, tokens, users};
 
 const DELETE: &[Prop] = &[CURRENT_PASSWORD];
 body_schema!(DeleteAccountRequest = DELETE);
@@ -97,6 +97,7 @@ pub async fn delete_account(
     tokens::revoke_sign_ins(&mut tx, user_id, None, now).await?;
     tokens::revoke_all_personal(&mut tx, user_id, None, now).await?;
     oauth_grants::revoke_all_user_grants(&mut tx, user_id, now).await?;
+    account_tokens::forget_all(&mut tx, user_id).await?;
     // Random, not derived from the user's ID, which others can read: no one can name it.
     let tombstone = format!("deleted-{}@invalid", Uuid::new_v4());
     if !users::erase(&mut tx, user_id, &tombstone, &unusable, now).await? {

@@ -56,6 +56,8 @@ impl ChildServer {
             // A killed instance's claims fall due again 2s + 1s after they were made.
             .env("ROSTER_WEBHOOK_LEASE_MARGIN", "1s")
             .env("RUST_LOG", "info")
+            // Members are added right after registering, with no inbox to verify from.
+            .env("ROSTER_REQUIRE_VERIFIED_EMAIL", "false")
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(out)
