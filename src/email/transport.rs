@@ -41,7 +41,7 @@ impl Transport {
                 tracing::info!(
                     to = %email.recipient,
                     subject = %email.subject,
-                    link = body.link.as_deref().unwrap_or("-"),
+                    link = %body.link.as_deref().unwrap_or("-"),
                     "email not sent: no SMTP relay is configured (ROSTER_SMTP_URL)"
                 );
                 Ok(())

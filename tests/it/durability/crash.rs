@@ -19,7 +19,7 @@ fn secret_key_base64() -> String {
     roster::config::SecretKey([42; 32]).to_base64()
 }
 
-pub(super) struct ChildServer {
+pub(crate) struct ChildServer {
     child: Child,
     pub api: Api,
     log: PathBuf,
@@ -32,7 +32,7 @@ impl ChildServer {
     }
 
     /// Like [`Self::start`], with more environment settings.
-    pub(super) async fn start_with(
+    pub(crate) async fn start_with(
         database_url: &str,
         dir: &Path,
         name: &str,
@@ -85,7 +85,7 @@ impl ChildServer {
         }
     }
 
-    fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 

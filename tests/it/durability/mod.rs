@@ -4,7 +4,7 @@
 //! instances on one database deliver each delivery exactly once and wake each other.
 
 mod abandoned_requests;
-mod crash;
+pub(crate) mod crash;
 mod email_crash;
 mod graceful_shutdown;
 mod power_loss;

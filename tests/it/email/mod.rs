@@ -4,6 +4,7 @@
 
 mod email_change;
 mod invites;
+mod log;
 mod password_reset;
 mod relay;
 mod verification;
