@@ -7,6 +7,7 @@ mod invites;
 mod log;
 mod password_reset;
 mod relay;
+mod scale_out;
 mod verification;
 
 use reqwest::StatusCode;
