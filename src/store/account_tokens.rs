@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::Tx;
+use super::{Conn, Tx};
 use crate::run;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +56,27 @@ pub async fn insert(
         .bind(now)
     )?;
     Ok(())
+}
+
+/// Whether a live token of `purpose` has this digest, without spending it.
+pub async fn is_live(
+    conn: &mut dyn Conn,
+    purpose: Purpose,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<(i64,)> = run!(
+        conn,
+        fetch_optional,
+        sqlx::query_as(
+            "SELECT 1 FROM account_tokens WHERE token_hash = $1 AND purpose = $2 \
+             AND used_at IS NULL AND expires_at > $3",
+        )
+        .bind(token_hash)
+        .bind(purpose.as_str())
+        .bind(now)
+    )?;
+    Ok(found.is_some())
 }
 
 /// Spends a live token of `purpose`; `None` if it is unknown, spent or expired.

@@ -31,7 +31,7 @@ body_schema!(ChangeEmailRequest = CHANGE);
                (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
                (status = 403, body = ErrorBody,
                 description = "Current password is incorrect, or an OAuth token was used"),
-               (status = 409, body = ErrorBody, description = "Email already registered"),
+               (status = 409, body = ErrorBody, description = "Email already registered, or the account's own"),
                (status = 429, body = ErrorBody,
                 description = "Too many wrong passwords or failed sign-ins; see Retry-After")))]
 pub async fn change_email(
@@ -52,7 +52,7 @@ pub async fn change_email(
     let mut tx = state.db.begin_write().await?;
     let user = users::find(&mut tx, user_id).await?.ok_or_else(ApiError::unauthorized)?;
     if users::normalize_email(&user.email) == users::normalize_email(&email) {
-        return Err(ApiError::bad_request("email is already the account's address"));
+        return Err(ApiError::conflict("That is already the account's email address"));
     }
     if users::find_by_email(&mut tx, &email).await?.is_some() {
         return Err(ApiError::conflict("Email already registered"));

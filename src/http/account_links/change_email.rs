@@ -25,7 +25,8 @@ body_schema!(ConfirmEmailChangeRequest = CONFIRM);
     request_body = ConfirmEmailChangeRequest,
     responses(
         (status = 200, body = UserView, description = "The account, at its new, verified address"),
-        (status = 400, body = ErrorBody, description = "Invalid input, or an unknown, used or expired token"),
+        (status = 400, body = ErrorBody, description = "Invalid input"),
+        (status = 404, body = ErrorBody, description = "An unknown, used or expired token, or one for an address the account no longer has"),
         (status = 409, body = ErrorBody, description = "Another account took the address meanwhile"),
     ))]
 pub async fn confirm(

@@ -7,6 +7,7 @@ pub mod password_reset;
 mod request_limit;
 pub mod verify_email;
 
+use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 
 use crate::auth::token;
@@ -50,7 +51,8 @@ pub async fn send_link(
     state.outbox.queue(tx, to, &message, now).await
 }
 
-/// The answer to a link that is unknown, spent, expired, or no longer the account's.
+/// The answer to a link that is unknown, spent, expired, or no longer the account's: one
+/// answer for all, like an unknown invite's.
 pub fn invalid_link() -> ApiError {
-    ApiError::bad_request("Invalid or expired token")
+    ApiError::Status(StatusCode::NOT_FOUND, "Invalid or expired token".into())
 }

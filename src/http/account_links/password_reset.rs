@@ -62,7 +62,8 @@ pub async fn request(
     request_body = PasswordResetConfirmRequest,
     responses(
         (status = 204, description = "The password is set and every sign-in of the account ended"),
-        (status = 400, body = ErrorBody, description = "Invalid input, or an unknown, used or expired token"),
+        (status = 400, body = ErrorBody, description = "Invalid input"),
+        (status = 404, body = ErrorBody, description = "An unknown, used or expired token, or one for an address the account no longer has"),
     ))]
 pub async fn confirm(
     State(state): State<AppState>,
@@ -74,7 +75,16 @@ pub async fn confirm(
     f.finish()?;
 
     let digest = token::digest(&presented);
-    // Hashing is slow: done before the transaction, which then holds no lock meanwhile.
+    // Hashing is slow: only for a live link (so a stranger's guesses cost no hash), and
+    // before the transaction, which then holds no lock meanwhile.
+    let mut conn = state.db.acquire().await?;
+    let live =
+        account_tokens::is_live(&mut conn, Purpose::PasswordReset, &digest, state.clock.now())
+            .await?;
+    drop(conn);
+    if !live {
+        return Err(invalid_link());
+    }
     let password_hash = state.passwords.hash(password).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;

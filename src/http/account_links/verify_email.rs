@@ -31,7 +31,8 @@ body_schema!(ResendVerificationRequest = RESEND);
     request_body = VerifyEmailRequest,
     responses(
         (status = 200, body = UserView, description = "The account, its address verified"),
-        (status = 400, body = ErrorBody, description = "Invalid input, or an unknown, used or expired token"),
+        (status = 400, body = ErrorBody, description = "Invalid input"),
+        (status = 404, body = ErrorBody, description = "An unknown, used or expired token, or one for an address the account no longer has"),
     ))]
 pub async fn verify(
     State(state): State<AppState>,

@@ -53,7 +53,7 @@ async fn the_new_address_takes_effect_once_its_link_is_opened(backend: Backend) 
     assert_eq!(status, StatusCode::OK);
 
     let (status, body) = confirm(&app, &mail.token()).await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "Invalid or expired token");
+    assert_error(status, &body, StatusCode::NOT_FOUND, "Invalid or expired token");
 }
 
 async fn a_change_needs_the_password_and_a_free_address(backend: Backend) {
@@ -67,7 +67,12 @@ async fn a_change_needs_the_password_and_a_free_address(backend: Backend) {
     let (status, body) = ask(&app, &ada.token, &f.owner.email, PASSWORD).await;
     assert_error(status, &body, StatusCode::CONFLICT, "Email already registered");
     let (status, body) = ask(&app, &ada.token, &ada.email.to_uppercase(), PASSWORD).await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "email is already the account's address");
+    assert_error(
+        status,
+        &body,
+        StatusCode::CONFLICT,
+        "That is already the account's email address",
+    );
     let (status, body) = app.post(PATH, Some(&ada.token), json!({"email": "nope"})).await;
     assert_validation(
         status,

@@ -60,7 +60,7 @@ async fn the_link_sets_a_new_password_and_ends_every_sign_in(backend: Backend) {
 
     // The link worked once, proved the address, and a notice followed.
     let (status, body) = confirm(&app, &mail.token(), "yet another passphrase").await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, INVALID);
+    assert_error(status, &body, StatusCode::NOT_FOUND, INVALID);
     let notice = &sink.wait_for(3).await[2];
     assert_eq!(notice.to, vec![user.email.clone()]);
     assert_eq!(notice.subject(), "Your password was changed");
@@ -90,10 +90,10 @@ async fn a_bad_or_expired_link_sets_nothing(backend: Backend) {
     assert_validation(status, &body, &["password must be longer than or equal to 8 characters"]);
     // A verification link is no reset link.
     let (status, body) = confirm(&app, &verification.token(), NEW_PASSWORD).await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, INVALID);
+    assert_error(status, &body, StatusCode::NOT_FOUND, INVALID);
     app.advance(Duration::from_secs(3601));
     let (status, body) = confirm(&app, &reset, NEW_PASSWORD).await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, INVALID);
+    assert_error(status, &body, StatusCode::NOT_FOUND, INVALID);
     assert_eq!(login(&app, &user.email, PASSWORD).await, StatusCode::OK);
 }
 

@@ -33,9 +33,9 @@ async fn the_link_verifies_the_address_once(backend: Backend) {
     assert_eq!(me["emailVerified"], true);
 
     let (status, body) = verify(&app, &mail.token()).await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, INVALID);
+    assert_error(status, &body, StatusCode::NOT_FOUND, INVALID);
     let (status, body) = verify(&app, "rst_ve_nothing").await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, INVALID);
+    assert_error(status, &body, StatusCode::NOT_FOUND, INVALID);
     let (status, body) = app.post("/api/auth/verify-email", None, json!({})).await;
     assert_validation(status, &body, &["token must be a string"]);
 }
@@ -46,7 +46,7 @@ async fn an_expired_link_verifies_nothing(backend: Backend) {
     let (user, mail) = register_for_mail(&app, &sink, "ada").await;
     app.advance(Duration::from_secs(24 * 3600 + 1));
     let (status, body) = verify(&app, &mail.token()).await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, INVALID);
+    assert_error(status, &body, StatusCode::NOT_FOUND, INVALID);
     let (status, body) = login(&app, &user.email).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["user"]["emailVerified"], false);
