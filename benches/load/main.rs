@@ -6,6 +6,7 @@
 //! [workload...]`
 
 mod api;
+mod email;
 mod receiver;
 mod report;
 mod server;
@@ -37,7 +38,8 @@ struct Args {
     #[arg(long)]
     server: Option<PathBuf>,
 
-    /// Writes per workload, instead of each workload's own number (not for `noisy`).
+    /// Writes per workload, instead of each workload's own number (not for `noisy`; for
+    /// `email`, invites per round).
     #[arg(long)]
     writes: Option<usize>,
 
@@ -96,8 +98,14 @@ async fn main() -> anyhow::Result<()> {
         settings.in_flight
     );
     let mut all = Vec::new();
+    let mut email = Vec::new();
     for backend in backends {
         for &workload in &workloads {
+            if workload == Workload::Email {
+                let rows = email::run(backend, &settings, sizes.writes).await;
+                email.extend(rows.with_context(|| format!("email on {backend:?}"))?);
+                continue;
+            }
             let figures = workloads::run(workload, backend, &settings, &sizes)
                 .await
                 .with_context(|| format!("{} on {backend:?}", workload.name()))?;
@@ -105,6 +113,9 @@ async fn main() -> anyhow::Result<()> {
             all.push(figures);
         }
     }
-    report::print_table(&all);
+    if !all.is_empty() {
+        report::print_table(&all);
+    }
+    email::print_table(&email);
     Ok(())
 }

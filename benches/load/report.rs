@@ -19,7 +19,7 @@ pub struct Spread {
 }
 
 impl Spread {
-    fn of(mut values: Vec<f64>) -> Self {
+    pub fn of(mut values: Vec<f64>) -> Self {
         if values.is_empty() {
             return Self::default();
         }
@@ -29,7 +29,7 @@ impl Spread {
         Self { count: values.len(), p50: at(0.50), p90: at(0.90), p99: at(0.99), max }
     }
 
-    fn show(&self) -> String {
+    pub fn show(&self) -> String {
         if self.count == 0 {
             return "none".into();
         }

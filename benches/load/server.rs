@@ -64,6 +64,8 @@ pub struct Launch<'a> {
     pub database: &'a Database,
     /// Raises the per-organization webhook quota when a workload needs more than the default.
     pub webhooks_per_org: usize,
+    /// Further settings, e.g. `ROSTER_SMTP_URL`.
+    pub env: Vec<(&'static str, String)>,
 }
 
 /// A running `roster serve`.
@@ -97,6 +99,7 @@ impl Server {
         if launch.webhooks_per_org > 100 {
             command.env("ROSTER_MAX_WEBHOOKS_PER_ORG", launch.webhooks_per_org.to_string());
         }
+        command.envs(launch.env.iter().map(|(k, v)| (k, v)));
         let child =
             command.spawn().with_context(|| format!("start {}", launch.binary.display()))?;
         let mut server = Self { base: format!("http://{addr}"), child, log };

@@ -37,7 +37,8 @@ impl Stage {
     ) -> anyhow::Result<Self> {
         let http = http_client(settings.in_flight.max(16))?;
         let database = Database::create(backend).await?;
-        let launch = Launch { binary: &settings.binary, database: &database, webhooks_per_org };
+        let launch =
+            Launch { binary: &settings.binary, database: &database, webhooks_per_org, env: vec![] };
         let server = match Server::start(launch, &http).await {
             Ok(server) => server,
             Err(err) => {

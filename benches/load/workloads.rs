@@ -22,11 +22,20 @@ pub enum Workload {
     FanoutRate,
     /// Deliveries of a quiet organization while a noisy one's hang on a tarpit.
     Noisy,
+    /// Invites and password resets with and without an email queued (figures of its own).
+    Email,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 6] =
-        [Self::SteadyOne, Self::Steady64, Self::Light, Self::Fanout, Self::FanoutRate, Self::Noisy];
+    pub const ALL: [Workload; 7] = [
+        Self::SteadyOne,
+        Self::Steady64,
+        Self::Light,
+        Self::Fanout,
+        Self::FanoutRate,
+        Self::Noisy,
+        Self::Email,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -36,6 +45,7 @@ impl Workload {
             Self::Fanout => "fanout",
             Self::FanoutRate => "fanout-rate",
             Self::Noisy => "noisy",
+            Self::Email => "email",
         }
     }
 }
@@ -81,6 +91,7 @@ pub async fn run(
             run.rated(webhooks, rate, (rate * sizes.seconds).round() as usize, true).await
         }
         Workload::Noisy => run.noisy().await,
+        Workload::Email => Err(anyhow::anyhow!("the email workload is run by email::run")),
     };
     let stopped = stage.stop().await;
     let figures = result?;
