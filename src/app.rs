@@ -76,6 +76,7 @@ impl App {
                 passwords: Passwords::per_core(),
                 clock,
                 org_writes,
+                background: tokio_util::task::TaskTracker::new(),
             },
             transport: Some(transport),
         })
@@ -227,6 +228,10 @@ impl App {
         }
         // A prune in progress finishes its batch; an unfinished one is simply done next time.
         let _ = tokio::time::timeout_at(until, maintenance).await;
+        self.state.background.close();
+        if tokio::time::timeout_at(until, self.state.background.wait()).await.is_err() {
+            tracing::warn!("work left after some answers was still running at exit");
+        }
         self.state.db.close().await;
         tracing::info!("roster stopped");
         Ok(())

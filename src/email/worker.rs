@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -32,6 +32,17 @@ pub struct EmailWorkerSettings {
     pub schedule: RetrySchedule,
 }
 
+/// How long the worker lets a burst of commits gather after a wake-up, so that their emails
+/// share one claim: each claim and each record is a write, and on SQLite a turn at the one
+/// writer that the requests queueing the email also need.
+const GATHER: Duration = Duration::from_millis(20);
+
+/// Results recorded in one transaction at most.
+const RECORD_BATCH: usize = 64;
+
+/// A finished attempt, waiting to be recorded.
+type Finished = (QueuedEmail, Sent, chrono::DateTime<chrono::Utc>);
+
 pub struct EmailWorker {
     pub db: Db,
     pub outbox: Outbox,
@@ -46,6 +57,8 @@ impl EmailWorker {
     pub async fn run(self, stop: CancellationToken) {
         let permits = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
         let in_flight = TaskTracker::new();
+        let (results, finished) = mpsc::unbounded_channel();
+        let recorder = tokio::spawn(record(self.db.clone(), finished));
         let worker = Arc::new(self);
         while !stop.is_cancelled() {
             let free = permits.available_permits();
@@ -59,15 +72,18 @@ impl EmailWorker {
             let claimed = worker.claim(free).await;
             if claimed.is_empty() {
                 worker.wait_until_due(&stop).await;
+                tokio::time::sleep(GATHER).await;
                 continue;
             }
             for email in claimed {
                 let Ok(permit) = permits.clone().acquire_owned().await else { break };
-                in_flight.spawn(worker.clone().send(email, permit));
+                in_flight.spawn(worker.clone().send(email, results.clone(), permit));
             }
         }
         in_flight.close();
         in_flight.wait().await;
+        drop(results);
+        let _ = recorder.await;
     }
 
     async fn claim(&self, limit: usize) -> Vec<QueuedEmail> {
@@ -84,7 +100,12 @@ impl EmailWorker {
         })
     }
 
-    async fn send(self: Arc<Self>, email: QueuedEmail, permit: OwnedSemaphorePermit) {
+    async fn send(
+        self: Arc<Self>,
+        email: QueuedEmail,
+        results: mpsc::UnboundedSender<Finished>,
+        permit: OwnedSemaphorePermit,
+    ) {
         let started = Instant::now();
         let result = match email.sealed_body.as_deref().map(|sealed| self.outbox.open(sealed)) {
             Some(Ok(body)) => {
@@ -125,15 +146,7 @@ impl EmailWorker {
             ),
         }
         self.metrics.observe(outcome, started.elapsed().as_secs_f64());
-        let recorded = async {
-            let mut tx = self.db.begin_write().await?;
-            emails::record(&mut tx, &email, &sent, now).await?;
-            tx.commit().await
-        };
-        if let Err(err) = recorded.await {
-            // The lease runs out and the email is sent again: a duplicate, never a loss.
-            tracing::error!(email = %email.id, error = %err, "recording an email's send failed");
-        }
+        let _ = results.send((email, sent, now));
         drop(permit);
     }
 
@@ -163,6 +176,30 @@ impl EmailWorker {
             () = self.clock.moved() => {}
             () = tokio::time::sleep(wait) => {}
             () = stop.cancelled() => {}
+        }
+    }
+}
+
+/// Records finished sends, as many as are waiting in one transaction, until every sender is
+/// gone. A record lost in a crash means the email is sent again: a duplicate, never a loss.
+async fn record(db: Db, mut finished: mpsc::UnboundedReceiver<Finished>) {
+    while let Some(first) = finished.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < RECORD_BATCH {
+            match finished.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let recorded = async {
+            let mut tx = db.begin_bookkeeping().await?;
+            for (email, sent, at) in &batch {
+                emails::record(&mut tx, email, sent, *at).await?;
+            }
+            tx.commit().await
+        };
+        if let Err(err) = recorded.await {
+            tracing::error!(error = %err, emails = batch.len(), "recording sent emails failed");
         }
     }
 }

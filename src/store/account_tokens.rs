@@ -65,7 +65,7 @@ pub async fn is_live(
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let found: Option<(i64,)> = run!(
+    let found: Option<(i32,)> = run!(
         conn,
         fetch_optional,
         sqlx::query_as(

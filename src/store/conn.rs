@@ -114,8 +114,11 @@ impl Tx {
             Inner::Sqlite(tx, _writer) => tx.commit().await?,
             Inner::Postgres(tx) => {
                 tx.commit().await?;
-                if queued || queued_email {
+                if queued {
                     wakeups.peers.notify_one();
+                }
+                if queued_email {
+                    wakeups.email_peers.notify_one();
                 }
             }
         }

@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::Tx;
 use crate::store::account_tokens::{self, Purpose};
-use crate::store::users::User;
+use crate::store::users::{self, User};
 
 pub const VERIFY_PREFIX: &str = "rst_ve_";
 pub const RESET_PREFIX: &str = "rst_pr_";
@@ -49,6 +49,32 @@ pub async fn send_link(
         Purpose::ChangeEmail => Message::ChangeEmail { name, link, valid_for },
     };
     state.outbox.queue(tx, to, &message, now).await
+}
+
+/// After the answer: sends a `purpose` link to the account that uses `email`, if one does (and,
+/// with `unverified_only`, if its address is not verified yet). Done after answering so that
+/// the answer takes as long whether or not an account uses the address; the link and its
+/// email are written in one transaction, so a crash before it leaves neither.
+pub fn send_link_later(state: &AppState, purpose: Purpose, email: String, unverified_only: bool) {
+    let state = state.clone();
+    state.background.clone().spawn(async move {
+        let sent = async {
+            let now = state.clock.now();
+            let mut tx = state.db.begin_write().await?;
+            let user = users::find_by_email(&mut tx, &email).await?;
+            let Some(user) = user.filter(|u| !unverified_only || u.email_verified_at.is_none())
+            else {
+                return Ok(());
+            };
+            let to = user.email.clone();
+            send_link(&state, &mut tx, purpose, &user, &to, now).await?;
+            tx.commit().await?;
+            Ok::<_, ApiError>(())
+        };
+        if let Err(err) = sent.await {
+            tracing::error!(error = ?err, ?purpose, "queueing an emailed link failed");
+        }
+    });
 }
 
 /// The answer to a link that is unknown, spent, expired, or no longer the account's: one

@@ -8,7 +8,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 
 use super::verify_email::{EMAIL, LINK_TOKEN};
-use super::{invalid_link, request_limit, send_link};
+use super::{invalid_link, request_limit, send_link_later};
 use crate::auth::token;
 use crate::email::Message;
 use crate::error::ApiResult;
@@ -28,7 +28,7 @@ const CONFIRM: &[Prop] = &[LINK_TOKEN, NEW_PASSWORD];
 body_schema!(PasswordResetConfirmRequest = CONFIRM);
 
 /// Ask for a password-reset link. Answers 202 whether or not an account uses the address,
-/// after the same work either way.
+/// after the same work either way: the link is queued after the answer.
 #[utoipa::path(post, path = "/api/auth/password-reset", tag = "auth",
     request_body = PasswordResetRequest,
     responses(
@@ -45,15 +45,10 @@ pub async fn request(
     let email = f.email(&EMAIL);
     f.finish()?;
 
-    let now = state.clock.now();
-    // Both answers write the request's count in one transaction; an account's adds two rows.
     let mut tx = state.db.begin_write().await?;
-    request_limit::take(&state, &mut tx, "reset", &email, peer.ip(), now).await?;
-    if let Some(user) = users::find_by_email(&mut tx, &email).await? {
-        let to = user.email.clone();
-        send_link(&state, &mut tx, Purpose::PasswordReset, &user, &to, now).await?;
-    }
+    request_limit::take(&state, &mut tx, "reset", &email, peer.ip(), state.clock.now()).await?;
     tx.commit().await?;
+    send_link_later(&state, Purpose::PasswordReset, email, false);
     Ok(StatusCode::ACCEPTED)
 }
 

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 
-use super::{invalid_link, request_limit, send_link};
+use super::{invalid_link, request_limit, send_link_later};
 use crate::auth::token;
 use crate::error::ApiResult;
 use crate::http::body::{Prop, Rule, body_schema};
@@ -75,14 +75,9 @@ pub async fn resend(
     let email = f.email(&EMAIL);
     f.finish()?;
 
-    let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
-    request_limit::take(&state, &mut tx, "verify", &email, peer.ip(), now).await?;
-    let user = users::find_by_email(&mut tx, &email).await?;
-    if let Some(user) = user.filter(|u| u.email_verified_at.is_none()) {
-        let to = user.email.clone();
-        send_link(&state, &mut tx, Purpose::VerifyEmail, &user, &to, now).await?;
-    }
+    request_limit::take(&state, &mut tx, "verify", &email, peer.ip(), state.clock.now()).await?;
     tx.commit().await?;
+    send_link_later(&state, Purpose::VerifyEmail, email, true);
     Ok(StatusCode::ACCEPTED)
 }

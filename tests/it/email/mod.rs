@@ -42,8 +42,14 @@ async fn verify(app: &TestApp, token: &str) -> (StatusCode, serde_json::Value) {
     app.post("/api/auth/verify-email", None, json!({"token": token})).await
 }
 
-/// How many emails to `to` the outbox holds, sent or not.
+/// How many emails to `to` the outbox holds, sent or not, once the links asked for have been
+/// queued (that happens after the answer).
 async fn queued_to(app: &TestApp, to: &str) -> i64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !app.state.background.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "work after the answer finishes");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     let mut conn = app.state.db.acquire().await.expect("connection");
     let (n,): (i64,) = roster::run!(
         &mut conn,
