@@ -1,5 +1,6 @@
-//! Queueing email: rendered at once (so a template problem fails the request, not the email
-//! hours later), sealed, and written in the caller's transaction.
+//! Queueing email: what its templates will see is sealed and written in the caller's
+//! transaction, with its subject; the worker renders the bodies when it sends. Every template
+//! was test-rendered at start, so none fails later for want of a value.
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::Message;
-use super::templates::Templates;
+use super::templates::{Context, Templates, context_of};
 use crate::crypto::SecretBox;
 use crate::error::ApiResult;
 use crate::store::Tx;
@@ -17,8 +18,8 @@ use crate::store::emails::{self, NewEmail};
 /// What is sealed in an outbox row.
 #[derive(Serialize, Deserialize)]
 pub struct Body {
-    pub text: String,
-    pub html: String,
+    /// What the templates see.
+    pub context: Context,
     /// The email's link, for the log when no relay is configured.
     pub link: Option<String>,
 }
@@ -48,19 +49,16 @@ impl Outbox {
         message: &Message,
         now: DateTime<Utc>,
     ) -> ApiResult<()> {
-        let rendered = self.templates.render(message, recipient)?;
-        let body = Body {
-            text: rendered.text,
-            html: rendered.html,
-            link: message.link().map(str::to_owned),
-        };
+        let context = context_of(message, recipient);
+        let subject = self.templates.subject(message.template(), &context)?;
+        let body = Body { context, link: message.link().map(str::to_owned) };
         let body = serde_json::to_string(&body).map_err(anyhow::Error::from)?;
         let sealed = self.secret_box.seal(&body)?;
         let email = NewEmail {
             id: Uuid::now_v7(),
             template: message.template(),
             recipient,
-            subject: &rendered.subject,
+            subject: &subject,
             sealed_body: &sealed,
             created_at: now,
         };
@@ -68,7 +66,17 @@ impl Outbox {
         Ok(())
     }
 
-    pub fn open(&self, sealed: &str) -> anyhow::Result<Body> {
-        Ok(serde_json::from_str(&self.secret_box.open(sealed)?)?)
+    /// An outbox row's sealed part, opened: its text and HTML bodies, and its link.
+    pub fn open(&self, template: &str, sealed: &str) -> anyhow::Result<Opened> {
+        let body: Body = serde_json::from_str(&self.secret_box.open(sealed)?)?;
+        let (text, html) = self.templates.bodies(template, &body.context)?;
+        Ok(Opened { text, html, link: body.link })
     }
+}
+
+/// An email ready to send.
+pub struct Opened {
+    pub text: String,
+    pub html: String,
+    pub link: Option<String>,
 }

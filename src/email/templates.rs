@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use anyhow::Context;
+use anyhow::Context as _;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 
 use super::Message;
@@ -79,28 +79,52 @@ impl Templates {
         Ok(templates)
     }
 
-    /// Renders `message` for `recipient`.
+    /// Renders `message` for `recipient`, all three parts.
     pub fn render(&self, message: &Message, recipient: &str) -> anyhow::Result<Rendered> {
-        let mut pairs = message.context();
-        pairs.push(("email", recipient.to_owned()));
-        // Links are URLs Roster built (a checked base URL and a base64url token): inserted
-        // as they are, not with `/` escaped, so every mail client follows them.
-        let context = minijinja::Value::from_pairs(pairs.into_iter().map(|(key, value)| {
-            let value = if key == "link" {
-                minijinja::Value::from_safe_string(value)
-            } else {
-                minijinja::Value::from(value)
-            };
-            (key, value)
-        }));
-        let part = |suffix: &str| -> anyhow::Result<String> {
-            let name = format!("{}.{suffix}", message.template());
-            Ok(self.env.get_template(&name)?.render(context.clone())?)
-        };
-        // A subject is one line: a line break in it would start a header.
-        let subject = part("subject.txt")?.split_whitespace().collect::<Vec<_>>().join(" ");
-        Ok(Rendered { subject, text: part("txt")?, html: part("html")? })
+        let context = context_of(message, recipient);
+        Ok(Rendered {
+            subject: self.subject(message.template(), &context)?,
+            text: self.part(message.template(), "txt", &context)?,
+            html: self.part(message.template(), "html", &context)?,
+        })
     }
+
+    /// The subject of `template`, on one line: a line break in it would start a header.
+    pub fn subject(&self, template: &str, context: &Context) -> anyhow::Result<String> {
+        let subject = self.part(template, "subject.txt", context)?;
+        Ok(subject.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+
+    /// The text and HTML bodies of `template`.
+    pub fn bodies(&self, template: &str, context: &Context) -> anyhow::Result<(String, String)> {
+        Ok((self.part(template, "txt", context)?, self.part(template, "html", context)?))
+    }
+
+    fn part(&self, template: &str, suffix: &str, context: &Context) -> anyhow::Result<String> {
+        // Links are URLs Roster built (a checked base URL and a base64url token): inserted as
+        // they are, not with `/` escaped, so every mail client follows them.
+        let values = minijinja::Value::from_pairs(context.iter().map(|(key, value)| {
+            let value = if key == "link" {
+                minijinja::Value::from_safe_string(value.clone())
+            } else {
+                minijinja::Value::from(value.as_str())
+            };
+            (key.as_str(), value)
+        }));
+        let name = format!("{template}.{suffix}");
+        Ok(self.env.get_template(&name)?.render(values)?)
+    }
+}
+
+/// What a template sees: names and values.
+pub type Context = Vec<(String, String)>;
+
+/// What `message`'s templates see when it goes to `recipient`.
+pub fn context_of(message: &Message, recipient: &str) -> Context {
+    let mut context: Context =
+        message.context().into_iter().map(|(key, value)| (key.to_owned(), value)).collect();
+    context.push(("email".to_owned(), recipient.to_owned()));
+    context
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use lettre::message::{Mailbox, MultiPart, header};
 use lettre::transport::smtp::Error as SmtpError;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
-use super::outbox::Body;
+use super::outbox::Opened;
 use crate::config::EmailSettings;
 use crate::store::emails::QueuedEmail;
 
@@ -35,7 +35,7 @@ impl Transport {
     }
 
     /// Sends `email`, whose body is already opened.
-    pub async fn send(&self, email: &QueuedEmail, body: Body) -> Result<(), SendError> {
+    pub async fn send(&self, email: &QueuedEmail, body: Opened) -> Result<(), SendError> {
         match self {
             Transport::Log => {
                 tracing::info!(

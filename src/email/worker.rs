@@ -107,7 +107,9 @@ impl EmailWorker {
         permit: OwnedSemaphorePermit,
     ) {
         let started = Instant::now();
-        let result = match email.sealed_body.as_deref().map(|sealed| self.outbox.open(sealed)) {
+        let opened =
+            email.sealed_body.as_deref().map(|sealed| self.outbox.open(&email.template, sealed));
+        let result = match opened {
             Some(Ok(body)) => {
                 let send = self.transport.send(&email, body);
                 tokio::time::timeout(self.settings.timeout, send)

@@ -117,9 +117,6 @@ impl Tx {
                 if queued {
                     wakeups.peers.notify_one();
                 }
-                if queued_email {
-                    wakeups.email_peers.notify_one();
-                }
             }
         }
         if queued {

@@ -15,10 +15,11 @@ use tokio_util::sync::CancellationToken;
 use super::Db;
 use crate::run;
 
-/// The PostgreSQL channels a commit that queued deliveries, or email, notifies. Each queue has
-/// its own, so that email wakes no delivery worker and deliveries no email worker.
+/// The PostgreSQL channel a commit that queued deliveries notifies. Email sends no NOTIFY: a
+/// commit wakes its own instance's email worker, which sends at once, and the other instances
+/// find what a dead one left at their next poll. Each NOTIFY costs a commit under a
+/// database-wide lock, which the request that queued the email would pay for.
 pub const NOTIFY_CHANNEL: &str = "roster_deliveries";
-pub const EMAIL_CHANNEL: &str = "roster_emails";
 
 /// This process's wake-up signals: for its worker, and from it.
 #[derive(Debug, Default)]
@@ -28,8 +29,6 @@ pub struct Wakeups {
     pub(super) emails: Notify,
     /// Raised by commits that queued work, for [`announce`] to tell the other instances.
     pub(super) peers: Notify,
-    /// Likewise, by commits that queued email.
-    pub(super) email_peers: Notify,
     /// Raised each time the worker has recorded a batch of attempts.
     recorded: Notify,
 }
@@ -73,17 +72,16 @@ impl Wakeups {
 pub async fn announce(db: Db, stop: CancellationToken) {
     let wakeups = db.wakeups();
     loop {
-        let channel = tokio::select! {
-            () = wakeups.peers.notified() => NOTIFY_CHANNEL,
-            () = wakeups.email_peers.notified() => EMAIL_CHANNEL,
+        tokio::select! {
+            () = wakeups.peers.notified() => {}
             () = stop.cancelled() => return,
-        };
+        }
         let sent = async {
             let mut conn = db.acquire().await?;
-            run!(&mut conn, execute, sqlx::query("SELECT pg_notify($1, '')").bind(channel))
+            run!(&mut conn, execute, sqlx::query("SELECT pg_notify($1, '')").bind(NOTIFY_CHANNEL))
         };
         if let Err(err) = sent.await {
-            tracing::warn!(error = %err, channel, "could not notify other instances of queued work");
+            tracing::warn!(error = %err, "could not notify other instances of queued deliveries");
         }
     }
 }
@@ -95,18 +93,13 @@ pub async fn listen(url: String, wakeups: std::sync::Arc<Wakeups>, stop: Cancell
     while !stop.is_cancelled() {
         let session = async {
             let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
-            listener.listen_all([NOTIFY_CHANNEL, EMAIL_CHANNEL]).await?;
+            listener.listen(NOTIFY_CHANNEL).await?;
             // Anything committed while we were not listening is picked up now.
             wakeups.wake();
-            wakeups.wake_emails();
             backoff = Duration::from_millis(100);
             loop {
-                let notification = listener.recv().await?;
-                if notification.channel() == EMAIL_CHANNEL {
-                    wakeups.wake_emails();
-                } else {
-                    wakeups.wake();
-                }
+                listener.recv().await?;
+                wakeups.wake();
             }
             #[allow(unreachable_code)]
             Ok::<(), sqlx::Error>(())
