@@ -44,11 +44,6 @@ impl Wakeups {
         self.local.notified().await;
     }
 
-    /// Wakes the email worker.
-    pub fn wake_emails(&self) {
-        self.emails.notify_one();
-    }
-
     /// Resolves at the email worker's next wake-up.
     pub async fn emails_woken(&self) {
         self.emails.notified().await;
