@@ -76,6 +76,7 @@ impl App {
                 passwords: Passwords::per_core(),
                 clock,
                 org_writes,
+                compiled_schemas: Arc::default(),
                 background: tokio_util::task::TaskTracker::new(),
             },
             transport: Some(transport),

@@ -31,6 +31,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Where writes to one organization take their turns.
     pub org_writes: Arc<WriteTurns>,
+    /// The application's event types' schemas, compiled.
+    pub compiled_schemas: Arc<crate::http::publish::compiled::CompiledSchemas>,
     /// Work a handler leaves running after its answer; shutdown waits for it.
     pub background: tokio_util::task::TaskTracker,
 }

@@ -15,6 +15,7 @@ pub const OAUTH_REFRESH_PREFIX: &str = "rst_ort_";
 pub const OAUTH_CODE_PREFIX: &str = "rst_ac_";
 pub const CLIENT_ID_PREFIX: &str = "rst_ci_";
 pub const CLIENT_SECRET_PREFIX: &str = "rst_cs_";
+pub const SERVER_KEY_PREFIX: &str = "rst_sk_";
 
 /// Longest token the API will look up; anything longer is not ours.
 pub const MAX_LEN: usize = 128;

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::event::{EventType, LogOnlyEvent, LoggedEvent};
+use super::event::{EventName, EventType, LogOnlyEvent, LoggedEvent};
 
 macro_rules! scopes {
     ($($variant:ident => $name:literal: $about:literal),+ $(,)?) => {
@@ -34,6 +34,7 @@ scopes! {
     InvitesWrite => "invites:write": "Invite people and cancel invites",
     WebhooksRead => "webhooks:read": "See its webhooks and their deliveries",
     WebhooksWrite => "webhooks:write": "Create, change, test and delete webhooks",
+    EventsPublish => "events:publish": "Publish the application's events to its webhooks",
 }
 
 impl Scope {
@@ -69,6 +70,15 @@ pub fn reading(event: impl Into<LoggedEvent>) -> Option<Scope> {
             | LogOnlyEvent::WebhookSecretRotated => Some(Scope::WebhooksRead),
             LogOnlyEvent::OauthAppUpdated | LogOnlyEvent::OauthAppSecretRotated => None,
         },
+    }
+}
+
+/// [`reading`] for any type a webhook subscribes to. The application's own events are read
+/// with `organization:read`, the scope of the event log that holds them.
+pub fn reading_name(name: &EventName) -> Option<Scope> {
+    match name {
+        EventName::BuiltIn(event) => reading(*event),
+        EventName::Custom(_) => Some(Scope::OrganizationRead),
     }
 }
 
@@ -155,9 +165,9 @@ mod tests {
         assert!(set.is_subset_of(&all));
         assert!(!all.is_subset_of(&set));
         assert_eq!(all.intersect(&set), set);
-        assert_eq!(all.without(&set).iter().count(), 6);
+        assert_eq!(all.without(&set).iter().count(), 7);
         assert!(set.without(&all).is_empty());
-        assert_eq!(Scope::ALL.len(), 8);
+        assert_eq!(Scope::ALL.len(), 9);
     }
 
     #[test]

@@ -80,6 +80,8 @@ pub enum Rule {
         min: usize,
         max: usize,
     },
+    /// Any JSON object.
+    Object,
     /// A non-empty array of at most `max` items, each under `item`.
     List {
         item: &'static Rule,
@@ -99,6 +101,7 @@ impl Rule {
             Rule::Int { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
             Rule::DateTime => json!({"type": "string", "format": "date-time"}),
             Rule::Bool => json!({"type": "boolean"}),
+            Rule::Object => json!({"type": "object"}),
             Rule::Matching { pattern, format, min, max } => {
                 let mut schema = string(pattern(), min, max);
                 if let Some(format) = format {

@@ -19,7 +19,7 @@ use crate::domain::scope::{self, Scope};
 use crate::error::{ApiError, ApiResult};
 use crate::http::principal::Principal;
 use crate::state::AppState;
-use crate::store::events;
+use crate::store::{Conn, event_types, events};
 
 /// An entry of the event log: the webhook payload plus its ID.
 #[derive(Serialize, ToSchema)]
@@ -57,20 +57,15 @@ pub async fn list_events(
     ApiPath(id): ApiPath<Uuid>,
     query: ListQuery,
 ) -> ApiResult<Json<Page<EventView>>> {
-    let wanted = match query.params.get("event") {
-        None => None,
-        Some(name) => Some(LoggedEvent::parse(name).ok_or_else(|| {
-            ApiError::Validation(vec![format!(
-                "event must be one of the following values: {}",
-                LoggedEvent::catalog()
-            )])
-        })?),
-    };
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
     let mut conn = state.db.acquire().await?;
+    let wanted = match query.params.get("event") {
+        None => None,
+        Some(name) => Some(wanted(&mut conn, name).await?),
+    };
     access::as_manager(&mut conn, id, &principal, Scope::OrganizationRead, "view the event log")
         .await?;
-    let types = visible_types(&principal, wanted)?;
+    let types = visible_types(&mut conn, &principal, wanted).await?;
     let rows = events::list(&mut conn, id, types.as_deref(), before, query.limit + 1).await?;
     let views = rows
         .into_iter()
@@ -88,21 +83,52 @@ pub async fn list_events(
     )))
 }
 
+/// The type `?event=` asks for: one of Roster's, or one the application registered.
+enum Wanted {
+    Roster(LoggedEvent),
+    Application(String),
+}
+
+async fn wanted(conn: &mut dyn Conn, name: &str) -> ApiResult<Wanted> {
+    if let Some(event) = LoggedEvent::parse(name) {
+        return Ok(Wanted::Roster(event));
+    }
+    if event_types::find(conn, name).await?.is_some() {
+        return Ok(Wanted::Application(name.to_owned()));
+    }
+    Err(ApiError::Validation(vec![format!(
+        "event must be one of the following values: {}",
+        LoggedEvent::catalog()
+    )]))
+}
+
 /// The event types the caller's page may hold (`None`: every type), or why the type asked
-/// for is not theirs to read.
-fn visible_types(
+/// for is not theirs to read. The application's events are read with `organization:read`,
+/// which the route needs anyway.
+async fn visible_types(
+    conn: &mut dyn Conn,
     principal: &Principal,
-    wanted: Option<LoggedEvent>,
-) -> ApiResult<Option<Vec<&'static str>>> {
-    let Some(grant) = principal.oauth() else {
-        return Ok(wanted.map(|event| vec![event.as_str()]));
+    wanted: Option<Wanted>,
+) -> ApiResult<Option<Vec<String>>> {
+    let grant = principal.oauth();
+    let event = match (wanted, grant) {
+        (Some(Wanted::Application(name)), _) => return Ok(Some(vec![name])),
+        (Some(Wanted::Roster(event)), None) => return Ok(Some(vec![event.as_str().to_owned()])),
+        (None, None) => return Ok(None),
+        (Some(Wanted::Roster(event)), Some(_)) => event,
+        (None, Some(grant)) => {
+            let readable = scope::readable(&grant.scopes);
+            let mut names: Vec<String> =
+                readable.into_iter().map(|e| e.as_str().to_owned()).collect();
+            names.extend(event_types::names(conn).await?.into_iter().map(|(name, _)| name));
+            return Ok(Some(names));
+        }
     };
-    let Some(event) = wanted else {
-        let readable = scope::readable(&grant.scopes);
-        return Ok(Some(readable.into_iter().map(LoggedEvent::as_str).collect()));
-    };
+    let scopes = grant.map(|g| &g.scopes);
     match scope::reading(event) {
-        Some(needed) if grant.scopes.contains(needed) => Ok(Some(vec![event.as_str()])),
+        Some(needed) if scopes.is_some_and(|s| s.contains(needed)) => {
+            Ok(Some(vec![event.as_str().to_owned()]))
+        }
         Some(needed) => Err(ApiError::InsufficientScope(needed)),
         None => {
             Err(ApiError::forbidden("Access denied. OAuth tokens cannot read oauth_app events."))

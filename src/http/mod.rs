@@ -7,6 +7,8 @@ pub mod account_links;
 pub mod auth;
 pub mod body;
 pub mod document;
+pub mod event_docs;
+pub mod event_types;
 pub mod events;
 pub mod extract;
 pub mod invite_email;
@@ -18,11 +20,15 @@ pub mod ops;
 pub mod org_writes;
 pub mod organizations;
 pub mod principal;
+pub mod publish;
 pub mod quota;
+pub mod server_key;
 pub mod users;
 pub mod validate;
 pub mod views;
 pub mod webhooks;
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{Method, StatusCode, Uri};
@@ -34,7 +40,7 @@ use utoipa::openapi::security::{
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -50,6 +56,7 @@ use crate::state::AppState;
         (name = "members", description = "Members and roles"),
         (name = "invites", description = "Inviting people by email"),
         (name = "webhooks", description = "Signed, retried webhook deliveries"),
+        (name = "event-types", description = "The event catalogue, and publishing the application's own events"),
         (name = "oauth-apps", description = "An organization's OAuth apps"),
         (name = "oauth", description = "The OAuth 2.0 authorization server (RFC 6749, 7636, 7009, 7662, 8414)"),
         (name = "operations", description = "Health, readiness and metrics"),
@@ -64,6 +71,11 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components
             .add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        // The application's backend: a `rst_sk_` key made with `roster keys create`.
+        components.add_security_scheme(
+            "server_key",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
         // OAuth clients at the token, revocation and introspection endpoints
         // (client_secret_basic); the alternative, client_secret_post, is in their forms.
         components.add_security_scheme(
@@ -113,7 +125,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .routes(routes!(account::sessions::revoke_session))
         .routes(routes!(organizations::create, organizations::list))
         .routes(routes!(organizations::get, organizations::update, organizations::delete))
-        .routes(routes!(events::list_events))
+        .routes(routes!(events::list_events, publish::publish))
+        .routes(routes!(event_types::read::list))
+        .routes(routes!(event_types::read::get, event_types::put::put))
+        .routes(routes!(event_types::deprecate::deprecate))
         .routes(routes!(members::list, members::add))
         .routes(routes!(members::update, members::remove))
         .routes(routes!(invites::create, invites::list))
@@ -139,9 +154,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .routes(routes!(oauth::metadata::metadata))
         .split_for_parts();
     let openapi = document::finish(openapi);
+    let mut doc = serde_json::to_value(&openapi).unwrap_or_default();
+    event_docs::add_events(&mut doc);
     router
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), org_writes::take_turn))
-        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(event_docs::served).layer(axum::Extension(Arc::new(doc))),
+        )
+        .merge(SwaggerUi::new("/api/docs").config(Config::new(["/api/openapi.json"])))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -16,7 +16,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::http::principal::Principal;
+use crate::http::server_key::Caller;
 use crate::state::AppState;
 
 /// How long a caller turned away is asked to wait.
@@ -95,7 +95,7 @@ pub async fn take_turn(State(state): State<AppState>, request: Request, next: Ne
     };
     let (mut parts, body) = request.into_parts();
     // The handler's own extraction then finds it in the request's extensions.
-    if let Err(refused) = Principal::from_request_parts(&mut parts, &state).await {
+    if let Err(refused) = Caller::from_request_parts(&mut parts, &state).await {
         return refused.into_response();
     }
     let ticket = match state.org_writes.enter(org) {

@@ -1,6 +1,7 @@
 //! The extractor every authenticated route takes, for all three kinds of bearer token:
 //! sign-in sessions, personal access tokens and OAuth tokens. A missing, malformed, unknown,
-//! expired or revoked token all answer the same 401.
+//! expired or revoked token all answer the same 401. Server keys are refused here with a 403:
+//! the few routes open to them take a [`server_key::Caller`] instead.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -11,6 +12,7 @@ use crate::auth::token;
 use crate::domain::event::Actor;
 use crate::domain::scope::Scopes;
 use crate::error::{ApiError, ApiResult};
+use crate::http::server_key;
 use crate::state::AppState;
 use crate::store::{oauth_grants, sessions, tokens};
 
@@ -55,7 +57,7 @@ impl Principal {
     pub fn user_id(&self) -> Option<Uuid> {
         match self.actor {
             Actor::User(user) => Some(user),
-            Actor::OauthApp(_) => None,
+            Actor::OauthApp(_) | Actor::ServerKey(_) => None,
         }
     }
 
@@ -107,6 +109,11 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Principal, 
         return Err(ApiError::no_token());
     }
     let presented = bearer(parts).ok_or_else(ApiError::unauthorized)?;
+    if presented.starts_with(token::SERVER_KEY_PREFIX) {
+        // A key that works answers 403, one that does not 401, as every other token does.
+        server_key::authenticate(parts, state, presented).await?;
+        return Err(server_key::not_allowed());
+    }
     if presented.starts_with(token::OAUTH_ACCESS_PREFIX) {
         return oauth_principal(state, presented).await;
     }

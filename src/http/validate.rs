@@ -171,6 +171,18 @@ impl Fields {
         flag
     }
 
+    /// A required [`Rule::Object`].
+    pub fn object(&mut self, prop: &Prop) -> Map<String, Value> {
+        debug_assert!(matches!(prop.rule, Rule::Object), "{} is not an object", prop.name);
+        match self.take(prop) {
+            Some(Value::Object(map)) => map,
+            _ => {
+                self.error(format!("{} must be an object", prop.name));
+                Map::new()
+            }
+        }
+    }
+
     /// A required [`Rule::DateTime`], exactly as RFC 3339 writes it.
     pub fn timestamp(&mut self, prop: &Prop) -> chrono::DateTime<chrono::Utc> {
         debug_assert!(matches!(prop.rule, Rule::DateTime), "{} is not a time", prop.name);

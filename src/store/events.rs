@@ -26,7 +26,7 @@ pub async fn append(tx: &mut Tx, event: &NewEvent) -> Result<(), sqlx::Error> {
         }
         return Ok(());
     }
-    let subscribers = webhooks::subscribers(tx, event.organization.id, event.name).await?;
+    let subscribers = webhooks::subscribers(tx, event.organization.id, &event.name).await?;
     append_for(tx, event, &subscribers).await
 }
 
@@ -53,7 +53,7 @@ async fn append_postgres(conn: &mut PgConnection, event: &NewEvent) -> Result<i6
     )
     .bind(event.id)
     .bind(event.organization.id)
-    .bind(event.name)
+    .bind(event.name.as_ref())
     .bind(JsonText(event.payload.as_str()))
     .bind(event.created_at)
     .fetch_one(conn)
@@ -75,11 +75,11 @@ pub async fn append_for(
         )
         .bind(event.id)
         .bind(event.organization.id)
-        .bind(event.name)
+        .bind(event.name.as_ref())
         .bind(JsonText(event.payload.as_str()))
         .bind(event.created_at)
     )?;
-    deliveries::enqueue(tx, event.id, event.name, webhook_ids, event.created_at).await
+    deliveries::enqueue(tx, event.id, &event.name, webhook_ids, event.created_at).await
 }
 
 /// The organization's events, newest first; with `types`, only events of those types. The
@@ -87,7 +87,7 @@ pub async fn append_for(
 pub async fn list(
     conn: &mut dyn Conn,
     org_id: Uuid,
-    types: Option<&[&str]>,
+    types: Option<&[String]>,
     before: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
@@ -97,7 +97,7 @@ pub async fn list(
          ORDER BY id DESC LIMIT $4",
         in_text_list(conn, "event_type", "$2")
     );
-    let types = types.map(|names| TextList(names.iter().map(|&n| n.to_owned()).collect()));
+    let types = types.map(|names| TextList(names.to_vec()));
     let rows: Vec<(Uuid, JsonText)> = run!(
         conn,
         fetch_all,

@@ -121,6 +121,16 @@ pub async fn lock(conn: &mut dyn Conn, org_id: Uuid) -> Result<bool, sqlx::Error
     Ok(found.is_some())
 }
 
+/// The organization, kept from being deleted until the transaction ends as [`keep`] does.
+pub async fn find_kept(
+    conn: &mut dyn Conn,
+    org_id: Uuid,
+) -> Result<Option<Organization>, sqlx::Error> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM organizations o WHERE o.id = $1{}", for_key_share(conn));
+    run!(conn, fetch_optional, sqlx::query_as(&sql).bind(org_id))
+}
+
 /// Keeps the organization from being deleted until the transaction ends, without holding up
 /// renames: what is added to it meanwhile belongs to an organization that exists. Returns
 /// false if it is gone already.

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Conn, Tx, for_update};
-use crate::domain::event::EventType;
+use crate::domain::event::EventName;
 use crate::run;
 
 #[derive(Debug, Clone)]
@@ -17,7 +17,7 @@ pub struct Webhook {
     pub id: Uuid,
     pub organization_id: Uuid,
     pub url: String,
-    pub events: Vec<EventType>,
+    pub events: Vec<EventName>,
     pub is_active: bool,
     /// The OAuth app whose token made or last changed it, if one did.
     pub oauth_app_id: Option<Uuid>,
@@ -31,8 +31,8 @@ pub struct Webhook {
 
 impl Webhook {
     /// Its event types' names, in catalog order.
-    pub fn event_names(&self) -> Vec<&'static str> {
-        self.events.iter().map(|e| e.as_str()).collect()
+    pub fn event_names(&self) -> Vec<&str> {
+        self.events.iter().map(EventName::as_str).collect()
     }
 
     /// Who controls it, and whether that access has ended.
@@ -81,9 +81,9 @@ async fn load_events(conn: &mut dyn Conn, hook: &mut Webhook) -> Result<(), sqlx
         sqlx::query_scalar("SELECT event_type FROM webhook_events WHERE webhook_id = $1")
             .bind(hook.id)
     )?;
-    let mut events: Vec<EventType> = names.iter().filter_map(|n| EventType::parse(n)).collect();
+    let mut events: Vec<EventName> = names.iter().map(|n| EventName::from_stored(n)).collect();
     // Catalog order, so responses are stable.
-    events.sort_by_key(|e| EventType::ALL.iter().position(|x| x == e));
+    events.sort_by(|a, b| a.order().cmp(&b.order()));
     hook.events = events;
     Ok(())
 }

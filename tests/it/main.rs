@@ -6,6 +6,7 @@
 mod common;
 
 mod account;
+mod app_events;
 mod auth;
 mod cli;
 mod connections;

@@ -42,7 +42,7 @@ async fn document_matches_the_server(backend: Backend) {
     assert_eq!(app_request["properties"]["redirectUris"]["maxItems"], json!(10));
     assert_eq!(
         app_request["properties"]["scopes"]["items"]["enum"].as_array().map(Vec::len),
-        Some(8)
+        Some(9)
     );
     let token = schema(&doc, "CreateTokenRequest");
     assert_eq!(token["properties"]["expiresInDays"]["maximum"], json!(3650));

@@ -166,7 +166,7 @@ pub struct OauthAppRevoked<'a>(pub AppRef<'a>);
 pub struct WebhookRef<'a> {
     pub webhook_id: Uuid,
     pub url: &'a str,
-    pub events: &'a [&'static str],
+    pub events: &'a [&'a str],
 }
 
 /// `webhook.created`
@@ -187,7 +187,7 @@ pub struct WebhookChanges<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<Change<&'a str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub events: Option<Change<&'a [&'static str]>>,
+    pub events: Option<Change<&'a [&'a str]>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<Change<bool>>,
 }

@@ -6,6 +6,8 @@
 //! is key order on the wire, and receivers have seen it since the first release: append new
 //! fields, never reorder.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -29,10 +31,14 @@ macro_rules! event_enum {
 }
 
 pub mod data;
+pub mod data_schema;
 pub mod logged;
+pub mod name;
+pub mod schemas;
 
 pub use data::*;
 pub use logged::{LogOnlyEvent, LoggedEvent};
+pub use name::EventName;
 
 event_enum! {
     /// Every event type a webhook can subscribe to.
@@ -69,12 +75,14 @@ impl EventType {
 pub enum Actor {
     User(Uuid),
     OauthApp(Uuid),
+    /// The application's backend, with a server key.
+    ServerKey(Uuid),
 }
 
 impl Actor {
     pub fn id(self) -> Uuid {
         match self {
-            Actor::User(id) | Actor::OauthApp(id) => id,
+            Actor::User(id) | Actor::OauthApp(id) | Actor::ServerKey(id) => id,
         }
     }
 }
@@ -94,8 +102,8 @@ pub const TEST_EVENT: &str = LogOnlyEvent::WebhookTest.as_str();
 #[derive(Debug, Clone)]
 pub struct NewEvent {
     pub id: Uuid,
-    /// A catalog event type, or [`TEST_EVENT`].
-    pub name: &'static str,
+    /// A catalog event type, one the application registered, or [`TEST_EVENT`].
+    pub name: Cow<'static, str>,
     pub organization: OrgRef,
     pub created_at: DateTime<Utc>,
     /// The exact JSON body a webhook receiver gets.
@@ -139,6 +147,22 @@ impl NewEvent {
             _ => Map::new(),
         };
         data.insert("actor".into(), json!(actor));
+        Self::built(Cow::Borrowed(name), organization, Value::Object(data), at)
+    }
+
+    /// An event of a type the application registered, published with `data` (an object)
+    /// exactly as given: its receivers check it against the type's schema, which knows no
+    /// `actor`.
+    pub fn published(name: String, organization: OrgRef, data: Value, at: DateTime<Utc>) -> Self {
+        Self::built(Cow::Owned(name), organization, data, at)
+    }
+
+    fn built(
+        name: Cow<'static, str>,
+        organization: OrgRef,
+        data: Value,
+        at: DateTime<Utc>,
+    ) -> Self {
         let payload = json!({
             "event": name,
             "organization": organization,

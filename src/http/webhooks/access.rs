@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::super::access::{Hold, Managed, managed};
 use super::super::principal::Principal;
-use crate::domain::event::EventType;
+use crate::domain::event::EventName;
 use crate::domain::scope::{self, Scope, Scopes};
 use crate::error::{ApiError, ApiResult};
 use crate::store::webhooks::{self, Webhook};
@@ -76,10 +76,10 @@ enum Unreadable {
 
 /// Whether an app with `scopes` may receive `events`: only what it could read through the
 /// API ([`scope::reading`]), or a webhook pointed at it would hand it what its scopes withhold.
-fn receivable(scopes: &Scopes, events: &[EventType]) -> Result<(), Unreadable> {
+fn receivable(scopes: &Scopes, events: &[EventName]) -> Result<(), Unreadable> {
     let mut needed = Vec::new();
     for event in events {
-        needed.push(scope::reading(*event).ok_or(Unreadable::PeopleOnly)?);
+        needed.push(scope::reading_name(event).ok_or(Unreadable::PeopleOnly)?);
     }
     match Scopes::new(needed).iter().find(|scope| !scopes.contains(*scope)) {
         Some(missing) => Err(Unreadable::Lacks(missing)),
@@ -88,7 +88,7 @@ fn receivable(scopes: &Scopes, events: &[EventType]) -> Result<(), Unreadable> {
 }
 
 /// An OAuth token may subscribe a webhook only to events it could read through the API.
-pub fn check_token_may_receive(controller: &Controller, events: &[EventType]) -> ApiResult<()> {
+pub fn check_token_may_receive(controller: &Controller, events: &[EventName]) -> ApiResult<()> {
     receivable(&controller.scopes, events).map_err(|refusal| match refusal {
         Unreadable::PeopleOnly => {
             ApiError::forbidden("Access denied. OAuth tokens cannot subscribe to oauth_app events.")
@@ -172,11 +172,11 @@ pub async fn narrow_app_webhooks(
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
     for mut hook in webhooks::hold_of_app(tx, app_id).await? {
-        let kept: Vec<EventType> = hook
+        let kept: Vec<EventName> = hook
             .events
             .iter()
-            .copied()
-            .filter(|event| receivable(scopes, &[*event]).is_ok())
+            .filter(|event| receivable(scopes, std::slice::from_ref(*event)).is_ok())
+            .cloned()
             .collect();
         if kept.len() == hook.events.len() || (kept.is_empty() && !hook.is_active) {
             continue;

@@ -46,8 +46,10 @@ pub async fn create(
     let url = f.take(&fields::URL);
     let url = fields::url(&mut f, url, state.config.webhook_allow_private);
     let events = f.take(&fields::EVENTS);
-    let events = fields::events(&mut f, events);
+    let registered = fields::Registered::load_for(&state.db, events.as_ref()).await?;
+    let events = fields::events(&mut f, events, &registered);
     f.finish()?;
+    registered.check_new_subscriptions(&events, &[]).map_err(ApiError::Validation)?;
 
     let secret = secret::webhook_secret();
     let sealed = state.secret_box.seal(&secret)?;

@@ -6,8 +6,9 @@ use serde_json::Value;
 
 use super::super::body::{self, Prop, Rule};
 use super::super::validate::Fields;
-use crate::domain::event::EventType;
+use crate::domain::event::{EventName, EventType};
 use crate::domain::webhook_url::{self, Refusal};
+use crate::store::{Db, event_types};
 
 pub const URL_MAX: usize = 2048;
 
@@ -88,13 +89,68 @@ fn checked_url(f: &mut Fields, value: Option<Value>, allow_private: bool) -> Opt
     Some(raw.to_owned())
 }
 
-/// Validates `events`: a non-empty array of catalog event types, duplicates collapsed, in
-/// catalog order; empty when invalid (and recorded).
-pub fn events(f: &mut Fields, value: Option<Value>) -> Vec<EventType> {
-    checked_events(f, value).unwrap_or_default()
+/// The application's registered event types, which webhooks may subscribe to beside
+/// Roster's own.
+#[derive(Debug, Default)]
+pub struct Registered {
+    live: Vec<String>,
+    deprecated: Vec<String>,
 }
 
-fn checked_events(f: &mut Fields, value: Option<Value>) -> Option<Vec<EventType>> {
+impl Registered {
+    /// The registered types, read only if `events` names a type that is not Roster's.
+    pub async fn load_for(db: &Db, events: Option<&Value>) -> Result<Self, sqlx::Error> {
+        let all_built_in = events.and_then(Value::as_array).is_none_or(|items| {
+            items.iter().all(|item| item.as_str().and_then(EventType::parse).is_some())
+        });
+        if all_built_in {
+            return Ok(Self::default());
+        }
+        let mut conn = db.acquire().await?;
+        let mut registered = Self::default();
+        for (name, deprecated) in event_types::names(&mut conn).await? {
+            if deprecated {
+                registered.deprecated.push(name);
+            } else {
+                registered.live.push(name);
+            }
+        }
+        Ok(registered)
+    }
+
+    fn find(&self, name: &str) -> Option<EventName> {
+        let known = self.live.iter().chain(&self.deprecated).any(|n| n == name);
+        known.then(|| EventName::Custom(name.to_owned()))
+    }
+
+    /// Refuses subscriptions to deprecated types that `events` adds to `before`: a webhook
+    /// keeps the ones it had, but none takes up a type being retired.
+    pub fn check_new_subscriptions(
+        &self,
+        events: &[EventName],
+        before: &[EventName],
+    ) -> Result<(), Vec<String>> {
+        let refused: Vec<String> = events
+            .iter()
+            .filter(|e| !before.contains(e) && self.deprecated.iter().any(|d| d == e.as_str()))
+            .map(|e| format!("events must not subscribe to {e}: it is deprecated"))
+            .collect();
+        if refused.is_empty() { Ok(()) } else { Err(refused) }
+    }
+}
+
+/// Validates `events`: a non-empty array of Roster's event types and the application's,
+/// duplicates collapsed, in catalog order; empty when invalid (and recorded). The message for
+/// an unknown type lists Roster's original types, as the original API page words it.
+pub fn events(f: &mut Fields, value: Option<Value>, registered: &Registered) -> Vec<EventName> {
+    checked_events(f, value, registered).unwrap_or_default()
+}
+
+fn checked_events(
+    f: &mut Fields,
+    value: Option<Value>,
+    registered: &Registered,
+) -> Option<Vec<EventName>> {
     let Some(Value::Array(items)) = value else {
         f.error("events must be an array");
         return None;
@@ -105,7 +161,10 @@ fn checked_events(f: &mut Fields, value: Option<Value>) -> Option<Vec<EventType>
     }
     let mut events = Vec::new();
     for item in &items {
-        match item.as_str().and_then(EventType::parse) {
+        let name = item.as_str().and_then(|s| {
+            EventType::parse(s).map(EventName::BuiltIn).or_else(|| registered.find(s))
+        });
+        match name {
             Some(e) if !events.contains(&e) => events.push(e),
             Some(_) => {}
             None => {
@@ -117,6 +176,6 @@ fn checked_events(f: &mut Fields, value: Option<Value>) -> Option<Vec<EventType>
             }
         }
     }
-    events.sort_by_key(|e| EventType::ALL.iter().position(|x| x == e));
+    events.sort_by(|a, b| a.order().cmp(&b.order()));
     Some(events)
 }

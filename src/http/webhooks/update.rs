@@ -10,10 +10,10 @@ use super::access::{hold_controller, settle_control};
 use super::fields;
 use super::views::WebhookView;
 use crate::domain::event::{
-    Change, NewEvent, WebhookChanges, WebhookDeleted, WebhookRef, WebhookUpdated,
+    Change, EventName, NewEvent, WebhookChanges, WebhookDeleted, WebhookRef, WebhookUpdated,
 };
 use crate::domain::scope::Scope;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::http::access::{self, Hold};
 use crate::http::body::{Prop, body_schema};
 use crate::http::extract::{ApiPath, JsonObject};
@@ -49,7 +49,8 @@ pub async fn update(
     let url = f.take(&fields::URL);
     let url = url.map(|v| fields::url(&mut f, Some(v), state.config.webhook_allow_private));
     let events = f.take(&fields::EVENTS);
-    let events = events.map(|v| fields::events(&mut f, Some(v)));
+    let registered = fields::Registered::load_for(&state.db, events.as_ref()).await?;
+    let events = events.map(|v| fields::events(&mut f, Some(v), &registered));
     let is_active = f.optional_bool(&fields::IS_ACTIVE);
     f.finish()?;
 
@@ -73,13 +74,16 @@ pub async fn update(
         hook.url = url;
     }
     if let Some(events) = events {
+        registered.check_new_subscriptions(&events, &hook.events).map_err(ApiError::Validation)?;
         hook.events = events;
     }
     if let Some(active) = is_active {
         hook.is_active = active;
     }
     settle_control(&mut tx, &mut hook, controller.as_ref(), repointed).await?;
-    let (names_before, names) = (before.event_names(), hook.event_names());
+    // Borrows of the field alone, so that `updated_at` can still be set.
+    let names_before = before.event_names();
+    let names: Vec<&str> = hook.events.iter().map(EventName::as_str).collect();
     let changes = WebhookChanges {
         url: Change::between(before.url.as_str(), hook.url.as_str()),
         events: Change::between(names_before.as_slice(), names.as_slice()),

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod db;
 pub mod drain;
+pub mod keys;
 pub mod messages;
 pub mod oauth;
 pub mod receiver;

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Api, TestUser, assert_error};
 
-pub const ALL_SCOPES: [&str; 8] = [
+pub const ALL_SCOPES: [&str; 9] = [
     "organization:read",
     "organization:write",
     "members:read",
@@ -21,6 +21,7 @@ pub const ALL_SCOPES: [&str; 8] = [
     "invites:write",
     "webhooks:read",
     "webhooks:write",
+    "events:publish",
 ];
 
 /// A registered app as `POST …/oauth-apps` answered it.

@@ -25,7 +25,7 @@ const BAD_REDIRECT: &str = "each value in redirectUris must be an https URL, or 
 
 const BAD_SCOPE: &str = "each value in scopes must be one of the following values: \
      organization:read, organization:write, members:read, members:write, invites:read, \
-     invites:write, webhooks:read, webhooks:write";
+     invites:write, webhooks:read, webhooks:write, events:publish";
 
 const NAME_EMPTY: &str = "name should not be empty";
 const NAME_NOT_STRING: &str = "name must be a string";

@@ -66,6 +66,10 @@ async fn scoped_routes(app: &TestApp, f: &RoleFixture, receiver: &Receiver) -> V
     let leaver = app.register("leaver").await;
     app.add_member(org, &f.owner, &demoted, "ADMIN").await;
     app.add_member(org, &f.owner, &leaver, "MEMBER").await;
+    let key = crate::common::keys::full_key(app).await;
+    let (status, body) =
+        crate::common::keys::put_type(app, &key, "invoice.paid", json!({"type": "object"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
 
     let (status, body) = app
         .post(
@@ -153,6 +157,13 @@ async fn scoped_routes(app: &TestApp, f: &RoleFixture, receiver: &Receiver) -> V
             202,
         ),
         route(Method::DELETE, format!("{op}/webhooks/{doomed}"), None, "webhooks:write", 204),
+        route(
+            Method::POST,
+            format!("{op}/events"),
+            Some(json!({"type": "invoice.paid", "data": {}})),
+            "events:publish",
+            202,
+        ),
         Route {
             method: Method::DELETE,
             path: op.clone(),

@@ -89,7 +89,7 @@ async fn operations_endpoints(backend: Backend) {
     // The OAuth2 scheme lists every scope, and each organization route names the one it needs.
     let oauth2 = &doc["components"]["securitySchemes"]["oauth2"];
     let scopes = oauth2["flows"]["clientCredentials"]["scopes"].as_object().expect("scopes");
-    assert_eq!(scopes.len(), 8, "{oauth2}");
+    assert_eq!(scopes.len(), 9, "{oauth2}");
     assert!(oauth2["flows"]["authorizationCode"]["authorizationUrl"].is_string(), "{oauth2}");
     assert_eq!(
         paths["/api/organizations/{organizationId}/members"]["post"]["security"],

@@ -1,5 +1,7 @@
 //! The `roster` command line.
 
+mod keys;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -24,6 +26,11 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Server keys: credentials for the application's backend (migrates the database first).
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+    },
     /// Run a local webhook receiver that verifies signatures and prints each delivery.
     Listen {
         #[command(flatten)]
@@ -92,6 +99,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db.close().await;
             tracing::info!("migrations applied");
             Ok(())
+        }
+        Command::Keys { command } => {
+            let db = Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            let done = keys::run(&db, command).await;
+            db.close().await;
+            done
         }
         Command::Listen { secret, port } => {
             crate::devtools::listen(secret.read()?, port, shutdown_signal()).await
