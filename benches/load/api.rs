@@ -25,9 +25,15 @@ pub struct Api {
     base: String,
     http: reqwest::Client,
     token: Arc<str>,
+    /// With a server key, writes publish the application's `load.tick` instead of renaming.
+    publisher: Option<Arc<str>>,
 }
 
-/// One `PATCH /api/organizations/{id}` renaming the organization to `w-<n>`.
+/// The application's event type the `publish` workload publishes.
+pub const TICK: &str = "load.tick";
+
+/// One write named `w-<n>`: `PATCH /api/organizations/{id}` renaming the organization to it,
+/// or (publishing) `POST /api/organizations/{id}/events` of a `load.tick` with it as its name.
 #[derive(Debug, Clone, Copy)]
 pub struct Write {
     pub n: usize,
@@ -55,7 +61,28 @@ impl Api {
             .context("register")?;
         let body = expect(res, 201, "register").await?;
         let token = body["accessToken"].as_str().context("register: no accessToken")?;
-        Ok(Self { base: base.to_owned(), http, token: token.into() })
+        Ok(Self { base: base.to_owned(), http, token: token.into(), publisher: None })
+    }
+
+    /// The same owner, whose writes publish `load.tick` with `key`; registers the type.
+    pub async fn publishing(&self, key: &str) -> anyhow::Result<Self> {
+        let schema = json!({"type": "object", "required": ["name"],
+                            "properties": {"name": {"type": "string", "pattern": "^w-[0-9]+$"}}});
+        let res = self
+            .http
+            .put(format!("{}/api/event-types/{TICK}", self.base))
+            .bearer_auth(key)
+            .json(&json!({"description": "A tick of the load benchmark", "schema": schema}))
+            .send()
+            .await
+            .context("register load.tick")?;
+        expect(res, 201, "register load.tick").await?;
+        Ok(Self { publisher: Some(key.into()), ..self.clone() })
+    }
+
+    /// The event its writes cause, which its webhooks subscribe to.
+    fn event(&self) -> &'static str {
+        if self.publisher.is_some() { TICK } else { "organization.updated" }
     }
 
     /// Creates an organization and returns its ID.
@@ -72,7 +99,7 @@ impl Api {
         Ok(body["id"].as_str().context("organization without id")?.to_owned())
     }
 
-    /// Creates `count` webhooks on `org` subscribed to `organization.updated`, at
+    /// Creates `count` webhooks on `org` subscribed to what its writes cause, at
     /// `{url}/{i}`, 16 requests at a time.
     pub async fn webhooks(&self, org: &str, url: &str, count: usize) -> anyhow::Result<()> {
         let mut pending = futures::stream::iter(0..count)
@@ -81,7 +108,7 @@ impl Api {
                     .http
                     .post(format!("{}/api/organizations/{org}/webhooks", self.base))
                     .bearer_auth(&*self.token)
-                    .json(&json!({"url": format!("{url}/{i}"), "events": ["organization.updated"]}))
+                    .json(&json!({"url": format!("{url}/{i}"), "events": [self.event()]}))
                     .send()
                     .await
                     .context("create webhook")?;
@@ -94,16 +121,24 @@ impl Api {
         Ok(())
     }
 
-    /// One write; never an error, so that a failed request is counted rather than fatal.
-    pub async fn rename(&self, org: &str, n: usize) -> Write {
+    /// One write, named `w-<n>`: a rename, or a published `load.tick`. Never an error, so
+    /// that a failed request is counted rather than fatal.
+    pub async fn write(&self, org: &str, n: usize) -> Write {
         let sent = Instant::now();
-        let result = self
-            .http
-            .patch(format!("{}/api/organizations/{org}", self.base))
-            .bearer_auth(&*self.token)
-            .json(&json!({"name": format!("w-{n}")}))
-            .send()
-            .await;
+        let name = format!("w-{n}");
+        let request = match &self.publisher {
+            None => self
+                .http
+                .patch(format!("{}/api/organizations/{org}", self.base))
+                .bearer_auth(&*self.token)
+                .json(&json!({"name": name})),
+            Some(key) => self
+                .http
+                .post(format!("{}/api/organizations/{org}/events", self.base))
+                .bearer_auth(&**key)
+                .json(&json!({"type": TICK, "data": {"name": name}})),
+        };
+        let result = request.send().await;
         let status = match result {
             Ok(res) => {
                 let status = res.status().as_u16();
@@ -132,7 +167,7 @@ impl Api {
                 if i >= count {
                     return done;
                 }
-                done.push(self.rename(&orgs[i % orgs.len()], first + i).await);
+                done.push(self.write(&orgs[i % orgs.len()], first + i).await);
             }
         });
         let mut writes = futures::future::join_all(slots).await.concat();
@@ -165,9 +200,9 @@ impl Api {
             let org = orgs[i % orgs.len()].clone();
             if overlap {
                 let api = self.clone();
-                running.push(tokio::spawn(async move { api.rename(&org, first + i).await }));
+                running.push(tokio::spawn(async move { api.write(&org, first + i).await }));
             } else {
-                writes.push(self.rename(&org, first + i).await);
+                writes.push(self.write(&org, first + i).await);
             }
         }
         for task in running {

@@ -16,7 +16,8 @@ use tokio::sync::Notify;
 /// One delivery as it first arrived.
 #[derive(Debug, Clone, Copy)]
 pub struct Arrival {
-    /// The write that caused it: `n` of the name `w-<n>`, or `None` for any other body.
+    /// The write that caused it: `n` of the name `w-<n>` (a rename's new name, or a published
+    /// tick's), or `None` for any other body.
     pub write: Option<usize>,
     pub at: Instant,
 }
@@ -117,8 +118,11 @@ async fn receive(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let write = serde_json::from_slice::<Value>(&body).ok().and_then(|json| {
-        json["data"]["changes"]["name"]["current"]
+        let renamed = &json["data"]["changes"]["name"]["current"];
+        let published = &json["data"]["name"];
+        renamed
             .as_str()
+            .or_else(|| published.as_str())
             .and_then(|name| name.strip_prefix("w-"))
             .and_then(|n| n.parse().ok())
     });

@@ -25,6 +25,7 @@ pub struct Stage {
     pub in_flight: usize,
     pub drain: Duration,
     clock_ticks: f64,
+    binary: PathBuf,
     server: Server,
     database: Database,
 }
@@ -55,9 +56,26 @@ impl Stage {
             in_flight: settings.in_flight,
             drain: settings.drain,
             clock_ticks: settings.clock_ticks,
+            binary: settings.binary.clone(),
             server,
             database,
         })
+    }
+
+    /// A server key with every scope, made as an operator makes one: `roster keys create`.
+    pub fn server_key(&self) -> anyhow::Result<String> {
+        let out = std::process::Command::new(&self.binary)
+            .args(["keys", "create", "--name", "load"])
+            .env("ROSTER_DATABASE_URL", &self.database.url)
+            .env("ROSTER_SECRET_KEY", server::SECRET_KEY)
+            .env("RUST_LOG", "warn")
+            .output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "roster keys create: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(String::from_utf8(out.stdout)?.trim().to_owned())
     }
 
     /// Starts measuring: call after set-up, right before the first write.

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::api::Write;
+use crate::api::{Api, Write};
 use crate::report::{Figures, Measured};
 use crate::server::Backend;
 use crate::stage::{Settings, Stage, Window};
@@ -22,18 +22,22 @@ pub enum Workload {
     FanoutRate,
     /// Deliveries of a quiet organization while a noisy one's hang on a tarpit.
     Noisy,
+    /// The application's events published with a server key to one organization with one
+    /// webhook, closed loop.
+    Publish,
     /// Invites and password resets with and without an email queued (figures of its own).
     Email,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 7] = [
+    pub const ALL: [Workload; 8] = [
         Self::SteadyOne,
         Self::Steady64,
         Self::Light,
         Self::Fanout,
         Self::FanoutRate,
         Self::Noisy,
+        Self::Publish,
         Self::Email,
     ];
 
@@ -45,6 +49,7 @@ impl Workload {
             Self::Fanout => "fanout",
             Self::FanoutRate => "fanout-rate",
             Self::Noisy => "noisy",
+            Self::Publish => "publish",
             Self::Email => "email",
         }
     }
@@ -91,6 +96,7 @@ pub async fn run(
             run.rated(webhooks, rate, (rate * sizes.seconds).round() as usize, true).await
         }
         Workload::Noisy => run.noisy().await,
+        Workload::Publish => run.publish(10_000).await,
         Workload::Email => Err(anyhow::anyhow!("the email workload is run by email::run")),
     };
     let stopped = stage.stop().await;
@@ -110,15 +116,15 @@ impl Run<'_> {
     /// `orgs` organizations, each with `webhooks` webhooks at `path` on the receiver.
     async fn organizations(
         &self,
+        api: &Api,
         orgs: usize,
         webhooks: usize,
         url: &str,
     ) -> anyhow::Result<Vec<String>> {
         let mut ids = Vec::with_capacity(orgs);
         for i in 0..orgs {
-            let id =
-                self.stage.api.organization(&format!("Load {} {i}", self.workload.name())).await?;
-            self.stage.api.webhooks(&id, &format!("{url}/{i}"), webhooks).await?;
+            let id = api.organization(&format!("Load {} {i}", self.workload.name())).await?;
+            api.webhooks(&id, &format!("{url}/{i}"), webhooks).await?;
             ids.push(id);
         }
         Ok(ids)
@@ -126,11 +132,30 @@ impl Run<'_> {
 
     /// Closed loop: the stage's number of writes in flight, round-robin over the organizations.
     async fn closed(&self, orgs: usize, webhooks: usize, writes: usize) -> anyhow::Result<Figures> {
-        let ids = self.organizations(orgs, webhooks, &self.stage.receiver.url).await?;
+        self.closed_with(&self.stage.api, orgs, webhooks, writes).await
+    }
+
+    async fn closed_with(
+        &self,
+        api: &Api,
+        orgs: usize,
+        webhooks: usize,
+        writes: usize,
+    ) -> anyhow::Result<Figures> {
+        let ids = self.organizations(api, orgs, webhooks, &self.stage.receiver.url).await?;
         let writes = self.sizes.writes.unwrap_or(writes);
         let window = self.stage.window();
-        let done = self.stage.api.closed_loop(&ids, 0, writes, self.stage.in_flight).await;
+        let done = api.closed_loop(&ids, 0, writes, self.stage.in_flight).await;
         Ok(self.finish(window, &done, webhooks, self.stage.drain).await)
+    }
+
+    /// Closed loop of published events: one organization, one webhook subscribed to them.
+    async fn publish(&self, writes: usize) -> anyhow::Result<Figures> {
+        let key = self.stage.server_key()?;
+        let api = self.stage.api.publishing(&key).await?;
+        let mut figures = self.closed_with(&api, 1, 1, writes).await?;
+        figures.notes.push("writes are events published with a server key".into());
+        Ok(figures)
     }
 
     /// Open loop at `rate` writes a second to one organization.
@@ -141,7 +166,8 @@ impl Run<'_> {
         writes: usize,
         overlap: bool,
     ) -> anyhow::Result<Figures> {
-        let ids = self.organizations(1, webhooks, &self.stage.receiver.url).await?;
+        let ids =
+            self.organizations(&self.stage.api, 1, webhooks, &self.stage.receiver.url).await?;
         let writes = self.sizes.writes.unwrap_or(writes);
         let window = self.stage.window();
         let done = self.stage.api.open_loop(&ids, 0, writes, rate, overlap).await;
@@ -153,8 +179,9 @@ impl Run<'_> {
     /// Writes to the noisy organization (webhooks on the tarpit), then, while those attempts
     /// hang, one at a time to the quiet one; only the quiet writes are measured.
     async fn noisy(&self) -> anyhow::Result<Figures> {
-        let noisy = self.organizations(1, NOISY_WEBHOOKS, &self.stage.tarpit.url).await?;
-        let quiet = self.organizations(1, 1, &self.stage.receiver.url).await?;
+        let noisy =
+            self.organizations(&self.stage.api, 1, NOISY_WEBHOOKS, &self.stage.tarpit.url).await?;
+        let quiet = self.organizations(&self.stage.api, 1, 1, &self.stage.receiver.url).await?;
         let window = self.stage.window();
         let api = &self.stage.api;
         let loud = api.closed_loop(&noisy, 0, NOISY_WRITES, self.stage.in_flight).await;
