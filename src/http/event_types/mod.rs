@@ -115,8 +115,13 @@ impl utoipa::IntoParams for NameParam {
     ) -> Vec<utoipa::openapi::path::Parameter> {
         let schema = serde_json::json!({"type": "string", "pattern": name::PATTERN,
                                         "maxLength": name::MAX_LEN});
+        let about = format!(
+            "The event type, `noun.verb`. An application's may not use the nouns of Roster's \
+             own ({}).",
+            RESERVED_NOUNS.join(", ")
+        );
         let parameter = serde_json::json!({"name": "name", "in": "path", "required": true,
-            "description": "The event type, `noun.verb`.", "schema": schema});
+            "description": about, "schema": schema});
         // Only this module's own JSON comes here.
         vec![serde_json::from_value(parameter).expect("a valid parameter")]
     }
