@@ -9,6 +9,7 @@ pub mod body;
 pub mod document;
 pub mod events;
 pub mod extract;
+pub mod idempotency;
 pub mod invite_email;
 pub mod invites;
 pub mod members;
@@ -141,6 +142,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let openapi = document::finish(openapi);
     router
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), org_writes::take_turn))
+        // Outside the write turns: a replay takes none.
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::honour))
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
