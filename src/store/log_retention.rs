@@ -1,7 +1,7 @@
-//! Pruning the webhook log, and idempotency keys past their expiry. Attempts go first, then
-//! finished deliveries (with any attempts they still have), then events no delivery refers
-//! to, which is the order the foreign keys ask for. A pending delivery is never touched, and
-//! neither is the event it needs.
+//! Pruning the webhook log, and idempotency keys past their expiry. Attempts of finished
+//! deliveries go first, then finished deliveries (with any attempts they still have), then
+//! events no delivery refers to, which is the order the foreign keys ask for. A pending
+//! delivery is never touched, nor its attempts, nor the event it needs.
 //!
 //! Each batch is a short transaction of its own. On PostgreSQL a batch skips rows that are
 //! locked (`FOR UPDATE SKIP LOCKED`), so instances pruning at once take different rows, and a
@@ -31,7 +31,9 @@ const SELECTIONS: [Selection; 4] = [
     (
         "delivery_attempts",
         "id",
-        "SELECT id FROM delivery_attempts WHERE attempted_at < $1 LIMIT $2{lock}",
+        "SELECT a.id FROM delivery_attempts a WHERE a.attempted_at < $1 \
+         AND NOT EXISTS (SELECT 1 FROM deliveries d \
+           WHERE d.id = a.delivery_id AND d.status = 'pending') LIMIT $2{lock}",
         |c| c.attempts,
     ),
     (
