@@ -1,4 +1,5 @@
-//! An organization's event log, the audit trail: every event ever emitted for it, newest first.
+//! An organization's event log, the audit trail: every event emitted for it within the
+//! retention period (see `crate::store::log_retention`), newest first.
 //!
 //! People who reach it (OWNERs and ADMINs) read all of it. An OAuth token reads only the events
 //! its scopes read through the API, by the same rule ([`scope::reading`]) that limits what it
