@@ -17,7 +17,7 @@ pub mod answer;
 pub mod key;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -25,6 +25,7 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::http::extract::MAX_BODY_BYTES;
+use crate::http::principal::{self, Principal};
 use crate::state::AppState;
 use crate::store::idempotency::{self, Claim, KeyUse, Recorded};
 
@@ -44,24 +45,39 @@ pub async fn honour(State(state): State<AppState>, request: Request, next: Next)
     let Some(credential) = key::credential_digest(request.headers()) else {
         return next.run(request).await;
     };
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     // Already read whole within the body deadline, and cut one byte past the limit.
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES + 1).await else {
         return ApiError::bad_request("Request body could not be read").into_response();
     };
-    let request = Request::from_parts(parts, Body::from(bytes.clone()));
     if bytes.len() > MAX_BODY_BYTES {
         // The extractor's 413 is the answer each time; nothing to keep.
-        return next.run(request).await;
+        return next.run(Request::from_parts(parts, Body::from(bytes))).await;
     }
-    let digest = key::request_digest(request.method(), request.uri(), &bytes);
+    let digest = key::request_digest(&parts.method, &parts.uri, &bytes);
     let used = KeyUse { credential_digest: &credential, key: &key, request_digest: &digest };
     let now = state.clock.now();
     let lease = chrono::Duration::from_std(state.config.idempotency_lease).unwrap_or_default();
     let ttl = chrono::Duration::from_std(state.config.idempotency_ttl).unwrap_or_default();
     match idempotency::claim(&state.db, &used, now, now + lease, now + ttl).await {
-        Ok(Claim::Claimed(claim_id)) => run_claimed(&state, &used, claim_id, request, next).await,
-        Ok(Claim::Taken(recorded)) => answer_taken(&state, recorded),
+        Ok(Claim::Claimed(claim_id)) => {
+            let request = Request::from_parts(parts, Body::from(bytes));
+            run_claimed(&state, &used, claim_id, request, next).await
+        }
+        Ok(Claim::Taken(Recorded::Answer { status, response })) => {
+            // A bearer token revoked or expired since replays nothing, whoever holds it.
+            if principal::bearer(&parts).is_some()
+                && let Err(refused) = Principal::from_request_parts(&mut parts, &state).await
+            {
+                return refused.into_response();
+            }
+            answer::replay(&state.secret_box, status, &response)
+                .unwrap_or_else(|err| ApiError::Internal(err).into_response())
+        }
+        Ok(Claim::Taken(Recorded::InProgress)) => in_progress(),
+        Ok(Claim::Taken(Recorded::OtherRequest)) => {
+            ApiError::Status(StatusCode::UNPROCESSABLE_ENTITY, OTHER_REQUEST.into()).into_response()
+        }
         Err(err) => ApiError::from(err).into_response(),
     }
 }
@@ -86,16 +102,23 @@ async fn run_claimed(
         .then(|| answer::seal(&state.secret_box, &parts.headers, &bytes));
     let kept = match sealed {
         Some(Ok(sealed)) => {
-            idempotency::finish(&state.db, used, claim_id, parts.status.as_u16(), &sealed).await
+            let status = parts.status.as_u16();
+            idempotency::finish(&state.db, used, claim_id, status, &sealed)
+                .await
+                .map_err(Into::into)
         }
-        Some(Err(err)) => Err(sqlx::Error::Protocol(format!("sealing an answer: {err}"))),
+        Some(Err(err)) => {
+            give_up(state, used, claim_id).await;
+            Err(err)
+        }
         None => {
             give_up(state, used, claim_id).await;
             Ok(())
         }
     };
     if let Err(err) = kept {
-        // The work is done and its answer goes out; a retry runs it again after the lease.
+        // The work is done and its answer goes out; a retry runs it again (after the lease,
+        // should the key still be claimed).
         tracing::warn!(error = %err, "could not record an idempotent answer");
     }
     Response::from_parts(parts, Body::from(bytes))
@@ -107,19 +130,8 @@ async fn give_up(state: &AppState, used: &KeyUse<'_>, claim_id: Uuid) {
     }
 }
 
-fn answer_taken(state: &AppState, recorded: Recorded) -> Response {
-    match recorded {
-        Recorded::OtherRequest => {
-            ApiError::Status(StatusCode::UNPROCESSABLE_ENTITY, OTHER_REQUEST.into()).into_response()
-        }
-        Recorded::InProgress => {
-            let mut response = ApiError::conflict(IN_PROGRESS).into_response();
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            response
-        }
-        Recorded::Answer { status, response } => {
-            answer::replay(&state.secret_box, status, &response)
-                .unwrap_or_else(|err| ApiError::Internal(err).into_response())
-        }
-    }
+fn in_progress() -> Response {
+    let mut response = ApiError::conflict(IN_PROGRESS).into_response();
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
 }

@@ -71,6 +71,12 @@ async fn keys_belong_to_their_credential(backend: Backend) {
     let other = post(&app, "/api/organizations", Some(second), Some("same"), &body).await;
     assert_eq!(other.status, StatusCode::CREATED, "{}", other.body);
     assert!(!other.replayed());
+    // Once that token is revoked, its keys replay nothing.
+    let (status, out) = app.post("/api/auth/logout", Some(second), json!({})).await;
+    assert!(status.is_success(), "{out}");
+    let revoked = post(&app, "/api/organizations", Some(second), Some("same"), &body).await;
+    assert_eq!(revoked.status, StatusCode::UNAUTHORIZED, "{}", revoked.body);
+    assert!(!revoked.replayed());
     app.stop().await;
 }
 
