@@ -80,7 +80,41 @@ async fn keys_belong_to_their_credential(backend: Backend) {
     app.stop().await;
 }
 
+/// An OAuth client's Basic credentials scope its keys like a bearer token: a retried token
+/// request gets the same token, headers included, and another client's key is its own.
+async fn oauth_clients_keys_are_their_own(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let owner = app.register("owner").await;
+    let org = app.create_org(&owner, "Acme").await;
+    let first = app.create_oauth_app(&org, &owner, &["members:read"]).await;
+    let second = app.create_oauth_app(&org, &owner, &["members:read"]).await;
+    let token = |client: &crate::common::oauth::TestOAuthApp| {
+        app.api
+            .client
+            .post(format!("{}/api/oauth/token", app.api.base))
+            .basic_auth(&client.client_id, Some(&client.client_secret))
+            .header("idempotency-key", "token-1")
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+    };
+    let issued = token(&first).await.expect("answered");
+    let cache = issued.headers().get("cache-control").cloned();
+    assert!(cache.is_some(), "a token answer is not to be cached");
+    let issued: serde_json::Value = issued.json().await.expect("JSON");
+    let again = token(&first).await.expect("answered");
+    assert_eq!(again.headers().get(super::REPLAYED).map(|v| v.as_bytes()), Some(&b"true"[..]));
+    assert_eq!(again.headers().get("cache-control").cloned(), cache, "no-store is replayed");
+    let again: serde_json::Value = again.json().await.expect("JSON");
+    assert_eq!(again["access_token"], issued["access_token"], "the same token, issued once");
+    let other = token(&second).await.expect("answered");
+    assert!(other.headers().get(super::REPLAYED).is_none());
+    let other: serde_json::Value = other.json().await.expect("JSON");
+    assert_ne!(other["access_token"], issued["access_token"]);
+    app.stop().await;
+}
+
 on_both_backends!(
     a_retry_replays_the_first_answer_and_does_the_work_once,
-    keys_belong_to_their_credential
+    keys_belong_to_their_credential,
+    oauth_clients_keys_are_their_own
 );
