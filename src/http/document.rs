@@ -29,7 +29,7 @@ pub fn finish(doc: OpenApi) -> OpenApi {
                 let Some(operation) = operation.as_object_mut() else { continue };
                 finish_operation(path, operation, &schemas);
                 if method == "post" {
-                    idempotent(operation);
+                    idempotent(path, operation);
                 }
                 if method != "get" && path.starts_with("/api/organizations/{organizationId}") {
                     let responses = operation.entry("responses").or_insert_with(|| json!({}));
@@ -84,8 +84,9 @@ fn finish_operation(path: &str, operation: &mut Map<String, Value>, schemas: &Va
 
 /// The optional `Idempotency-Key` header, by the rules `key::from_headers` enforces, and the
 /// answers it adds.
-fn idempotent(operation: &mut Map<String, Value>) {
-    use super::idempotency::{IN_PROGRESS, OTHER_REQUEST, key};
+fn idempotent(path: &str, operation: &mut Map<String, Value>) {
+    use super::idempotency::key::{self, INVALID};
+    use super::idempotency::{IN_PROGRESS, OTHER_REQUEST};
     let header = json!({
         "name": "Idempotency-Key",
         "in": "header",
@@ -103,8 +104,10 @@ fn idempotent(operation: &mut Map<String, Value>) {
     }
     let responses = operation.entry("responses").or_insert_with(|| json!({}));
     let Some(responses) = responses.as_object_mut() else { return };
-    add(responses, "409", IN_PROGRESS, JSON, ERROR_BODY);
-    add(responses, "422", OTHER_REQUEST, JSON, ERROR_BODY);
+    let error = if path.starts_with("/api/oauth/") { OAUTH_ERROR_BODY } else { ERROR_BODY };
+    add(responses, "400", INVALID, JSON, error);
+    add(responses, "409", IN_PROGRESS, JSON, error);
+    add(responses, "422", OTHER_REQUEST, JSON, error);
 }
 
 /// Adds `schema` as a possible `content_type` answer with `status`, beside any the

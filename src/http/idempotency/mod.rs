@@ -25,6 +25,7 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::http::extract::MAX_BODY_BYTES;
+use crate::http::oauth::error::OAuthError;
 use crate::http::principal::{self, Principal};
 use crate::state::AppState;
 use crate::store::idempotency::{self, Claim, KeyUse, Recorded};
@@ -37,10 +38,11 @@ pub async fn honour(State(state): State<AppState>, request: Request, next: Next)
     if request.method() != Method::POST {
         return next.run(request).await;
     }
+    let oauth = request.uri().path().starts_with("/api/oauth/");
     let key = match key::from_headers(request.headers()) {
         Ok(Some(key)) => key,
         Ok(None) => return next.run(request).await,
-        Err(refused) => return refused.into_response(),
+        Err(refused) => return refuse(oauth, refused),
     };
     let Some(credential) = key::credential_digest(request.headers()) else {
         return next.run(request).await;
@@ -48,7 +50,7 @@ pub async fn honour(State(state): State<AppState>, request: Request, next: Next)
     let (mut parts, body) = request.into_parts();
     // Already read whole within the body deadline, and cut one byte past the limit.
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES + 1).await else {
-        return ApiError::bad_request("Request body could not be read").into_response();
+        return refuse(oauth, ApiError::bad_request("Request body could not be read"));
     };
     if bytes.len() > MAX_BODY_BYTES {
         // The extractor's 413 is the answer each time; nothing to keep.
@@ -69,16 +71,20 @@ pub async fn honour(State(state): State<AppState>, request: Request, next: Next)
             if principal::bearer(&parts).is_some()
                 && let Err(refused) = Principal::from_request_parts(&mut parts, &state).await
             {
-                return refused.into_response();
+                return refuse(oauth, refused);
             }
             answer::replay(&state.secret_box, status, &response)
-                .unwrap_or_else(|err| ApiError::Internal(err).into_response())
+                .unwrap_or_else(|err| refuse(oauth, ApiError::Internal(err)))
         }
-        Ok(Claim::Taken(Recorded::InProgress)) => in_progress(),
+        Ok(Claim::Taken(Recorded::InProgress)) => {
+            let mut response = refuse(oauth, ApiError::conflict(IN_PROGRESS));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
         Ok(Claim::Taken(Recorded::OtherRequest)) => {
-            ApiError::Status(StatusCode::UNPROCESSABLE_ENTITY, OTHER_REQUEST.into()).into_response()
+            refuse(oauth, ApiError::Status(StatusCode::UNPROCESSABLE_ENTITY, OTHER_REQUEST.into()))
         }
-        Err(err) => ApiError::from(err).into_response(),
+        Err(err) => refuse(oauth, err.into()),
     }
 }
 
@@ -130,8 +136,7 @@ async fn give_up(state: &AppState, used: &KeyUse<'_>, claim_id: Uuid) {
     }
 }
 
-fn in_progress() -> Response {
-    let mut response = ApiError::conflict(IN_PROGRESS).into_response();
-    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    response
+/// A refusal in the shape of the route's own errors: RFC 6749's under `/api/oauth/`.
+fn refuse(oauth: bool, refused: ApiError) -> Response {
+    if oauth { OAuthError::from(refused).into_response() } else { refused.into_response() }
 }

@@ -110,6 +110,28 @@ async fn oauth_clients_keys_are_their_own(backend: Backend) {
     assert!(other.headers().get(super::REPLAYED).is_none());
     let other: serde_json::Value = other.json().await.expect("JSON");
     assert_ne!(other["access_token"], issued["access_token"]);
+    // Refusals under /api/oauth/ come in RFC 6749's shape, like the endpoints' own.
+    let refusal = |key: &str, grant: &str| {
+        app.api
+            .client
+            .post(format!("{}/api/oauth/token", app.api.base))
+            .basic_auth(&first.client_id, Some(&first.client_secret))
+            .header("idempotency-key", key)
+            .form(&[("grant_type", grant)])
+            .send()
+    };
+    let reused = refusal("token-1", "password").await.expect("answered");
+    assert_eq!(reused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = reused.json().await.expect("JSON");
+    assert_eq!(
+        body,
+        json!({"error": "invalid_request",
+               "error_description": "Idempotency-Key was already used with a different request"})
+    );
+    let malformed = refusal("two words", "client_credentials").await.expect("answered");
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = malformed.json().await.expect("JSON");
+    assert_eq!(body["error"], "invalid_request", "{body}");
     app.stop().await;
 }
 
