@@ -25,6 +25,7 @@ import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(ROOT, "target", "debug", "roster")
+HOOKS = os.path.join(ROOT, ".ci", "schemathesis_hooks.py")
 POSTGRES = os.environ.get("ROSTER_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 PASSWORD = "correct horse battery"
 REDIRECT_URI = "https://app.example.com/callback"
@@ -80,6 +81,9 @@ def config(token, logout_token, client_id):
         return "\n".join(f'"{where}.{name}" = "{value}"' for name, value in pinned.items())
 
     return f"""
+# A fresh Idempotency-Key for each request that carries a well-formed one.
+hooks = "{HOOKS}"
+
 [headers]
 Authorization = "Bearer {token}"
 

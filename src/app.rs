@@ -179,8 +179,7 @@ impl App {
         let maintenance = tokio::spawn(crate::maintenance::run(
             self.state.db.clone(),
             self.state.clock.clone(),
-            config.prune_interval,
-            config.keep_expired_for,
+            config.clone(),
             stop_delivery.clone(),
         ));
         tracing::info!(%addr, backend = ?self.state.db.backend(), "roster listening");

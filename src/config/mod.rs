@@ -4,6 +4,7 @@
 mod delivery;
 mod email;
 mod limits;
+mod retention;
 mod values;
 
 use std::net::SocketAddr;
@@ -15,6 +16,7 @@ use clap::{Args, ValueEnum};
 pub use delivery::DeliveryLimits;
 pub use email::{EmailArgs, EmailSettings, SmtpUrl};
 pub use limits::{Quotas, ServerLimits};
+pub use retention::Retention;
 pub use values::{
     DatabaseUrl, RetrySchedule, SecretKey, parse_duration, parse_public_url, parse_schedule,
     read_secret,
@@ -103,6 +105,9 @@ pub struct ServeArgs {
     pub delivery_limits: DeliveryLimits,
 
     #[command(flatten)]
+    pub retention: Retention,
+
+    #[command(flatten)]
     pub email: EmailArgs,
 }
 
@@ -140,6 +145,16 @@ pub struct Config {
     pub prune_interval: Duration,
     /// How long after expiry a token or code is kept (a replay within it is still recognised).
     pub keep_expired_for: Duration,
+    /// How long an `Idempotency-Key` replays its first answer (24 hours, as the API promises).
+    pub idempotency_ttl: Duration,
+    /// How long a request holds its key before a retry may take it over, should the instance
+    /// running it have died: far longer than any request runs (bodies must arrive within
+    /// `body_timeout`, and a write waits its turn in a bounded queue).
+    pub idempotency_lease: Duration,
+    /// How long the webhook log is kept.
+    pub retention: Retention,
+    /// Rows each statement of the webhook log's pruning deletes at most.
+    pub retention_batch: i64,
     pub server_limits: ServerLimits,
     pub quotas: Quotas,
     pub email: EmailSettings,
@@ -173,6 +188,10 @@ impl Config {
             oauth_secret_overlap: Duration::from_secs(24 * 3600),
             prune_interval: Duration::from_secs(10 * 60),
             keep_expired_for: Duration::from_secs(24 * 3600),
+            idempotency_ttl: Duration::from_secs(24 * 3600),
+            idempotency_lease: Duration::from_secs(5 * 60),
+            retention: Retention::default(),
+            retention_batch: 200,
             server_limits: ServerLimits::default(),
             quotas: Quotas::default(),
             email: EmailSettings::default(),
@@ -200,6 +219,7 @@ impl ServeArgs {
             server_limits: self.server_limits,
             quotas: self.quotas,
             delivery_limits: self.delivery_limits,
+            retention: self.retention,
             database_url: self.database_url,
             ..Config::new("")
         })

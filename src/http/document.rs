@@ -2,6 +2,7 @@
 //! those answers: hyper's own refusals (`crate::server::shaped_errors`: 400, 414, 431), the
 //! body deadline's 408 (`crate::server::body_deadline`), the router's 405, the 429 of an
 //! organization's full write queue (`super::org_writes`),
+//! the `Idempotency-Key` header of every POST with its 409 and 422 (`super::idempotency`),
 //! and for bodies the extractors' 413 and 415 ([`super::extract::JsonObject`],
 //! [`super::oauth::form::OAuthForm`]). A body with no required property is optional, since an
 //! empty body counts as `{}`.
@@ -27,6 +28,9 @@ pub fn finish(doc: OpenApi) -> OpenApi {
             for (method, operation) in item.iter_mut() {
                 let Some(operation) = operation.as_object_mut() else { continue };
                 finish_operation(path, operation, &schemas);
+                if method == "post" {
+                    idempotent(path, operation);
+                }
                 if method != "get" && path.starts_with("/api/organizations/{organizationId}") {
                     let responses = operation.entry("responses").or_insert_with(|| json!({}));
                     if let Some(responses) = responses.as_object_mut() {
@@ -76,6 +80,34 @@ fn finish_operation(path: &str, operation: &mut Map<String, Value>, schemas: &Va
             add(responses, "413", "Request body over 1 MiB", JSON, OAUTH_ERROR_BODY);
         }
     }
+}
+
+/// The optional `Idempotency-Key` header, by the rules `key::from_headers` enforces, and the
+/// answers it adds.
+fn idempotent(path: &str, operation: &mut Map<String, Value>) {
+    use super::idempotency::key::{self, INVALID};
+    use super::idempotency::{IN_PROGRESS, OTHER_REQUEST};
+    let header = json!({
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": false,
+        "description": "Retrying with the same key and the same request within 24 hours \
+            replays the first answer (with `Idempotent-Replayed: true`) instead of doing the \
+            work again. Keys belong to the request's credential; without an `Authorization` \
+            header the key is ignored.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": key::MAX_LENGTH,
+                   "pattern": key::PATTERN},
+    });
+    let parameters = operation.entry("parameters").or_insert_with(|| json!([]));
+    if let Some(parameters) = parameters.as_array_mut() {
+        parameters.push(header);
+    }
+    let responses = operation.entry("responses").or_insert_with(|| json!({}));
+    let Some(responses) = responses.as_object_mut() else { return };
+    let error = if path.starts_with("/api/oauth/") { OAUTH_ERROR_BODY } else { ERROR_BODY };
+    add(responses, "400", INVALID, JSON, error);
+    add(responses, "409", IN_PROGRESS, JSON, error);
+    add(responses, "422", OTHER_REQUEST, JSON, error);
 }
 
 /// Adds `schema` as a possible `content_type` answer with `status`, beside any the

@@ -1,4 +1,5 @@
-//! An organization's event log, the audit trail: every event ever emitted for it, newest first.
+//! An organization's event log, the audit trail: every event emitted for it within the
+//! retention period (see `crate::store::log_retention`), newest first.
 //!
 //! People who reach it (OWNERs and ADMINs) read all of it. An OAuth token reads only the events
 //! its scopes read through the API, by the same rule ([`scope::reading`]) that limits what it
@@ -6,6 +7,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -30,6 +32,19 @@ pub struct EventView {
     pub payload: Map<String, Value>,
 }
 
+/// A page of the event log, and how far back the log reaches.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventLogPage {
+    pub data: Vec<EventView>,
+    /// Null on the last page.
+    pub next_cursor: Option<String>,
+    /// Events from this time on are kept; older ones are pruned (the retention period,
+    /// `ROSTER_KEEP_EVENTS_FOR`, before now). An older event may still show while a delivery
+    /// of it is kept.
+    pub retained_since: DateTime<Utc>,
+}
+
 /// `?event=`: any type the log holds, from the same list the route parses.
 pub struct EventFilter;
 
@@ -48,7 +63,7 @@ impl utoipa::IntoParams for EventFilter {
 #[utoipa::path(get, path = "/api/organizations/{organizationId}/events", tag = "organizations",
     security(("bearer" = []), ("oauth2" = ["organization:read"])),
     params(("organizationId" = Uuid, Path), EventFilter, PageParams),
-    responses((status = 200, body = Page<EventView>), (status = 400, body = ErrorBody),
+    responses((status = 200, body = EventLogPage), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody)))]
 pub async fn list_events(
@@ -56,7 +71,7 @@ pub async fn list_events(
     principal: Principal,
     ApiPath(id): ApiPath<Uuid>,
     query: ListQuery,
-) -> ApiResult<Json<Page<EventView>>> {
+) -> ApiResult<Json<EventLogPage>> {
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
     let mut conn = state.db.acquire().await?;
     let wanted = match query.params.get("event") {
@@ -75,12 +90,19 @@ pub async fn list_events(
             Ok((e.id, payload))
         })
         .collect::<ApiResult<Vec<_>>>()?;
-    Ok(Json(Page::from_rows(
+    let page = Page::from_rows(
         views,
         query.limit,
         |(id, _)| id.to_string(),
         |(id, payload)| EventView { id, payload },
-    )))
+    );
+    let now = state.clock.now();
+    let retained_since = crate::maintenance::before(now, state.config.retention.events);
+    Ok(Json(EventLogPage {
+        data: page.data,
+        next_cursor: page.next_cursor,
+        retained_since: retained_since.unwrap_or(DateTime::<Utc>::MIN_UTC),
+    }))
 }
 
 /// The type `?event=` asks for: one of Roster's, or one the application registered.

@@ -11,6 +11,7 @@ pub mod event_docs;
 pub mod event_types;
 pub mod events;
 pub mod extract;
+pub mod idempotency;
 pub mod invite_email;
 pub mod invites;
 pub mod members;
@@ -158,6 +159,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
     event_docs::add_events(&mut doc);
     router
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), org_writes::take_turn))
+        // Outside the write turns: a replay takes none.
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::honour))
         .route(
             "/api/openapi.json",
             axum::routing::get(event_docs::served).layer(axum::Extension(Arc::new(doc))),

@@ -67,20 +67,33 @@ pub async fn prune(
 ) -> Result<u64, sqlx::Error> {
     let mut pruned = 0;
     for (table, statement) in STATEMENTS {
-        loop {
-            if stopping() {
-                return Ok(pruned);
-            }
-            let mut tx = db.begin_write().await?;
-            let deleted = run!(&mut tx, execute, sqlx::query(statement).bind(cutoff).bind(BATCH))?;
-            tx.commit().await?;
-            pruned += deleted;
-            if deleted > 0 {
-                tracing::debug!(table, deleted, "pruned expired rows");
-            }
-            if deleted < BATCH as u64 {
-                break;
-            }
+        pruned += drain(db, table, statement, cutoff, BATCH, &stopping).await?;
+    }
+    Ok(pruned)
+}
+
+/// Runs `statement` (which deletes up to `$2` rows older than `$1`) in a transaction of its
+/// own, again and again until it deletes less than a batch or `stopping()`; returns how many
+/// rows went.
+pub(super) async fn drain(
+    db: &Db,
+    table: &str,
+    statement: &str,
+    cutoff: DateTime<Utc>,
+    batch: i64,
+    stopping: &impl Fn() -> bool,
+) -> Result<u64, sqlx::Error> {
+    let mut pruned = 0;
+    while !stopping() {
+        let mut tx = db.begin_write().await?;
+        let deleted = run!(&mut tx, execute, sqlx::query(statement).bind(cutoff).bind(batch))?;
+        tx.commit().await?;
+        pruned += deleted;
+        if deleted > 0 {
+            tracing::debug!(table, deleted, "pruned old rows");
+        }
+        if deleted < batch.max(1) as u64 {
+            break;
         }
     }
     Ok(pruned)

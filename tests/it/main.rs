@@ -13,6 +13,7 @@ mod connections;
 mod delivery;
 mod durability;
 mod email;
+mod idempotency;
 mod input_rules;
 mod invites;
 mod malformed_requests;

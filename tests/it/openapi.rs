@@ -70,6 +70,31 @@ async fn document_matches_the_server(backend: Backend) {
     let test = &paths["/api/organizations/{organizationId}/webhooks/{webhookId}/test"]["post"];
     assert!(test["responses"]["409"].is_object(), "a test delivery answers 409");
 
+    // Every POST takes an Idempotency-Key by the rules the server checks, and may answer
+    // 409 (still in progress) and 422 (used with another request); nothing else takes one.
+    for (path, item) in paths.as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            let header = operation["parameters"].as_array().and_then(|p| {
+                p.iter().find(|p| p["name"] == "Idempotency-Key" && p["in"] == "header")
+            });
+            if method != "post" {
+                assert!(header.is_none(), "{method} {path}");
+                continue;
+            }
+            let header = header.unwrap_or_else(|| panic!("POST {path} takes Idempotency-Key"));
+            assert_eq!(header["required"], json!(false));
+            assert_eq!(
+                header["schema"],
+                json!({"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"})
+            );
+            for status in ["409", "422"] {
+                assert!(operation["responses"][status].is_object(), "POST {path} answers {status}");
+            }
+        }
+    }
+    let events = schema(&doc, "EventLogPage");
+    assert_eq!(events["properties"]["retainedSince"]["format"], json!("date-time"));
+
     // The OAuth endpoints' forms, errors and client authentication.
     let token_endpoint = &paths["/api/oauth/token"]["post"];
     let form = &token_endpoint["requestBody"]["content"]["application/x-www-form-urlencoded"];

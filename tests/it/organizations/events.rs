@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::{assert_utc_timestamp, events, ids, keys, org_path, set, unknown_id};
 use crate::common::messages::ORG_NOT_FOUND;
-use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation};
+use crate::common::{AUTH_REQUIRED, Backend, TestApp, assert_error, assert_validation, str_of};
 
 const EVENTS_DENIED: &str = "Access denied. Only owners and admins can view the event log.";
 const EVENT_CATALOG: &str = "organization.created, organization.updated, organization.deleted, \
@@ -24,7 +24,12 @@ async fn event_log_access_shape_filter_and_pages(backend: Backend) {
     for user in [&f.owner, &f.admin] {
         let (status, body) = app.get(&path, Some(&user.token)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(keys(&body), set(&["data", "nextCursor"]));
+        assert_eq!(keys(&body), set(&["data", "nextCursor", "retainedSince"]));
+        // How far back the log reaches: the retention period before now.
+        let since =
+            chrono::DateTime::parse_from_rfc3339(str_of(&body, "retainedSince")).expect("RFC 3339");
+        let age = chrono::Utc::now() - since.to_utc();
+        assert!((364..=366).contains(&age.num_days()), "{body}");
     }
     let (status, body) = app.get(&path, Some(&f.member.token)).await;
     assert_error(status, &body, StatusCode::FORBIDDEN, EVENTS_DENIED);
@@ -76,7 +81,7 @@ async fn event_log_access_shape_filter_and_pages(backend: Backend) {
     let created_only = events(&app, &f.org, &f.owner, "?event=organization.created").await;
     assert_eq!(created_only["data"], json!([created]));
     let none = events(&app, &f.org, &f.owner, "?event=webhook.created").await;
-    assert_eq!(none, json!({"data": [], "nextCursor": null}));
+    assert_eq!((&none["data"], &none["nextCursor"]), (&json!([]), &Value::Null));
     let message =
         format!("event must be one of the following values: {EVENT_CATALOG}, {LOG_ONLY_EVENTS}");
     for bad in ["nope", "", "webhook.testing", "MEMBER.ADDED"] {
