@@ -3,6 +3,7 @@
 
 mod delivery;
 mod email;
+mod health;
 mod limits;
 mod values;
 
@@ -14,6 +15,7 @@ use clap::{Args, ValueEnum};
 
 pub use delivery::DeliveryLimits;
 pub use email::{EmailArgs, EmailSettings, SmtpUrl};
+pub use health::WebhookHealth;
 pub use limits::{Quotas, ServerLimits};
 pub use values::{
     DatabaseUrl, RetrySchedule, SecretKey, parse_duration, parse_public_url, parse_schedule,
@@ -103,6 +105,9 @@ pub struct ServeArgs {
     pub delivery_limits: DeliveryLimits,
 
     #[command(flatten)]
+    pub webhook_health: WebhookHealth,
+
+    #[command(flatten)]
     pub email: EmailArgs,
 }
 
@@ -119,6 +124,7 @@ pub struct Config {
     pub allow_signup: bool,
     pub invite_ttl: Duration,
     pub delivery_limits: DeliveryLimits,
+    pub webhook_health: WebhookHealth,
     /// Longest wait between looks at the delivery queue when nothing wakes the worker.
     pub webhook_poll_interval: Duration,
     pub access_token_ttl: Duration,
@@ -162,6 +168,7 @@ impl Config {
             allow_signup: true,
             invite_ttl: Duration::from_secs(7 * 24 * 3600),
             delivery_limits: DeliveryLimits::default(),
+            webhook_health: WebhookHealth::default(),
             webhook_poll_interval: Duration::from_secs(1),
             access_token_ttl: Duration::from_secs(3600),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
@@ -200,6 +207,7 @@ impl ServeArgs {
             server_limits: self.server_limits,
             quotas: self.quotas,
             delivery_limits: self.delivery_limits,
+            webhook_health: self.webhook_health,
             database_url: self.database_url,
             ..Config::new("")
         })

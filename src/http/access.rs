@@ -69,6 +69,8 @@ async fn resolve(
     Ok(match principal.actor() {
         Actor::User(user) => organizations::find_membership(conn, org_id, user).await?,
         Actor::OauthApp(_) => organizations::find(conn, org_id).await?.map(|org| (org, APP_ROLE)),
+        // No request acts as Roster itself.
+        Actor::System => None,
     })
 }
 

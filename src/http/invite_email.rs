@@ -24,6 +24,7 @@ pub async fn queue(
     let inviter = match inviter {
         Actor::User(id) => users::find(tx, id).await?.map(|u| u.name),
         Actor::OauthApp(id) => oauth_apps::find(tx, org.id, id).await?.map(|a| a.name),
+        Actor::System => None,
     };
     let message = Message::Invite {
         organization: org.name.clone(),

@@ -55,7 +55,7 @@ impl Principal {
     pub fn user_id(&self) -> Option<Uuid> {
         match self.actor {
             Actor::User(user) => Some(user),
-            Actor::OauthApp(_) => None,
+            Actor::OauthApp(_) | Actor::System => None,
         }
     }
 
