@@ -25,4 +25,5 @@ mod organizations;
 mod quotas;
 mod retention;
 mod smoke;
+mod webhook_health;
 mod webhooks_api;
