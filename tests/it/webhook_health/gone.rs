@@ -1,11 +1,13 @@
 //! A `410 Gone` disables the webhook at once: no further attempt for any of its deliveries,
 //! and `webhook.disabled` in the log and at the organization's other subscribed webhooks.
 
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::{WAIT, add_someone, attempts, logged, ms, owner_and_org, view, view_until};
+use crate::common::oauth::{ALL_SCOPES, lacks};
 use crate::common::receiver::{Receiver, Reply};
-use crate::common::{Backend, TestApp, assert_timestamp};
+use crate::common::{Backend, TestApp, assert_error, assert_timestamp};
 
 async fn gone_disables_at_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -49,6 +51,33 @@ async fn gone_disables_at_once(backend: Backend) {
     let events = logged(&app, &org, &owner, "webhook.disabled").await;
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["data"], delivered["data"]);
+
+    // An OAuth token reads it with webhooks:read, and cannot subscribe to it without.
+    let oauth = app.create_oauth_app(&org, &owner, &ALL_SCOPES).await;
+    let reader =
+        app.client_credentials_token(&oauth, Some("organization:read webhooks:read")).await;
+    let other = app
+        .client_credentials_token(&oauth, Some("organization:read members:read webhooks:write"))
+        .await;
+    let path = format!("/api/organizations/{org}/events");
+    let read = |token: String| {
+        let path = path.clone();
+        let app = &app;
+        async move {
+            let events = app.list_all(&path, &token).await;
+            events.iter().filter(|e| e["event"] == "webhook.disabled").count()
+        }
+    };
+    assert_eq!(read(reader).await, 1);
+    assert_eq!(read(other.clone()).await, 0);
+    let (status, body) = app
+        .post(
+            &format!("/api/organizations/{org}/webhooks"),
+            Some(&other),
+            json!({"url": "https://ops.example.com/in", "events": ["webhook.disabled"]}),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::FORBIDDEN, &lacks("webhooks:read"));
 
     // Inactive now: a new event queues nothing for it.
     add_someone(&app, &org, &owner, "dave").await;

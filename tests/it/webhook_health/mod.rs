@@ -6,6 +6,7 @@
 mod failing;
 mod gone;
 mod headers;
+mod instances;
 mod rate_limit;
 mod retry_after;
 
