@@ -155,7 +155,7 @@ impl Sender {
             serde_json::from_str(&self.secrets.open(sealed)?)?;
         for (name, value) in map {
             headers
-                .insert(HeaderName::from_bytes(name.as_bytes())?, HeaderValue::from_str(&value)?);
+                .append(HeaderName::from_bytes(name.as_bytes())?, HeaderValue::from_str(&value)?);
         }
         Ok(headers)
     }

@@ -108,7 +108,6 @@ fn checked_headers(f: &mut Fields, value: Value) -> Option<BTreeMap<String, Stri
         return None;
     }
     let mut headers = BTreeMap::new();
-    let mut seen = Vec::new();
     let mut refusals = Vec::new();
     for (name, value) in entries {
         let lower = name.to_ascii_lowercase();
@@ -120,10 +119,8 @@ fn checked_headers(f: &mut Fields, value: Value) -> Option<BTreeMap<String, Stri
             || RESERVED_PREFIXES.iter().any(|p| lower.starts_with(p))
         {
             refusals.push(format!("header {name} is set by Roster and cannot be set"));
-        } else if seen.contains(&lower) {
-            refusals.push(format!("header {name} is given twice"));
         } else if let Some(text) = value.as_str().filter(|v| is_header_value(v)) {
-            seen.push(lower);
+            // Names differing only in case are one header, sent with both values.
             headers.insert(name, text.to_owned());
         } else {
             refusals.push(format!(
