@@ -28,11 +28,13 @@ pub struct HealthRules {
     pub after: chrono::Duration,
 }
 
-/// Ends the failure streak of the webhooks whose deliveries in `moved` succeeded; for a
-/// statement that has them as `moved (webhook_id, status)`.
+/// PostgreSQL: ends the failure streak of the webhooks whose deliveries in `moved` succeeded,
+/// for a statement that has them as `moved (webhook_id, status)`; their rows are locked in ID
+/// order, as [`apply`] takes them.
 pub const HEAL_MOVED: &str = "UPDATE webhooks SET failing_since = NULL, failing_deliveries = 0 \
-     WHERE id IN (SELECT webhook_id FROM moved WHERE status = 'succeeded') \
-     AND failing_since IS NOT NULL";
+     WHERE id IN (SELECT id FROM webhooks WHERE failing_since IS NOT NULL \
+       AND id IN (SELECT webhook_id FROM moved WHERE status = 'succeeded') \
+       ORDER BY id FOR UPDATE)";
 
 /// Applies the `results` whose deliveries moved on, in the recording transaction.
 pub async fn apply(
