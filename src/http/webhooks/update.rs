@@ -84,15 +84,10 @@ pub async fn update(
     if let Some(active) = is_active {
         hook.is_active = active;
     }
-    let mut headers_changed = false;
-    if let Some(headers) = headers {
-        headers_changed = settings::open(&state.secret_box, &before.delivery)?
-            != headers.clone().unwrap_or_default();
-        if headers_changed {
-            let limit = hook.delivery.rate_limit;
-            hook.delivery = settings::seal(&state.secret_box, headers.as_ref(), limit)?;
-        }
-    }
+    let headers_changed = match headers {
+        Some(headers) => settings::replace_headers(&state.secret_box, &mut hook.delivery, headers)?,
+        None => false,
+    };
     if let Some(limit) = rate_limit {
         hook.delivery.rate_limit = limit;
     }
