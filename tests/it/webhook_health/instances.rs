@@ -57,3 +57,40 @@ async fn postgres_two_instances_count_failures_and_disable_once() {
     a.stop().await;
     b.stop().await;
 }
+
+/// A rate limit is per webhook, not per instance: two instances claiming at once still send
+/// at most `rateLimit` a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_two_instances_share_one_rate_limit() {
+    if crate::common::postgres_disabled() {
+        eprintln!("ROSTER_TEST_POSTGRES=off: not running on PostgreSQL");
+        return;
+    }
+    let db = TestDb::new(Backend::Postgres).await;
+    let a = TestApp::start(test_config(&db.url)).await;
+    let b = TestApp::start(test_config(&db.url)).await;
+    let receiver = Receiver::start().await;
+    let owner = a.api.register("owner").await;
+    let org = a.api.create_org(&owner, "Two Instances").await;
+    let (status, body) = a
+        .api
+        .post(
+            &super::hooks_path(&org),
+            Some(&owner.token),
+            serde_json::json!({"url": receiver.url, "events": ["member.added"], "rateLimit": 1}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+    let hook = body["id"].as_str().expect("id").to_owned();
+    let test_path = format!("{}/test", super::hook_path(&org, &hook));
+    for api in [&a.api, &b.api, &a.api, &b.api] {
+        let (status, body) = api.post(&test_path, Some(&owner.token), serde_json::json!({})).await;
+        assert!(status.is_success(), "{body}");
+    }
+    let got = receiver.wait_for(4, WAIT).await;
+    receiver.assert_stays_at(4, ms(200)).await;
+    let span = got[3].at - got[0].at;
+    assert!(span >= Duration::from_millis(2400), "four deliveries at one a second within {span:?}");
+    a.stop().await;
+    b.stop().await;
+}
