@@ -2,8 +2,11 @@
 //! its endpoint's health.
 
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
+use super::Tx;
 use crate::domain::event::DisabledReason;
+use crate::run;
 
 /// How a webhook's requests are made, beyond its url and secret.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,4 +42,19 @@ pub struct Health {
 /// Header names are HTTP tokens, which hold no comma: stored joined by commas.
 pub(super) fn split_names(joined: &str) -> Vec<String> {
     joined.split(',').filter(|n| !n.is_empty()).map(str::to_owned).collect()
+}
+
+/// Forgets the webhook's failures and why it was disabled: it is starting afresh.
+pub async fn restart_health(tx: &mut Tx, id: Uuid) -> Result<(), sqlx::Error> {
+    run!(
+        tx,
+        execute,
+        sqlx::query(
+            "UPDATE webhooks SET disabled_reason = NULL, disabled_at = NULL, \
+             failing_since = NULL, failing_deliveries = 0, last_error = NULL, \
+             last_error_at = NULL WHERE id = $1",
+        )
+        .bind(id)
+    )?;
+    Ok(())
 }

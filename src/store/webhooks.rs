@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::webhook_settings::split_names;
-pub use super::webhook_settings::{DeliverySettings, Health};
+pub use super::webhook_settings::{DeliverySettings, Health, restart_health};
 use super::{Conn, Tx, for_update};
 use crate::domain::event::{DisabledReason, EventType};
 use crate::run;
@@ -297,21 +297,6 @@ pub async fn update(tx: &mut Tx, hook: &Webhook) -> Result<(), sqlx::Error> {
         .bind(hook.delivery.rate_limit)
     )?;
     replace_events(tx, hook).await
-}
-
-/// Forgets the webhook's failures and why it was disabled: it is starting afresh.
-pub async fn restart_health(tx: &mut Tx, id: Uuid) -> Result<(), sqlx::Error> {
-    run!(
-        tx,
-        execute,
-        sqlx::query(
-            "UPDATE webhooks SET disabled_reason = NULL, disabled_at = NULL, \
-             failing_since = NULL, failing_deliveries = 0, last_error = NULL, \
-             last_error_at = NULL WHERE id = $1",
-        )
-        .bind(id)
-    )?;
-    Ok(())
 }
 
 pub async fn mark_deleted(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
