@@ -32,6 +32,7 @@ use crate::http::org_writes::WriteTurns;
 use crate::metrics::{self, Metrics};
 /// Kept at its old path for callers that name it here.
 pub use crate::state::AppState;
+use crate::store::deliveries::HealthRules;
 use crate::store::{Backend, Db};
 
 /// A server that is connected to its database and migrated, ready to serve.
@@ -97,6 +98,7 @@ impl App {
             config.webhook_timeout,
             config.webhook_allow_private,
             state.clock.clone(),
+            config.webhook_health.retry_after_max,
         )?;
         let worker = Worker {
             db: state.db.clone(),
@@ -113,6 +115,11 @@ impl App {
                 attempt_timeout: config.webhook_timeout,
                 poll: config.webhook_poll_interval,
                 schedule: config.webhook_retry_schedule.clone(),
+                health: HealthRules {
+                    deliveries: config.webhook_health.disable_after_deliveries.into(),
+                    after: chrono::Duration::from_std(config.webhook_health.disable_after)
+                        .unwrap_or(chrono::Duration::MAX),
+                },
             },
         };
         if state.db.backend() == Backend::Postgres {

@@ -3,6 +3,7 @@
 
 mod delivery;
 mod email;
+mod health;
 mod limits;
 mod retention;
 mod values;
@@ -15,6 +16,7 @@ use clap::{Args, ValueEnum};
 
 pub use delivery::DeliveryLimits;
 pub use email::{EmailArgs, EmailSettings, SmtpUrl};
+pub use health::WebhookHealth;
 pub use limits::{Quotas, ServerLimits};
 pub use retention::Retention;
 pub use values::{
@@ -108,6 +110,9 @@ pub struct ServeArgs {
     pub retention: Retention,
 
     #[command(flatten)]
+    pub webhook_health: WebhookHealth,
+
+    #[command(flatten)]
     pub email: EmailArgs,
 }
 
@@ -124,6 +129,7 @@ pub struct Config {
     pub allow_signup: bool,
     pub invite_ttl: Duration,
     pub delivery_limits: DeliveryLimits,
+    pub webhook_health: WebhookHealth,
     /// Longest wait between looks at the delivery queue when nothing wakes the worker.
     pub webhook_poll_interval: Duration,
     pub access_token_ttl: Duration,
@@ -177,6 +183,7 @@ impl Config {
             allow_signup: true,
             invite_ttl: Duration::from_secs(7 * 24 * 3600),
             delivery_limits: DeliveryLimits::default(),
+            webhook_health: WebhookHealth::default(),
             webhook_poll_interval: Duration::from_secs(1),
             access_token_ttl: Duration::from_secs(3600),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
@@ -220,6 +227,7 @@ impl ServeArgs {
             quotas: self.quotas,
             delivery_limits: self.delivery_limits,
             retention: self.retention,
+            webhook_health: self.webhook_health,
             database_url: self.database_url,
             ..Config::new("")
         })

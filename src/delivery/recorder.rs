@@ -10,7 +10,7 @@ use super::metrics::DeliveryMetrics;
 use crate::clock::Clock;
 use crate::config::RetrySchedule;
 use crate::domain::retry::Next;
-use crate::store::deliveries::{self, AttemptRecord};
+use crate::store::deliveries::{self, AttemptRecord, HealthRules};
 use crate::store::{Backend, Db, Wakeups};
 
 /// Most results written at once.
@@ -22,10 +22,11 @@ pub async fn record_results(
     clock: Clock,
     mut results: mpsc::UnboundedReceiver<AttemptRecord>,
     schedule: RetrySchedule,
+    health: HealthRules,
     wakeups: Arc<Wakeups>,
     metrics: Arc<DeliveryMetrics>,
 ) {
-    let mut writer = Writer { db, clock, schedule, session: None };
+    let mut writer = Writer { db, clock, schedule, health, session: None };
     let mut batch = Vec::new();
     while results.recv_many(&mut batch, BATCH).await > 0 {
         for r in &batch {
@@ -47,6 +48,7 @@ struct Writer {
     db: Db,
     clock: Clock,
     schedule: RetrySchedule,
+    health: HealthRules,
     /// On PostgreSQL, the recorder's own session, whose commits skip the WAL flush wait: a
     /// record lost in a crash only means the delivery is attempted again.
     session: Option<sqlx::PgConnection>,
@@ -83,7 +85,9 @@ impl Writer {
 
     async fn write(&mut self, batch: &[AttemptRecord]) -> Result<(), sqlx::Error> {
         let now = self.clock.now();
-        if self.db.backend() == Backend::Postgres {
+        // A failure changes its webhook's health and may cause events: that takes a
+        // transaction, in which the outcome is recorded too.
+        if self.db.backend() == Backend::Postgres && deliveries::all_quiet(batch) {
             let written = async {
                 let conn = match &mut self.session {
                     Some(conn) => conn,
@@ -102,7 +106,7 @@ impl Writer {
             return written.inspect_err(|_| self.session = None);
         }
         let mut tx = self.db.begin_bookkeeping().await?;
-        deliveries::record(&mut tx, batch, &self.schedule.0, now).await?;
+        deliveries::record(&mut tx, batch, &self.schedule.0, &self.health, now).await?;
         tx.commit().await
     }
 }

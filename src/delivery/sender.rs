@@ -3,13 +3,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::redirect::Policy;
 
 use super::signature;
 use super::ssrf::GuardedResolver;
 use crate::clock::Clock;
 use crate::crypto::SecretBox;
+use crate::domain::retry;
 use crate::domain::webhook_url::{self, Refusal};
 use crate::store::deliveries::{AttemptRecord, DueDelivery};
 
@@ -23,6 +24,7 @@ pub struct Sender {
     secrets: SecretBox,
     allow_private: bool,
     clock: Clock,
+    retry_after_max: Duration,
 }
 
 impl Sender {
@@ -32,6 +34,7 @@ impl Sender {
         timeout: Duration,
         allow_private: bool,
         clock: Clock,
+        retry_after_max: Duration,
     ) -> anyhow::Result<Self> {
         let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
@@ -45,7 +48,7 @@ impl Sender {
         if !allow_private {
             builder = builder.dns_resolver(Arc::new(GuardedResolver));
         }
-        Ok(Self { client: builder.build()?, secrets, allow_private, clock })
+        Ok(Self { client: builder.build()?, secrets, allow_private, clock, retry_after_max })
     }
 
     pub async fn attempt(&self, delivery: &DueDelivery) -> AttemptRecord {
@@ -54,6 +57,9 @@ impl Sender {
         let mut record = AttemptRecord {
             delivery_id: delivery.id,
             lease_id: delivery.lease_id,
+            webhook_id: delivery.webhook_id,
+            event_id: delivery.event_id,
+            event_type: delivery.event_type.clone(),
             chain_attempts: delivery.chain_attempts,
             total_attempts: delivery.total_attempts,
             attempted_at,
@@ -63,6 +69,7 @@ impl Sender {
             response_body: None,
             succeeded: false,
             abandon: false,
+            retry_after: None,
         };
         if !delivery.webhook_enabled {
             record.abandon = true;
@@ -72,8 +79,9 @@ impl Sender {
         let outcome = self.send(delivery, attempted_at.timestamp()).await;
         record.duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         match outcome {
-            Ok((status, body)) => {
+            Ok(Answer { status, body, retry_after }) => {
                 record.status_code = Some(status);
+                record.retry_after = retry_after;
                 record.succeeded = (200..300).contains(&status);
                 record.response_body = Some(body);
             }
@@ -83,7 +91,7 @@ impl Sender {
     }
 
     /// The response's status and first bytes, or the kind of failure.
-    async fn send(&self, delivery: &DueDelivery, timestamp: i64) -> Result<(u16, String), String> {
+    async fn send(&self, delivery: &DueDelivery, timestamp: i64) -> Result<Answer, String> {
         let url = reqwest::Url::parse(&delivery.url).map_err(|_| "invalid_url".to_owned())?;
         match webhook_url::check(&url, self.allow_private) {
             Ok(()) => {}
@@ -103,7 +111,14 @@ impl Sender {
             .await
             .map_err(|e| classify(&e))?;
         let status = response.status().as_u16();
-        Ok((status, excerpt(response).await))
+        // Only a receiver that is overloaded or down for a while may ask for a later retry.
+        let retry_after = if matches!(status, 429 | 503) {
+            let value = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok());
+            value.and_then(|v| retry::retry_after(v, self.clock.now(), self.retry_after_max))
+        } else {
+            None
+        };
+        Ok(Answer { status, body: excerpt(response).await, retry_after })
     }
 
     fn headers(&self, delivery: &DueDelivery, timestamp: i64) -> anyhow::Result<HeaderMap> {
@@ -118,7 +133,7 @@ impl Sender {
             standard.push(' ');
             standard.push_str(&signature::standard(&previous, &msg_id, timestamp, body));
         }
-        let mut headers = HeaderMap::new();
+        let mut headers = self.custom_headers(delivery)?;
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert("x-webhook-signature", signature::legacy(&current, body).parse()?);
         headers.insert("x-webhook-event", delivery.event_type.parse()?);
@@ -128,6 +143,29 @@ impl Sender {
         headers.insert("webhook-signature", standard.parse()?);
         Ok(headers)
     }
+}
+
+impl Sender {
+    /// The webhook's own headers, which the API checked when they were set; Roster's are
+    /// inserted after them and would win. Their values are never logged.
+    fn custom_headers(&self, delivery: &DueDelivery) -> anyhow::Result<HeaderMap> {
+        let mut headers = HeaderMap::new();
+        let Some(sealed) = &delivery.headers_sealed else { return Ok(headers) };
+        let map: std::collections::BTreeMap<String, String> =
+            serde_json::from_str(&self.secrets.open(sealed)?)?;
+        for (name, value) in map {
+            headers
+                .append(HeaderName::from_bytes(name.as_bytes())?, HeaderValue::from_str(&value)?);
+        }
+        Ok(headers)
+    }
+}
+
+/// What a receiver answered.
+struct Answer {
+    status: u16,
+    body: String,
+    retry_after: Option<Duration>,
 }
 
 fn classify(err: &reqwest::Error) -> String {

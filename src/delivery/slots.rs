@@ -225,6 +225,7 @@ mod tests {
             lease_id: Uuid::now_v7(),
             webhook_id: webhook,
             organization_id: org,
+            event_id: Uuid::now_v7(),
             event_type: "organization.updated".into(),
             chain_attempts: 0,
             total_attempts: 0,
@@ -232,6 +233,7 @@ mod tests {
             webhook_enabled: true,
             secret_sealed: String::new(),
             previous_secret: None,
+            headers_sealed: None,
             payload: "{}".into(),
         };
         Claimed { delivery, lease_ends: Instant::now() + Duration::from_secs(60) }

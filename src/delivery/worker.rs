@@ -19,7 +19,7 @@ use super::sender::Sender;
 use super::slots::{Claimed, Shares, Slots};
 use crate::clock::Clock;
 use crate::config::RetrySchedule;
-use crate::store::deliveries::{self, AttemptRecord, ClaimRules, Exclusions};
+use crate::store::deliveries::{self, AttemptRecord, ClaimRules, Exclusions, HealthRules};
 use crate::store::{Backend, Db};
 
 #[derive(Clone, Debug)]
@@ -38,6 +38,8 @@ pub struct WorkerSettings {
     /// Longest sleep without a wake-up, in case a notification was missed.
     pub poll: Duration,
     pub schedule: RetrySchedule,
+    /// When a failing webhook is disabled.
+    pub health: HealthRules,
 }
 
 pub struct Worker {
@@ -66,6 +68,7 @@ impl Worker {
             self.clock.clone(),
             results_rx,
             self.settings.schedule.clone(),
+            self.settings.health,
             wakeups.clone(),
             self.metrics.clone(),
         ));

@@ -60,7 +60,7 @@ pub fn reading(event: impl Into<LoggedEvent>) -> Option<Scope> {
             }
             MemberAdded | MemberRemoved | MemberRoleUpdated => Some(Scope::MembersRead),
             InviteCreated | InviteAccepted | InviteCancelled => Some(Scope::InvitesRead),
-            WebhookCreated => Some(Scope::WebhooksRead),
+            WebhookCreated | WebhookDisabled | DeliveryExhausted => Some(Scope::WebhooksRead),
             OauthAppCreated | OauthAppRevoked => None,
         },
         LoggedEvent::LogOnly(event) => match event {
@@ -184,6 +184,8 @@ mod tests {
             names("webhooks:read"),
             [
                 "webhook.created",
+                "webhook.disabled",
+                "delivery.exhausted",
                 "webhook.test",
                 "webhook.updated",
                 "webhook.deleted",

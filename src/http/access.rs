@@ -71,6 +71,8 @@ async fn resolve(
         Actor::OauthApp(_) => organizations::find(conn, org_id).await?.map(|org| (org, APP_ROLE)),
         // The `Principal` extractor admits no server key; were one here, it is no member.
         Actor::ServerKey(_) => None,
+        // No request acts as Roster itself.
+        Actor::System => None,
     })
 }
 

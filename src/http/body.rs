@@ -87,6 +87,16 @@ pub enum Rule {
         item: &'static Rule,
         max: Option<usize>,
     },
+    /// An object of at most `max` string properties: names matching `name` and not
+    /// `refused`, values matching `value`, each of at most its length.
+    StringMap {
+        max: usize,
+        name: fn() -> String,
+        name_max: usize,
+        refused: fn() -> String,
+        value: fn() -> String,
+        value_max: usize,
+    },
 }
 
 impl Rule {
@@ -109,6 +119,13 @@ impl Rule {
                 }
                 schema
             }
+            Rule::StringMap { max, name, name_max, refused, value, value_max } => json!({
+                "type": "object",
+                "maxProperties": max,
+                "propertyNames": {"type": "string", "minLength": 1, "maxLength": name_max,
+                                  "pattern": name(), "not": {"pattern": refused()}},
+                "additionalProperties": string(value(), 0, value_max),
+            }),
             Rule::List { item, max } => {
                 let mut schema = json!({"type": "array", "minItems": 1, "items": item.schema()});
                 if let Some(max) = max {

@@ -40,6 +40,11 @@ impl Fields {
         self.body.remove(prop.name).filter(|v| !v.is_null())
     }
 
+    /// Whether the property is given as `null`: for properties where that means "none".
+    pub fn is_null(&self, prop: &Prop) -> bool {
+        self.body.get(prop.name).is_some_and(Value::is_null)
+    }
+
     /// A required [`Rule::Text`], trimmed.
     pub fn text(&mut self, prop: &Prop) -> String {
         debug_assert!(prop.required, "{} is optional", prop.name);

@@ -45,6 +45,7 @@ pub mod sessions;
 mod single_use;
 pub mod tokens;
 pub mod users;
+mod webhook_settings;
 pub mod webhooks;
 
 pub use conn::{Conn, Native, Pooled, Tx, for_key_share, for_share, for_update, in_text_list};

@@ -8,8 +8,10 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::webhook_settings::split_names;
+pub use super::webhook_settings::{DeliverySettings, Health, restart_health};
 use super::{Conn, Tx, for_update};
-use crate::domain::event::EventName;
+use crate::domain::event::{DisabledReason, EventName};
 use crate::run;
 
 #[derive(Debug, Clone)]
@@ -27,6 +29,8 @@ pub struct Webhook {
     pub orphaned_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub delivery: DeliverySettings,
+    pub health: Health,
 }
 
 impl Webhook {
@@ -52,6 +56,15 @@ struct Row {
     orphaned_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    header_names: String,
+    headers_sealed: Option<String>,
+    rate_limit: Option<i32>,
+    disabled_reason: Option<String>,
+    disabled_at: Option<DateTime<Utc>>,
+    failing_since: Option<DateTime<Utc>>,
+    failing_deliveries: i32,
+    last_error: Option<String>,
+    last_error_at: Option<DateTime<Utc>>,
 }
 
 impl From<Row> for Webhook {
@@ -67,12 +80,26 @@ impl From<Row> for Webhook {
             orphaned_at: row.orphaned_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            delivery: DeliverySettings {
+                header_names: split_names(&row.header_names),
+                headers_sealed: row.headers_sealed,
+                rate_limit: row.rate_limit,
+            },
+            health: Health {
+                disabled_reason: row.disabled_reason.as_deref().and_then(DisabledReason::parse),
+                disabled_at: row.disabled_at,
+                failing_since: row.failing_since,
+                failing_deliveries: row.failing_deliveries,
+                last_error: row.last_error,
+                last_error_at: row.last_error_at,
+            },
         }
     }
 }
 
 const COLUMNS: &str = "id, organization_id, url, is_active, oauth_app_id, oauth_user_id, \
-     orphaned_at, created_at, updated_at";
+     orphaned_at, created_at, updated_at, header_names, headers_sealed, rate_limit, \
+     disabled_reason, disabled_at, failing_since, failing_deliveries, last_error, last_error_at";
 
 async fn load_events(conn: &mut dyn Conn, hook: &mut Webhook) -> Result<(), sqlx::Error> {
     let names: Vec<String> = run!(
@@ -116,8 +143,8 @@ pub async fn insert(tx: &mut Tx, hook: &Webhook, sealed_secret: &str) -> Result<
         execute,
         sqlx::query(
             "INSERT INTO webhooks (id, organization_id, url, is_active, secret_sealed, \
-             created_at, updated_at, oauth_app_id, oauth_user_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             created_at, updated_at, oauth_app_id, oauth_user_id, header_names, headers_sealed, \
+             rate_limit) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(hook.id)
         .bind(hook.organization_id)
@@ -128,6 +155,9 @@ pub async fn insert(tx: &mut Tx, hook: &Webhook, sealed_secret: &str) -> Result<
         .bind(hook.updated_at)
         .bind(hook.oauth_app_id)
         .bind(hook.oauth_user_id)
+        .bind(hook.delivery.header_names.join(","))
+        .bind(hook.delivery.headers_sealed.as_deref())
+        .bind(hook.delivery.rate_limit)
     )?;
     replace_events(tx, hook).await
 }
@@ -244,14 +274,16 @@ pub async fn list(
     Ok(hooks)
 }
 
-/// Writes the webhook's url, subscriptions, activity, controller and `updated_at`.
+/// Writes the webhook's url, subscriptions, activity, controller, delivery settings and
+/// `updated_at`.
 pub async fn update(tx: &mut Tx, hook: &Webhook) -> Result<(), sqlx::Error> {
     run!(
         tx,
         execute,
         sqlx::query(
             "UPDATE webhooks SET url = $2, is_active = $3, updated_at = $4, oauth_app_id = $5, \
-             oauth_user_id = $6, orphaned_at = $7 WHERE id = $1",
+             oauth_user_id = $6, orphaned_at = $7, header_names = $8, headers_sealed = $9, \
+             rate_limit = $10 WHERE id = $1",
         )
         .bind(hook.id)
         .bind(&hook.url)
@@ -260,6 +292,9 @@ pub async fn update(tx: &mut Tx, hook: &Webhook) -> Result<(), sqlx::Error> {
         .bind(hook.oauth_app_id)
         .bind(hook.oauth_user_id)
         .bind(hook.orphaned_at)
+        .bind(hook.delivery.header_names.join(","))
+        .bind(hook.delivery.headers_sealed.as_deref())
+        .bind(hook.delivery.rate_limit)
     )?;
     replace_events(tx, hook).await
 }

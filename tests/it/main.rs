@@ -27,4 +27,5 @@ mod organizations;
 mod quotas;
 mod retention;
 mod smoke;
+mod webhook_health;
 mod webhooks_api;

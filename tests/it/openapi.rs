@@ -37,7 +37,12 @@ async fn document_matches_the_server(backend: Backend) {
     assert_eq!(member["properties"]["role"]["enum"], json!(["OWNER", "ADMIN", "MEMBER"]));
     let webhook = schema(&doc, "CreateWebhookRequest");
     assert_eq!(webhook["properties"]["events"]["minItems"], json!(1));
-    assert_eq!(webhook["properties"]["events"]["items"]["enum"].as_array().map(Vec::len), Some(12));
+    assert_eq!(webhook["properties"]["events"]["items"]["enum"].as_array().map(Vec::len), Some(14));
+    assert_eq!(webhook["properties"]["headers"]["maxProperties"], json!(20));
+    assert_eq!(webhook["properties"]["rateLimit"]["minimum"], json!(1));
+    let view = schema(&doc, "Health");
+    assert_eq!(schema(&doc, "DisabledReason")["enum"], json!(["gone", "failing"]));
+    assert!(view["properties"]["failingSince"].is_object(), "{view}");
     let app_request = schema(&doc, "CreateOAuthAppRequest");
     assert_eq!(app_request["properties"]["redirectUris"]["maxItems"], json!(10));
     assert_eq!(

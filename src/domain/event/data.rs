@@ -32,6 +32,8 @@ event_data! {
     OauthAppCreated<'_> => EventType::OauthAppCreated.as_str(),
     OauthAppRevoked<'_> => EventType::OauthAppRevoked.as_str(),
     WebhookCreated<'_> => EventType::WebhookCreated.as_str(),
+    WebhookDisabled<'_> => EventType::WebhookDisabled.as_str(),
+    DeliveryExhausted<'_> => EventType::DeliveryExhausted.as_str(),
     WebhookTest<'_> => TEST_EVENT,
     WebhookUpdated<'_> => LogOnlyEvent::WebhookUpdated.as_str(),
     WebhookDeleted<'_> => LogOnlyEvent::WebhookDeleted.as_str(),
@@ -190,6 +192,11 @@ pub struct WebhookChanges<'a> {
     pub events: Option<Change<&'a [&'a str]>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_active: Option<Change<bool>>,
+    /// Only the names: header values may be credentials. Present when any value changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_names: Option<Change<&'a [String]>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<Change<Option<i32>>>,
 }
 
 /// `webhook.deleted`: the webhook as it was.
@@ -225,7 +232,11 @@ pub struct OauthAppChanges<'a> {
 
 impl WebhookChanges<'_> {
     pub fn is_empty(&self) -> bool {
-        self.url.is_none() && self.events.is_none() && self.is_active.is_none()
+        self.url.is_none()
+            && self.events.is_none()
+            && self.is_active.is_none()
+            && self.header_names.is_none()
+            && self.rate_limit.is_none()
     }
 }
 
@@ -254,4 +265,52 @@ pub struct WebhookTest<'a> {
 
 impl WebhookTest<'_> {
     pub const MESSAGE: &'static str = "This is a test delivery from Roster.";
+}
+
+/// Why Roster disabled a webhook.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DisabledReason {
+    /// The receiver answered `410 Gone`.
+    Gone,
+    /// Every attempt of its latest deliveries failed, for long enough.
+    Failing,
+}
+
+impl DisabledReason {
+    pub const ALL: [DisabledReason; 2] = [DisabledReason::Gone, DisabledReason::Failing];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisabledReason::Gone => "gone",
+            DisabledReason::Failing => "failing",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// `webhook.disabled`: Roster made a webhook inactive; `lastError` is what its last failed
+/// attempt got (`HTTP 410`, `timeout`, …).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookDisabled<'a> {
+    pub webhook_id: Uuid,
+    pub url: &'a str,
+    pub reason: DisabledReason,
+    pub last_error: Option<&'a str>,
+}
+
+/// `delivery.exhausted`: a delivery's last attempt failed and none will follow.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryExhausted<'a> {
+    pub webhook_id: Uuid,
+    pub delivery_id: Uuid,
+    pub event_id: Uuid,
+    pub event_type: &'a str,
+    pub attempts: i64,
+    pub last_error: Option<&'a str>,
 }

@@ -55,17 +55,27 @@ event_enum! {
         OauthAppCreated => "oauth_app.created",
         OauthAppRevoked => "oauth_app.revoked",
         WebhookCreated => "webhook.created",
+        WebhookDisabled => "webhook.disabled",
+        DeliveryExhausted => "delivery.exhausted",
     }
 }
 
 impl EventType {
+    /// The original API page's twelve types: the list its `isIn` message names.
+    pub const SEED: &'static [EventType] = Self::ALL.split_at(12).0;
+
+    /// What Roster says about its webhooks' health; no person is behind them.
+    pub const OPERATIONAL: &'static [EventType] =
+        &[EventType::WebhookDisabled, EventType::DeliveryExhausted];
+
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|e| e.as_str() == s)
     }
 
-    /// The catalog as class-validator lists it in `isIn` messages.
+    /// The seed's catalog as class-validator lists it in `isIn` messages: the operational
+    /// types are accepted too, but the message stays the original page's.
     pub fn catalog() -> String {
-        Self::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")
+        Self::SEED.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -77,12 +87,18 @@ pub enum Actor {
     OauthApp(Uuid),
     /// The application's backend, with a server key.
     ServerKey(Uuid),
+    /// Roster itself, for what it decides on its own (`{"type": "system"}`): disabling a
+    /// failing webhook, giving up on a delivery. Never the actor of a request.
+    System,
 }
 
 impl Actor {
+    /// The user's or app's ID. A request always acts for one of them; [`Actor::System`],
+    /// which no request acts as, has the nil ID.
     pub fn id(self) -> Uuid {
         match self {
             Actor::User(id) | Actor::OauthApp(id) | Actor::ServerKey(id) => id,
+            Actor::System => Uuid::nil(),
         }
     }
 }
@@ -268,7 +284,10 @@ mod tests {
 
     #[test]
     fn catalog_matches_the_seed() {
-        assert_eq!(EventType::ALL.len(), 12);
+        assert_eq!(EventType::SEED.len(), 12);
+        assert_eq!(EventType::SEED.last(), Some(&EventType::WebhookCreated));
+        assert!(!EventType::catalog().contains("webhook.disabled"));
+        assert_eq!(serde_json::to_value(Actor::System).expect("json"), json!({"type": "system"}));
         assert_eq!(EventType::parse("oauth_app.revoked"), Some(EventType::OauthAppRevoked));
         assert_eq!(EventType::parse("webhook.test"), None);
         assert!(EventType::catalog().starts_with("organization.created, organization.updated"));

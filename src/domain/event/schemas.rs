@@ -28,6 +28,11 @@ pub fn description(event: LoggedEvent) -> &'static str {
             OauthAppCreated => "An OAuth app was registered.",
             OauthAppRevoked => "An OAuth app was revoked.",
             WebhookCreated => "A webhook was created.",
+            WebhookDisabled => {
+                "Roster disabled a webhook: its receiver answered 410 Gone, or its \
+                 deliveries kept failing."
+            }
+            DeliveryExhausted => "A delivery failed its last attempt; no more will follow.",
         },
         LoggedEvent::LogOnly(event) => match event {
             WebhookTest => "A test delivery, sent to one webhook whatever it subscribes to.",
@@ -64,6 +69,26 @@ pub fn data_schema(event: LoggedEvent) -> Value {
             OauthAppCreated => object(&[&app[..], &[("scopes", strings())]].concat(), &[]),
             OauthAppRevoked => object(&app, &[]),
             WebhookCreated => object(&webhook, &[]),
+            WebhookDisabled => object(
+                &[
+                    ("webhookId", uuid()),
+                    ("url", uri()),
+                    ("reason", json!({"type": "string", "enum": ["gone", "failing"]})),
+                    ("lastError", nullable_string()),
+                ],
+                &[],
+            ),
+            DeliveryExhausted => object(
+                &[
+                    ("webhookId", uuid()),
+                    ("deliveryId", uuid()),
+                    ("eventId", uuid()),
+                    ("eventType", string()),
+                    ("attempts", json!({"type": "integer", "minimum": 1})),
+                    ("lastError", nullable_string()),
+                ],
+                &[],
+            ),
         },
         LoggedEvent::LogOnly(event) => match event {
             WebhookTest => object(&[("webhookId", uuid()), ("message", string())], &[]),
@@ -74,6 +99,8 @@ pub fn data_schema(event: LoggedEvent) -> Value {
                         ("url", change(uri())),
                         ("events", change(strings())),
                         ("isActive", change(json!({"type": "boolean"}))),
+                        ("headerNames", change(strings())),
+                        ("rateLimit", change(json!({"type": ["integer", "null"]}))),
                     ],
                 );
                 object(&[("webhookId", uuid()), ("changes", changes)], &[])
@@ -101,16 +128,16 @@ pub fn data_schema(event: LoggedEvent) -> Value {
     .with_actor()
 }
 
-/// Who caused an event: a user, an OAuth app acting as itself, or the application's backend
-/// with a server key.
+/// Who caused an event: a user, an OAuth app acting as itself, the application's backend with
+/// a server key, or Roster itself (`system`, which has no `id`).
 pub fn actor_schema() -> Value {
     json!({
         "type": "object",
         "properties": {
-            "type": {"type": "string", "enum": ["user", "oauth_app", "server_key"]},
+            "type": {"type": "string", "enum": ["user", "oauth_app", "server_key", "system"]},
             "id": {"type": "string", "format": "uuid"},
         },
-        "required": ["type", "id"],
+        "required": ["type"],
     })
 }
 
@@ -145,6 +172,10 @@ fn change(of: Value) -> Value {
 
 fn string() -> Value {
     json!({"type": "string"})
+}
+
+fn nullable_string() -> Value {
+    json!({"type": ["string", "null"]})
 }
 
 fn strings() -> Value {

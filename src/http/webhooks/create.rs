@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use uuid::Uuid;
 
 use super::access::{check_token_may_receive, hold_controller};
-use super::fields;
 use super::views::{WebhookView, WebhookWithSecret};
+use super::{fields, settings};
 use crate::domain::event::{NewEvent, WebhookCreated, WebhookRef};
 use crate::domain::scope::Scope;
 use crate::domain::secret;
@@ -24,7 +24,7 @@ use crate::state::AppState;
 use crate::store::webhooks::{self, Webhook};
 use crate::store::{events, organizations};
 
-const CREATE: &[Prop] = &[fields::URL, fields::EVENTS];
+const CREATE: &[Prop] = &[fields::URL, fields::EVENTS, settings::HEADERS, settings::RATE_LIMIT];
 body_schema!(CreateWebhookRequest = CREATE);
 
 /// Create a webhook endpoint for receiving events. Only OWNERS and ADMINS can create webhooks.
@@ -48,11 +48,14 @@ pub async fn create(
     let events = f.take(&fields::EVENTS);
     let registered = fields::Registered::load_for(&state.db, events.as_ref()).await?;
     let events = fields::events(&mut f, events, &registered);
+    let headers = settings::for_create(&mut f);
+    let rate_limit = f.optional_int(&settings::RATE_LIMIT).and_then(|n| i32::try_from(n).ok());
     f.finish()?;
     registered.check_new_subscriptions(&events, &[]).map_err(ApiError::Validation)?;
 
     let secret = secret::webhook_secret();
     let sealed = state.secret_box.seal(&secret)?;
+    let delivery = settings::seal(&state.secret_box, headers.as_ref(), rate_limit)?;
     let mut tx = state.db.begin_write().await?;
     let (org, _) =
         access::as_manager(&mut tx, org_id, &principal, Scope::WebhooksWrite, "create webhooks")
@@ -80,6 +83,8 @@ pub async fn create(
         orphaned_at: None,
         created_at: now,
         updated_at: now,
+        delivery,
+        health: Default::default(),
     };
     webhooks::insert(&mut tx, &hook, &sealed).await?;
     let names = hook.event_names();

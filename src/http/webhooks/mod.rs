@@ -12,6 +12,7 @@ pub mod fields;
 pub mod read;
 pub mod recovery;
 pub mod secrets;
+pub mod settings;
 pub mod test;
 pub mod update;
 pub mod views;

@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use uuid::Uuid;
 
 use super::access::{hold_controller, settle_control};
-use super::fields;
 use super::views::WebhookView;
+use super::{fields, settings};
 use crate::domain::event::{
     Change, EventName, NewEvent, WebhookChanges, WebhookDeleted, WebhookRef, WebhookUpdated,
 };
@@ -28,11 +28,15 @@ const UPDATE: &[Prop] = &[
     Prop { required: false, ..fields::URL },
     Prop { required: false, ..fields::EVENTS },
     fields::IS_ACTIVE,
+    settings::HEADERS,
+    settings::RATE_LIMIT,
 ];
 body_schema!(UpdateWebhookRequest = UPDATE);
 
-/// Change a webhook's URL, subscriptions or whether it is active. An inactive webhook gets no
-/// new deliveries, and its pending ones are not attempted again.
+/// Change a webhook's URL, subscriptions, whether it is active, its custom headers or its rate
+/// limit. An inactive webhook gets no new deliveries, and its pending ones are not attempted
+/// again. Making an inactive webhook active starts it afresh: its failure streak, last error
+/// and `disabledReason` are cleared.
 #[utoipa::path(patch, path = "/api/organizations/{organizationId}/webhooks/{webhookId}", tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:write"])), params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path)),
     request_body = UpdateWebhookRequest,
@@ -52,6 +56,8 @@ pub async fn update(
     let registered = fields::Registered::load_for(&state.db, events.as_ref()).await?;
     let events = events.map(|v| fields::events(&mut f, Some(v), &registered));
     let is_active = f.optional_bool(&fields::IS_ACTIVE);
+    let headers = settings::headers_change(&mut f);
+    let rate_limit = settings::rate_limit_change(&mut f);
     f.finish()?;
 
     let mut tx = state.db.begin_write().await?;
@@ -80,6 +86,13 @@ pub async fn update(
     if let Some(active) = is_active {
         hook.is_active = active;
     }
+    let headers_changed = match headers {
+        Some(headers) => settings::replace_headers(&state.secret_box, &mut hook.delivery, headers)?,
+        None => false,
+    };
+    if let Some(limit) = rate_limit {
+        hook.delivery.rate_limit = limit;
+    }
     settle_control(&mut tx, &mut hook, controller.as_ref(), repointed).await?;
     // Borrows of the field alone, so that `updated_at` can still be set.
     let names_before = before.event_names();
@@ -88,6 +101,11 @@ pub async fn update(
         url: Change::between(before.url.as_str(), hook.url.as_str()),
         events: Change::between(names_before.as_slice(), names.as_slice()),
         is_active: Change::between(before.is_active, hook.is_active),
+        header_names: headers_changed.then_some(Change {
+            previous: before.delivery.header_names.as_slice(),
+            current: hook.delivery.header_names.as_slice(),
+        }),
+        rate_limit: Change::between(before.delivery.rate_limit, hook.delivery.rate_limit),
     };
     // A change of nothing, not even of who controls it, writes and records nothing.
     if changes.is_empty() && before.control() == hook.control() {
@@ -96,6 +114,10 @@ pub async fn update(
     let now = state.clock.now();
     hook.updated_at = now;
     webhooks::update(&mut tx, &hook).await?;
+    if hook.is_active && !before.is_active {
+        webhooks::restart_health(&mut tx, hook.id).await?;
+        hook.health = Default::default();
+    }
     let data = WebhookUpdated { webhook_id: hook.id, changes };
     events::append(&mut tx, &NewEvent::of(&data, org.as_ref(), principal.actor(), now)).await?;
     tx.commit().await?;

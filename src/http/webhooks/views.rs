@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::store::deliveries::{Attempt, Delivery, DeliveryStatus};
-use crate::store::webhooks::Webhook;
+use crate::store::webhooks::{Health, Webhook};
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -19,6 +19,12 @@ pub struct WebhookView {
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The names of its custom headers; their values are never shown.
+    pub header_names: Vec<String>,
+    /// Deliveries per second at most; null for no limit.
+    pub rate_limit: Option<i32>,
+    #[serde(flatten)]
+    pub health: Health,
 }
 
 impl From<Webhook> for WebhookView {
@@ -31,12 +37,15 @@ impl From<Webhook> for WebhookView {
             is_active: w.is_active,
             created_at: w.created_at,
             updated_at: w.updated_at,
+            header_names: w.delivery.header_names,
+            rate_limit: w.delivery.rate_limit,
+            health: w.health,
         }
     }
 }
 
-/// A webhook with its signing secret, which is shown only here. Fields in the order of the
-/// original API page's example response.
+/// A webhook with its signing secret, which is shown only here. Exactly the original API
+/// page's example response, in its order: the webhook's read (`WebhookView`) shows the rest.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookWithSecret {

@@ -6,6 +6,7 @@
 //! - `queue`: enqueueing, in the event's transaction;
 //! - `claim`: leasing due deliveries, a fair share per webhook and per organization;
 //! - `record`: writing attempt results and moving each delivery on;
+//! - `outcomes`: what those results do to their webhooks' health;
 //! - `log`: the read model of a webhook's deliveries and their attempts;
 //! - `recovery`: restarting finished deliveries;
 //! - `backlog`: what the queue holds, for the worker's sleep and for metrics.
@@ -13,6 +14,7 @@
 mod backlog;
 mod claim;
 mod log;
+mod outcomes;
 mod queue;
 mod record;
 mod recovery;
@@ -22,8 +24,9 @@ pub use claim::{
     CLAIM_WINDOW, ClaimRules, DueDelivery, Exclusions, claim_postgres, lease_due, load_leased,
 };
 pub use log::{Attempt, Delivery, LATEST_ATTEMPTS, attempts, find_status, list};
+pub use outcomes::HealthRules;
 pub use queue::enqueue;
-pub use record::{AttemptRecord, record, record_postgres};
+pub use record::{AttemptRecord, all_quiet, record, record_postgres};
 pub use recovery::{RECOVER_BATCH, recover, restart};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]

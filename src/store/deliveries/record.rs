@@ -1,11 +1,13 @@
 //! Recording attempt results: each chunk of results costs two statements, whatever its size
-//! (one on PostgreSQL).
+//! (one on PostgreSQL when all succeeded), then what the outcomes do to their webhooks
+//! (see `outcomes`).
 
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::DeliveryStatus;
+use super::outcomes::{self, HealthRules};
 use crate::domain::retry::{self, Next, Outcome};
 use crate::run;
 use crate::store::Tx;
@@ -15,6 +17,9 @@ use crate::store::Tx;
 pub struct AttemptRecord {
     pub delivery_id: Uuid,
     pub lease_id: Uuid,
+    pub webhook_id: Uuid,
+    pub event_id: Uuid,
+    pub event_type: String,
     /// Attempts made in the current chain before this one.
     pub chain_attempts: i64,
     pub total_attempts: i64,
@@ -26,6 +31,8 @@ pub struct AttemptRecord {
     pub succeeded: bool,
     /// True when no request was made and none should be (the webhook is disabled).
     pub abandon: bool,
+    /// How long the receiver asked to wait (`Retry-After` on a 429 or 503), already capped.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl AttemptRecord {
@@ -39,9 +46,32 @@ impl AttemptRecord {
         }
     }
 
-    /// Where the delivery goes after this attempt, on `schedule`.
+    /// The receiver answered `410 Gone`: the endpoint is no more.
+    pub fn gone(&self) -> bool {
+        !self.abandon && self.status_code == Some(410)
+    }
+
+    /// Where the delivery goes after this attempt, on `schedule`. After a `410` nothing
+    /// follows: its webhook is disabled.
     pub fn next(&self, schedule: &[std::time::Duration]) -> Next {
-        retry::next(self.outcome(), self.chain_attempts, schedule)
+        if self.gone() {
+            return Next::Failed;
+        }
+        retry::next_waiting(self.outcome(), self.chain_attempts, schedule, self.retry_after)
+    }
+
+    /// A request was made and it failed.
+    pub fn failed(&self) -> bool {
+        self.outcome() == Outcome::Failed
+    }
+
+    /// What the attempt got, as the webhook's `lastError` tells it.
+    pub fn error_text(&self) -> Option<String> {
+        match (self.status_code, &self.error) {
+            (Some(code), _) => Some(format!("HTTP {code}")),
+            (None, Some(kind)) => Some(kind.clone()),
+            (None, None) => None,
+        }
     }
 }
 
@@ -85,30 +115,45 @@ macro_rules! bind_attempts {
 }
 
 /// Records attempts and moves each delivery on: succeeded, retried after the next delay of
-/// `schedule`, or failed when the schedule is spent. A result whose lease was lost (it
-/// expired and another worker claimed the row) is logged as an attempt but moves nothing.
+/// `schedule` (or the longer wait the receiver asked for), or failed when the schedule is
+/// spent. A result whose lease was lost (it expired and another worker claimed the row) is
+/// logged as an attempt but moves nothing, and counts for nothing in its webhook's health.
+/// The outcomes' effects on their webhooks, and the events they cause, are written in the
+/// same transaction.
 pub async fn record(
     tx: &mut Tx,
     results: &[AttemptRecord],
     schedule: &[std::time::Duration],
+    rules: &HealthRules,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     for chunk in results.chunks(RECORD_CHUNK) {
-        let sql = move_on_sql(chunk.len(), 0);
-        let moved = run!(tx, execute, bind_move_on!(sqlx::query(&sql), chunk, schedule, now))?;
-        warn_if_lost(chunk.len(), moved);
+        let sql = format!("{} RETURNING deliveries.id", move_on_sql(chunk.len(), 0));
+        let moved: Vec<Uuid> =
+            run!(tx, fetch_all, bind_move_on!(sqlx::query_scalar(&sql), chunk, schedule, now))?;
+        warn_if_lost(chunk.len(), moved.len() as u64);
         let made: Vec<&AttemptRecord> = chunk.iter().filter(|r| !r.abandon).collect();
         if !made.is_empty() {
             let sql = log_sql(made.len(), 0);
             run!(tx, execute, bind_attempts!(sqlx::query(&sql), &made))?;
         }
+        let kept: Vec<&AttemptRecord> =
+            chunk.iter().filter(|r| moved.contains(&r.delivery_id)).collect();
+        outcomes::apply(tx, &kept, schedule, rules, now).await?;
     }
     Ok(())
 }
 
-/// PostgreSQL: [`record`] in one statement a chunk, outside any transaction block, on a
-/// session of the worker's own (whose commits need not wait for the WAL flush): one round
-/// trip instead of a transaction's five.
+/// Whether [`record_postgres`] can record `results`: none failed, so no webhook's streak
+/// grows and no event follows; the others go through [`record`] in a transaction.
+pub fn all_quiet(results: &[AttemptRecord]) -> bool {
+    !results.iter().any(AttemptRecord::failed)
+}
+
+/// PostgreSQL: [`record`] of results that are [`all_quiet`], in one statement a chunk,
+/// outside any transaction block, on a session of the worker's own (whose commits need not
+/// wait for the WAL flush): one round trip instead of a transaction's five. A success ends
+/// its webhook's failure streak in the same statement.
 pub async fn record_postgres(
     conn: &mut PgConnection,
     results: &[AttemptRecord],
@@ -118,14 +163,16 @@ pub async fn record_postgres(
     for chunk in results.chunks(RECORD_CHUNK) {
         let made: Vec<&AttemptRecord> = chunk.iter().filter(|r| !r.abandon).collect();
         let move_on = move_on_sql(chunk.len(), 0);
+        let moved = format!(
+            "moved AS ({move_on} RETURNING deliveries.webhook_id, v.column3 AS status), \
+             healed AS ({})",
+            outcomes::HEAL_MOVED
+        );
         let sql = if made.is_empty() {
-            format!("WITH moved AS ({move_on} RETURNING 1) SELECT COUNT(*) FROM moved")
+            format!("WITH {moved} SELECT COUNT(*) FROM moved")
         } else {
             let log = log_sql(made.len(), chunk.len() * 5 + 1);
-            format!(
-                "WITH moved AS ({move_on} RETURNING 1), logged AS ({log}) \
-                     SELECT COUNT(*) FROM moved"
-            )
+            format!("WITH {moved}, logged AS ({log}) SELECT COUNT(*) FROM moved")
         };
         let query = bind_move_on!(sqlx::query_scalar(&sql), chunk, schedule, now);
         let moved: i64 = bind_attempts!(query, &made).fetch_one(&mut *conn).await?;

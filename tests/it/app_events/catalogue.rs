@@ -45,7 +45,7 @@ async fn types_are_registered_replaced_and_read(backend: Backend) {
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted, "by name");
-    assert_eq!(names.len(), 14, "Roster's twelve and the application's two: {names:?}");
+    assert_eq!(names.len(), 16, "Roster's fourteen and the application's two: {names:?}");
     assert!(names.contains(&"invoice.paid") && names.contains(&"webhook.created"));
     // Pages of three meet in the middle of Roster's types and the application's.
     let (mut seen, mut cursor) = (Vec::new(), None::<String>);

@@ -49,6 +49,8 @@ impl Reply {
 struct Shared {
     received: Mutex<Vec<Received>>,
     script: Mutex<Vec<Reply>>,
+    /// Headers added to every answer, such as `Retry-After`.
+    answer_headers: Mutex<Vec<(String, String)>>,
     arrived: Notify,
 }
 
@@ -75,6 +77,12 @@ impl Receiver {
             let _ = axum::serve(listener, app).await;
         });
         Self { url, shared, task }
+    }
+
+    /// Adds `name: value` to every answer from now on.
+    pub fn answer_with_header(&self, name: &str, value: &str) {
+        let mut headers = self.shared.answer_headers.lock().expect("headers lock");
+        headers.push((name.to_owned(), value.to_owned()));
     }
 
     /// Replaces the replies still to come.
@@ -146,5 +154,14 @@ async fn handle(
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
-    (StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK), "receiver says hi")
+    let mut answer_headers = HeaderMap::new();
+    for (name, value) in shared.answer_headers.lock().expect("headers lock").iter() {
+        let name = axum::http::HeaderName::from_bytes(name.as_bytes()).expect("header name");
+        answer_headers.insert(name, value.parse().expect("header value"));
+    }
+    (
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK),
+        answer_headers,
+        "receiver says hi",
+    )
 }

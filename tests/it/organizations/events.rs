@@ -82,8 +82,10 @@ async fn event_log_access_shape_filter_and_pages(backend: Backend) {
     assert_eq!(created_only["data"], json!([created]));
     let none = events(&app, &f.org, &f.owner, "?event=webhook.created").await;
     assert_eq!((&none["data"], &none["nextCursor"]), (&json!([]), &Value::Null));
-    let message =
-        format!("event must be one of the following values: {EVENT_CATALOG}, {LOG_ONLY_EVENTS}");
+    let message = format!(
+        "event must be one of the following values: {EVENT_CATALOG}, webhook.disabled, \
+             delivery.exhausted, {LOG_ONLY_EVENTS}"
+    );
     for bad in ["nope", "", "webhook.testing", "MEMBER.ADDED"] {
         let (status, body) = app.get(&format!("{path}?event={bad}"), Some(&f.owner.token)).await;
         assert_validation(status, &body, &[message.as_str()]);

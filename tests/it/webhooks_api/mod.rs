@@ -91,6 +91,8 @@ fn assert_webhook_view(body: &Value, org: &str, url: &str, events: &[&str], acti
         &json!({
             "id": body["id"], "organizationId": org, "url": url, "events": events,
             "isActive": active, "createdAt": body["createdAt"], "updatedAt": body["updatedAt"],
+            "headerNames": [], "rateLimit": null, "disabledReason": null, "disabledAt": null,
+            "failingSince": null, "failingDeliveries": 0, "lastError": null, "lastErrorAt": null,
         })
     );
     uuid::Uuid::parse_str(body["id"].as_str().expect("id")).expect("id is a UUID");
