@@ -26,7 +26,8 @@ use uuid::Uuid;
 use crate::error::ApiError;
 use crate::http::extract::MAX_BODY_BYTES;
 use crate::http::oauth::error::OAuthError;
-use crate::http::principal::{self, Principal};
+use crate::http::principal;
+use crate::http::server_key::Caller;
 use crate::state::AppState;
 use crate::store::idempotency::{self, Claim, KeyUse, Recorded};
 
@@ -69,7 +70,7 @@ pub async fn honour(State(state): State<AppState>, request: Request, next: Next)
         Ok(Claim::Taken(Recorded::Answer { status, response })) => {
             // A bearer token revoked or expired since replays nothing, whoever holds it.
             if principal::bearer(&parts).is_some()
-                && let Err(refused) = Principal::from_request_parts(&mut parts, &state).await
+                && let Err(refused) = Caller::from_request_parts(&mut parts, &state).await
             {
                 return refuse(oauth, refused);
             }

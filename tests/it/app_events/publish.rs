@@ -158,7 +158,42 @@ async fn who_may_publish(backend: Backend) {
     );
 }
 
+async fn a_retried_publish_with_its_key_is_published_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let Subscribed { key, owner, org, receiver, .. } = subscribed(&app, "Acme").await;
+    let url = format!("{}/api/organizations/{org}/events", app.base);
+    let send = |body: serde_json::Value| {
+        app.client
+            .post(&url)
+            .bearer_auth(&key)
+            .header("idempotency-key", "invoice-in_1-paid")
+            .json(&body)
+            .send()
+    };
+    let event = json!({"type": "invoice.paid", "data": invoice()});
+    let first = send(event.clone()).await.expect("answer");
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    let first: serde_json::Value = first.json().await.expect("json");
+    let again = send(event).await.expect("answer");
+    assert_eq!(again.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        again.headers().get("idempotent-replayed").map(|v| v.as_bytes()),
+        Some(&b"true"[..])
+    );
+    let again: serde_json::Value = again.json().await.expect("json");
+    assert_eq!(again, first, "the first answer, replayed");
+    let other = json!({"type": "invoice.paid", "data": {"invoiceId": "in_2", "amount": 1, "currency": "USD"}});
+    let refused = send(other).await.expect("answer");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "the key names another request");
+
+    receiver.wait_for(1, WAIT).await;
+    receiver.assert_stays_at(1, Duration::from_millis(500)).await;
+    let log = app.events(&org, &owner).await;
+    assert_eq!(log.iter().filter(|e| e["event"] == "invoice.paid").count(), 1);
+}
+
 on_both_backends!(
+    a_retried_publish_with_its_key_is_published_once,
     published_events_are_delivered_like_rosters_own,
     data_must_meet_the_schema,
     who_may_publish
