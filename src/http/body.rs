@@ -8,6 +8,21 @@ use serde_json::{Map, Value, json};
 /// No NUL anywhere (see [`crate::domain::text`]).
 pub const STORABLE: &str = "^[^\\u0000]*$";
 /// Storable, with at least one character that is not white space: trimmed text is not empty.
+/// The component of [`storable_value`], which free-form JSON (`Rule::Object`) refers to.
+pub const STORABLE_VALUE: &str = "StorableValue";
+const STORABLE_VALUE_REF: &str = "#/components/schemas/StorableValue";
+
+/// Any JSON the databases can store: no text, key or value, holds a null character.
+pub fn storable_value() -> Value {
+    json!({"anyOf": [
+        {"type": "string", "pattern": STORABLE},
+        {"type": ["number", "boolean", "null"]},
+        {"type": "array", "items": {"$ref": STORABLE_VALUE_REF}},
+        {"type": "object", "propertyNames": {"type": "string", "pattern": STORABLE},
+         "additionalProperties": {"$ref": STORABLE_VALUE_REF}},
+    ]})
+}
+
 pub const NOT_BLANK: &str = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$";
 
 /// A host name with a top-level domain of letters: never a literal address, never a label
@@ -111,7 +126,9 @@ impl Rule {
             Rule::Int { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
             Rule::DateTime => json!({"type": "string", "format": "date-time"}),
             Rule::Bool => json!({"type": "boolean"}),
-            Rule::Object => json!({"type": "object"}),
+            Rule::Object => json!({"type": "object",
+                "propertyNames": {"type": "string", "pattern": STORABLE},
+                "additionalProperties": {"$ref": STORABLE_VALUE_REF}}),
             Rule::Matching { pattern, format, min, max } => {
                 let mut schema = string(pattern(), min, max);
                 if let Some(format) = format {

@@ -21,6 +21,8 @@ const TURNED_AWAY: &str = "Too many writes to this organization are waiting thei
 /// The document with the shared answers added to every operation.
 pub fn finish(doc: OpenApi) -> OpenApi {
     let Ok(mut value) = serde_json::to_value(&doc) else { return doc };
+    // Free-form JSON in bodies (`Rule::Object`) refers to it.
+    value["components"]["schemas"][super::body::STORABLE_VALUE] = super::body::storable_value();
     let schemas = value["components"]["schemas"].clone();
     if let Some(paths) = value["paths"].as_object_mut() {
         for (path, item) in paths.iter_mut() {
