@@ -69,8 +69,6 @@ async fn resolve(
     Ok(match principal.actor() {
         Actor::User(user) => organizations::find_membership(conn, org_id, user).await?,
         Actor::OauthApp(_) => organizations::find(conn, org_id).await?.map(|org| (org, APP_ROLE)),
-        // The `Principal` extractor admits no server key; were one here, it is no member.
-        Actor::ServerKey(_) => None,
         // No request acts as Roster itself.
         Actor::System => None,
     })

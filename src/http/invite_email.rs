@@ -24,8 +24,8 @@ pub async fn queue(
     let inviter = match inviter {
         Actor::User(id) => users::find(tx, id).await?.map(|u| u.name),
         Actor::OauthApp(id) => oauth_apps::find(tx, org.id, id).await?.map(|a| a.name),
-        // Server keys and Roster itself invite no one; the organization stands in.
-        Actor::ServerKey(_) | Actor::System => None,
+        // Roster itself invites no one; the organization stands in.
+        Actor::System => None,
     };
     let message = Message::Invite {
         organization: org.name.clone(),

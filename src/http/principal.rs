@@ -57,7 +57,7 @@ impl Principal {
     pub fn user_id(&self) -> Option<Uuid> {
         match self.actor {
             Actor::User(user) => Some(user),
-            Actor::OauthApp(_) | Actor::ServerKey(_) | Actor::System => None,
+            Actor::OauthApp(_) | Actor::System => None,
         }
     }
 

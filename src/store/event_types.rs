@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Tx};
+use super::{Backend, Conn, Tx};
 use crate::run;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -56,11 +56,21 @@ pub async fn list(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<CustomType>, sqlx::Error> {
+    let name = by_name(conn);
     let sql = format!(
-        "SELECT {COLUMNS} FROM event_types WHERE ($1 IS NULL OR name > $1) \
-         ORDER BY name LIMIT $2"
+        "SELECT {COLUMNS} FROM event_types WHERE ($1 IS NULL OR {name} > $1) \
+         ORDER BY {name} LIMIT $2"
     );
     run!(conn, fetch_all, sqlx::query_as(&sql).bind(after).bind(limit))
+}
+
+/// `name` compared byte by byte, as the API orders types and its cursors compare them;
+/// PostgreSQL's default collation would skip `.` and `_` at first.
+fn by_name(conn: &dyn Conn) -> &'static str {
+    match conn.backend() {
+        Backend::Postgres => "name COLLATE \"C\"",
+        Backend::Sqlite => "name",
+    }
 }
 
 /// Every registered type, by name.

@@ -85,8 +85,6 @@ impl EventType {
 pub enum Actor {
     User(Uuid),
     OauthApp(Uuid),
-    /// The application's backend, with a server key.
-    ServerKey(Uuid),
     /// Roster itself, for what it decides on its own (`{"type": "system"}`): disabling a
     /// failing webhook, giving up on a delivery. Never the actor of a request.
     System,
@@ -97,7 +95,7 @@ impl Actor {
     /// which no request acts as, has the nil ID.
     pub fn id(self) -> Uuid {
         match self {
-            Actor::User(id) | Actor::OauthApp(id) | Actor::ServerKey(id) => id,
+            Actor::User(id) | Actor::OauthApp(id) => id,
             Actor::System => Uuid::nil(),
         }
     }

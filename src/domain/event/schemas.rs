@@ -128,13 +128,13 @@ pub fn data_schema(event: LoggedEvent) -> Value {
     .with_actor()
 }
 
-/// Who caused an event: a user, an OAuth app acting as itself, the application's backend with
-/// a server key, or Roster itself (`system`, which has no `id`).
+/// Who caused an event: a user, an OAuth app acting as itself, or Roster itself (`system`,
+/// which has no `id`).
 pub fn actor_schema() -> Value {
     json!({
         "type": "object",
         "properties": {
-            "type": {"type": "string", "enum": ["user", "oauth_app", "server_key", "system"]},
+            "type": {"type": "string", "enum": ["user", "oauth_app", "system"]},
             "id": {"type": "string", "format": "uuid"},
         },
         "required": ["type"],

@@ -114,7 +114,7 @@ fn every_built_in_event_meets_its_schema() {
         event(NewEvent::of(
             &WebhookSecretRotated { webhook_id: id, previous_secret_expires_at: at },
             o(),
-            Actor::ServerKey(id),
+            Actor::OauthApp(id),
             at,
         )),
         event(NewEvent::of(

@@ -1,11 +1,9 @@
 //! Compiled schemas of the application's event types, kept per instance. Each publish reads
 //! its type's row anyway (it may have changed on any instance); the compiled schema is
-//! reused while the row's `updated_at` is the one it was compiled from.
+//! reused while the row's schema is the text it was compiled from.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-
-use chrono::{DateTime, Utc};
 
 use crate::domain::event::data_schema::DataSchema;
 use crate::store::event_types::CustomType;
@@ -13,8 +11,8 @@ use crate::store::event_types::CustomType;
 /// More types than this and the cache starts over: it only saves compile time.
 const MAX_ENTRIES: usize = 1024;
 
-/// Each type's schema, with the `updated_at` it was compiled from.
-type Entries = HashMap<String, (DateTime<Utc>, Arc<DataSchema>)>;
+/// Each type's schema, with the text it was compiled from.
+type Entries = HashMap<String, (String, Arc<DataSchema>)>;
 
 #[derive(Default)]
 pub struct CompiledSchemas {
@@ -25,8 +23,8 @@ impl CompiledSchemas {
     /// `custom`'s schema, compiled; the error lines say why a stored schema no longer
     /// compiles (it did when registered).
     pub fn get(&self, custom: &CustomType) -> Result<Arc<DataSchema>, Vec<String>> {
-        if let Some((at, schema)) = self.lock().get(&custom.name)
-            && *at == custom.updated_at
+        if let Some((text, schema)) = self.lock().get(&custom.name)
+            && *text == custom.schema
         {
             return Ok(schema.clone());
         }
@@ -36,7 +34,7 @@ impl CompiledSchemas {
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
-        entries.insert(custom.name.clone(), (custom.updated_at, schema.clone()));
+        entries.insert(custom.name.clone(), (custom.schema.clone(), schema.clone()));
         Ok(schema)
     }
 

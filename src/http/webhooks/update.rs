@@ -33,6 +33,9 @@ const UPDATE: &[Prop] = &[
 ];
 body_schema!(UpdateWebhookRequest = UPDATE);
 
+pub const HEADERS_STAY: &str =
+    "headers must be given again with a new url: their values go only where they were set";
+
 /// Change a webhook's URL, subscriptions, whether it is active, its custom headers or its rate
 /// limit. An inactive webhook gets no new deliveries, and its pending ones are not attempted
 /// again. Making an inactive webhook active starts it afresh: its failure streak, last error
@@ -76,6 +79,12 @@ pub async fn update(
     .await?;
     let before = hook.clone();
     let repointed = url.is_some();
+    // Header values may be credentials for the receiver they were set for: whoever moves the
+    // webhook elsewhere sets them again (or clears them), or they would follow it there.
+    let moved = url.as_ref().is_some_and(|url| *url != hook.url);
+    if moved && headers.is_none() && !hook.delivery.header_names.is_empty() {
+        return Err(ApiError::Validation(vec![HEADERS_STAY.into()]));
+    }
     if let Some(url) = url {
         hook.url = url;
     }

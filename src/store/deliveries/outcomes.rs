@@ -45,17 +45,25 @@ pub async fn apply(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let mut ordered: Vec<&AttemptRecord> = results.iter().copied().filter(|r| !r.abandon).collect();
-    ordered.sort_by_key(|r| (r.webhook_id, r.delivery_id));
+    // Each webhook's rows in ID order (the lock order); its results in the order they
+    // happened, so that the latest one says whether it is failing.
+    ordered.sort_by_key(|r| (r.webhook_id, r.attempted_at, r.delivery_id));
+    // A run of successes to one webhook heals it once.
+    let mut healed: Option<uuid::Uuid> = None;
     for r in ordered {
         if r.succeeded {
-            run!(
-                tx,
-                execute,
-                sqlx::query(&format!("{HEAL} WHERE id = $1 AND failing_since IS NOT NULL"))
-                    .bind(r.webhook_id)
-            )?;
+            if healed != Some(r.webhook_id) {
+                run!(
+                    tx,
+                    execute,
+                    sqlx::query(&format!("{HEAL} WHERE id = $1 AND failing_since IS NOT NULL"))
+                        .bind(r.webhook_id)
+                )?;
+                healed = Some(r.webhook_id);
+            }
             continue;
         }
+        healed = None;
         let exhausted = r.next(schedule) == Next::Failed;
         let error = r.error_text();
         let (count, since): (i32, DateTime<Utc>) = run!(

@@ -1,6 +1,6 @@
 //! Recording attempt results: each chunk of results costs two statements, whatever its size
-//! (one on PostgreSQL when all succeeded), then what the outcomes do to their webhooks
-//! (see `outcomes`).
+//! (one on PostgreSQL when all succeeded), then what the outcomes do to their webhooks (see
+//! `outcomes`: a statement per failure, and one per webhook for a run of its successes).
 
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;

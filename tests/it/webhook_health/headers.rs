@@ -47,6 +47,19 @@ async fn custom_headers_are_sent_and_never_shown(backend: Backend) {
     assert_eq!(got[1].header("x-tenant"), "tenant-two");
     assert_eq!(got[1].header("authorization"), "");
 
+    // A new url takes the headers again, or none: their values may be the receiver's token.
+    let elsewhere = json!({"url": "https://elsewhere.example/hook"});
+    let (status, body) = app.patch(&path, Some(&f.owner.token), elsewhere).await;
+    assert_validation(
+        status,
+        &body,
+        &["headers must be given again with a new url: their values go only where they were set"],
+    );
+    let same = json!({"url": receiver.url});
+    let (status, body) = app.patch(&path, Some(&f.owner.token), same).await;
+    assert_eq!(status, StatusCode::OK, "the same url keeps them: {body}");
+    assert_eq!(body["headerNames"], json!(["X-Tenant"]), "{body}");
+
     let (status, body) = app.patch(&path, Some(&f.owner.token), json!({"headers": null})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["headerNames"], json!([]), "{body}");
