@@ -14,7 +14,7 @@ use crate::domain::scope::Scopes;
 use crate::error::{ApiError, ApiResult};
 use crate::http::server_key;
 use crate::state::AppState;
-use crate::store::{oauth_grants, sessions, tokens};
+use crate::store::{last_used, oauth_grants, sessions, tokens};
 
 /// What an OAuth token was granted.
 #[derive(Debug, Clone)]
@@ -125,7 +125,7 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Principal, 
     drop(conn);
     // `lastUsedAt` of a token, and of the session an access token belongs to, is kept to the
     // minute: most requests need no write.
-    if record.last_used_at.is_none_or(|at| now - at >= tokens::TOUCH_EVERY) {
+    if last_used::is_due(record.last_used_at, now) {
         let mut tx = state.db.begin_write().await?;
         tokens::touch(&mut tx, record.id, now).await?;
         if let Some(family) = record.family_id {

@@ -16,6 +16,7 @@ use crate::auth::token;
 use crate::domain::key_scope::KeyScope;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::last_used;
 use crate::store::server_keys::{self, ServerKey};
 
 /// Whoever calls a route open to server keys: the application's backend with one, or a
@@ -86,7 +87,7 @@ pub async fn authenticate(
         .ok_or_else(ApiError::unauthorized)?;
     drop(conn);
     let now = state.clock.now();
-    if key.last_used_at.is_none_or(|at| now - at >= server_keys::TOUCH_EVERY) {
+    if last_used::is_due(key.last_used_at, now) {
         let mut tx = state.db.begin_write().await?;
         server_keys::touch(&mut tx, key.id, now).await?;
         tx.commit().await?;

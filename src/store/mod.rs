@@ -32,6 +32,7 @@ pub mod event_types;
 pub mod events;
 pub mod idempotency;
 pub mod invites;
+pub mod last_used;
 pub mod log_retention;
 pub mod login_failures;
 pub mod members;

@@ -56,9 +56,6 @@ impl TryFrom<Row> for ServerKey {
 
 const COLUMNS: &str = "id, name, scopes, created_at, last_used_at, revoked_at";
 
-/// How stale `last_used_at` may get: most requests then need no write.
-pub const TOUCH_EVERY: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
-
 pub async fn insert(tx: &mut Tx, key: &ServerKey, token_hash: &str) -> Result<(), sqlx::Error> {
     let scopes = TextList(key.scopes.iter().map(|s| s.as_str().to_owned()).collect());
     run!(
@@ -108,16 +105,5 @@ pub async fn revoke(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> Result<bool, s
 }
 
 pub async fn touch(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    run!(
-        tx,
-        execute,
-        sqlx::query(
-            "UPDATE server_keys SET last_used_at = $2 WHERE id = $1 \
-             AND (last_used_at IS NULL OR last_used_at < $3)",
-        )
-        .bind(id)
-        .bind(now)
-        .bind(now - TOUCH_EVERY)
-    )?;
-    Ok(())
+    super::last_used::touch(tx, "server_keys", id, now).await
 }

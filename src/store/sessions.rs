@@ -79,19 +79,10 @@ pub async fn refreshed(
     Ok(())
 }
 
-/// Records use of the session by one of its access tokens. The caller calls this at most once
-/// a minute per token (see `tokens::TOUCH_EVERY`), and the same bound here spares the write
-/// when another of its tokens did it already.
+/// Records use of the session by one of its access tokens, at most once a minute whichever
+/// of its tokens is used.
 pub async fn touch(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    run!(
-        tx,
-        execute,
-        sqlx::query("UPDATE sessions SET last_used_at = $2 WHERE id = $1 AND last_used_at < $3")
-            .bind(id)
-            .bind(now)
-            .bind(now - super::tokens::TOUCH_EVERY)
-    )?;
-    Ok(())
+    super::last_used::touch(tx, "sessions", id, now).await
 }
 
 /// The user's live sessions, newest first.

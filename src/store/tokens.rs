@@ -110,23 +110,9 @@ pub async fn find_bearer(
     row.map(TokenRecord::try_from).transpose()
 }
 
-/// How stale `last_used_at` may get before a use records itself.
-pub const TOUCH_EVERY: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
-
-/// Records use of a bearer token, at most once per [`TOUCH_EVERY`] to spare writes.
+/// Records use of a bearer token, at most once per [`super::last_used::TOUCH_EVERY`].
 pub async fn touch(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    run!(
-        tx,
-        execute,
-        sqlx::query(
-            "UPDATE tokens SET last_used_at = $2 WHERE id = $1 \
-             AND (last_used_at IS NULL OR last_used_at < $3)",
-        )
-        .bind(id)
-        .bind(now)
-        .bind(now - TOUCH_EVERY)
-    )?;
-    Ok(())
+    super::last_used::touch(tx, "tokens", id, now).await
 }
 
 pub enum RefreshOutcome {
