@@ -10,6 +10,7 @@ mod app_events;
 mod auth;
 mod cli;
 mod connections;
+mod console;
 mod delivery;
 mod durability;
 mod email;
