@@ -5,6 +5,7 @@
 mod invites;
 mod members;
 mod organizations;
+mod portal;
 mod sign_in;
 mod webhooks;
 
