@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Query;
@@ -134,6 +135,7 @@ async fn fields_are_filled_by_their_labels_and_buttons_clicked_by_their_text() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waits_outlast_a_late_change_and_fail_naming_what_never_came() {
     let Some(browser) = Browser::open().await else { return };
+    let browser = browser.with_wait(Duration::from_secs(2));
     let base = pages().await;
     browser.goto(&format!("{base}/good")).await;
     browser.click_button("Show later").await;
@@ -142,7 +144,7 @@ async fn waits_outlast_a_late_change_and_fail_naming_what_never_came() {
     let missing = AssertUnwindSafe(browser.fill("Password", "x")).catch_unwind().await;
     let message = missing.expect_err("no field is labelled Password");
     let message = message.downcast_ref::<String>().expect("a formatted message");
-    assert!(message.starts_with("no a control labelled \"Password\" within 10s on"), "{message}");
+    assert!(message.starts_with("no a control labelled \"Password\" within 2s on"), "{message}");
     assert!(message.contains("Arrived late"), "the page's text follows: {message}");
 }
 

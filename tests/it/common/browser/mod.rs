@@ -39,6 +39,8 @@ static SESSIONS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore:
 /// most in the process, so a test holds one at a time (drop the first before opening another).
 pub struct Browser {
     client: Client,
+    /// How long a wait polls before it fails the test.
+    wait: Duration,
     session: String,
     driver: &'static driver::Driver,
     _turn: OwnedSemaphorePermit,
@@ -92,7 +94,7 @@ impl Browser {
             .await
             .unwrap_or_else(|e| panic!("Chromium starts a session through ChromeDriver: {e}"));
         let session = client.session_id().await.ok().flatten().expect("a session ID");
-        Some(Self { client, session, driver, _turn: turn })
+        Some(Self { client, wait: WAIT, session, driver, _turn: turn })
     }
 
     /// Grows the window until the page itself gets `width`×`height`: `--window-size` counts
@@ -107,6 +109,12 @@ impl Browser {
         let grow = |outer: u64, by: i64| u32::try_from(outer as i64 + by).expect("a window size");
         let (new_w, new_h) = (grow(outer_w, width - w), grow(outer_h, height - h));
         self.client.set_window_size(new_w, new_h).await.expect("resize the window");
+    }
+
+    /// Waits give up after `wait` instead of 10 s.
+    pub fn with_wait(mut self, wait: Duration) -> Self {
+        self.wait = wait;
+        self
     }
 
     /// The WebDriver client, for what the methods below do not cover.
@@ -218,21 +226,21 @@ impl Browser {
         path
     }
 
-    /// Calls `probe` until it yields, for up to 10 s, then fails the test saying what never
+    /// Calls `probe` until it yields, for up to 10 s (`with_wait`), then fails the test saying what never
     /// appeared and what the page showed instead.
     async fn poll<T, F, Fut>(&self, what: &str, mut probe: F) -> T
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Option<T>>,
     {
-        let deadline = tokio::time::Instant::now() + WAIT;
+        let deadline = tokio::time::Instant::now() + self.wait;
         loop {
             if let Some(found) = probe().await {
                 return found;
             }
             if tokio::time::Instant::now() >= deadline {
                 let (url, text) = (self.url().await, self.text().await);
-                panic!("no {what} within {WAIT:?} on {url}; the page reads:\n{text}");
+                panic!("no {what} within {:?} on {url}; the page reads:\n{text}", self.wait);
             }
             tokio::time::sleep(POLL).await;
         }
