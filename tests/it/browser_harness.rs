@@ -21,7 +21,9 @@ const GOOD: &str = r#"<!doctype html>
 <body><main><h1>Sign in</h1>
 <form action="/welcome" method="get">
   <label for="email">Email</label> <input id="email" name="email" type="email">
-  <label>Display name <input name="name"></label>
+  <label>Display name <small>(optional)</small> <input name="name"></label>
+  <label for="role">Role</label>
+  <select id="role" name="role"><option>Member</option><option>Admin</option></select>
   <button type="submit">Sign in</button>
 </form>
 <button type="button" id="later">Show later</button>
@@ -59,9 +61,10 @@ async fn welcome(Query(form): Query<HashMap<String, String>>) -> Html<String> {
     let field = |k: &str| escape(form.get(k).map_or("", String::as_str));
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><title>Welcome</title></head><body><main>\
-         <h1>Welcome, {}</h1><p>Signed in as {}</p><a href=\"/good\">Back</a></main></body></html>",
+         <h1>Welcome, {}</h1><p>Signed in as {} ({})</p><a href=\"/good\">Back</a></main></body></html>",
         field("name"),
-        field("email")
+        field("email"),
+        field("role")
     ))
 }
 
@@ -121,12 +124,16 @@ async fn fields_are_filled_by_their_labels_and_buttons_clicked_by_their_text() {
 
     browser.fill("Email", "ada@example.test").await;
     browser.fill("Display name", "Ada <L>").await;
+    browser.choose("Role", "Admin").await;
     browser.click_button("Sign in").await;
 
     browser.wait_for_path("/welcome").await;
-    browser.wait_for_text("Signed in as ada@example.test").await;
+    browser.wait_for_text("Signed in as ada@example.test (Admin)").await;
     assert_eq!(browser.wait_for("h1").await.text().await.expect("text"), "Welcome, Ada <L>");
-    assert_eq!(browser.url().await.query(), Some("email=ada%40example.test&name=Ada+%3CL%3E"));
+    assert_eq!(
+        browser.url().await.query(),
+        Some("email=ada%40example.test&name=Ada+%3CL%3E&role=Admin")
+    );
 
     browser.click_link("Back").await;
     browser.wait_for_path("/good").await;

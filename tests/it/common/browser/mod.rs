@@ -136,26 +136,37 @@ impl Browser {
         text.ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
     }
 
-    /// Types `value` into the control whose `<label>` reads `label` (spaces collapsed), after
-    /// clearing it. Finding it through the label is the point: a control without one fails.
+    /// Types `value` into the control whose `<label>` reads `label`, after clearing it.
+    /// Finding it through the label is the point: a control without one fails.
     pub async fn fill(&self, label: &str, value: &str) {
         let field = self.labelled(label).await;
         field.clear().await.unwrap_or_else(|e| panic!("clear the field {label:?}: {e}"));
         field.send_keys(value).await.unwrap_or_else(|e| panic!("type into {label:?}: {e}"));
     }
 
-    /// The control labelled `label`, once there is one.
+    /// Picks the option whose text is `option` in the select labelled `label`.
+    pub async fn choose(&self, label: &str, option: &str) {
+        let select = self.labelled(label).await;
+        let chosen = select.select_by_label(option).await;
+        chosen.unwrap_or_else(|e| panic!("choose {option:?} in {label:?}: {e}"));
+    }
+
+    /// The control labelled `label`, once there is one: the label's text (spaces collapsed)
+    /// is `label`, or else begins with it and a space, as "Slug (optional)" begins with "Slug".
     pub async fn labelled(&self, label: &str) -> Element {
         // `label.control` is the browser's own answer for both `for=` and a wrapping label; the
         // text is the label's own, without that of a nested control (a select's options).
         const FIND: &str = r#"
+            const [want] = arguments;
             const norm = (s) => s.replace(/\s+/g, " ").trim();
-            for (const label of document.querySelectorAll("label")) {
-                const own = label.cloneNode(true);
+            const labels = [...document.querySelectorAll("label")].filter((l) => l.control).map((l) => {
+                const own = l.cloneNode(true);
                 own.querySelectorAll("input, select, textarea, button").forEach((c) => c.remove());
-                if (norm(own.textContent) === arguments[0] && label.control) return label.control;
-            }
-            return null;"#;
+                return { text: norm(own.textContent), control: l.control };
+            });
+            const found = labels.find((l) => l.text === want)
+                ?? labels.find((l) => l.text.startsWith(want + " "));
+            return found ? found.control : null;"#;
         let what = format!("a control labelled {label:?}");
         self.poll(&what, || async {
             let found = self.client.execute(FIND, vec![json!(label)]).await.ok()?;
