@@ -16,6 +16,8 @@ pub const OAUTH_CODE_PREFIX: &str = "rst_ac_";
 pub const CLIENT_ID_PREFIX: &str = "rst_ci_";
 pub const CLIENT_SECRET_PREFIX: &str = "rst_cs_";
 pub const SERVER_KEY_PREFIX: &str = "rst_sk_";
+/// A console sign-in's cookie: never a bearer token.
+pub const CONSOLE_PREFIX: &str = "rst_cn_";
 
 /// Longest token the API will look up; anything longer is not ours.
 pub const MAX_LEN: usize = 128;

@@ -1,6 +1,7 @@
 //! Every setting, layered flags → `ROSTER_*` environment → defaults by clap, and checked
 //! at load. Secrets are redacted from `Debug`.
 
+mod console;
 mod delivery;
 mod email;
 mod health;
@@ -14,6 +15,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+pub use console::ConsoleSessions;
 pub use delivery::DeliveryLimits;
 pub use email::{EmailArgs, EmailSettings, SmtpUrl};
 pub use health::WebhookHealth;
@@ -113,6 +115,9 @@ pub struct ServeArgs {
     pub webhook_health: WebhookHealth,
 
     #[command(flatten)]
+    pub console: ConsoleSessions,
+
+    #[command(flatten)]
     pub email: EmailArgs,
 }
 
@@ -164,6 +169,7 @@ pub struct Config {
     pub server_limits: ServerLimits,
     pub quotas: Quotas,
     pub email: EmailSettings,
+    pub console: ConsoleSessions,
 }
 
 impl Config {
@@ -202,6 +208,7 @@ impl Config {
             server_limits: ServerLimits::default(),
             quotas: Quotas::default(),
             email: EmailSettings::default(),
+            console: ConsoleSessions::default(),
         }
     }
 }
@@ -228,6 +235,7 @@ impl ServeArgs {
             delivery_limits: self.delivery_limits,
             retention: self.retention,
             webhook_health: self.webhook_health,
+            console: self.console,
             database_url: self.database_url,
             ..Config::new("")
         })

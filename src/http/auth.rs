@@ -159,16 +159,7 @@ pub async fn login(
     caller: Caller,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Json<AuthResponse>> {
-    let mut f = Fields::new(body, LOGIN);
-    let email = f.email(&EMAIL);
-    let password = f.raw_string(&PASSWORD);
-    f.finish()?;
-
-    let user = state.sign_in().check(caller.ip, &email, password, state.clock.now()).await?;
-    // Only after the password is checked: the answer tells nothing to who does not know it.
-    if state.config.email.require_verified_email && user.email_verified_at.is_none() {
-        return Err(ApiError::forbidden(UNVERIFIED_SIGN_IN));
-    }
+    let user = sign_in_with(&state, &caller, body).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
     let family = Uuid::now_v7();
@@ -176,6 +167,25 @@ pub async fn login(
     let session = issue_session(&mut tx, &state.config, user, family, now).await?;
     tx.commit().await?;
     Ok(Json(session))
+}
+
+/// The check every sign-in with a password passes, the API's and the console's: the same
+/// fields, failure limits, and rule for addresses nobody has verified.
+pub async fn sign_in_with(
+    state: &AppState,
+    caller: &Caller,
+    body: serde_json::Map<String, serde_json::Value>,
+) -> ApiResult<User> {
+    let mut f = Fields::new(body, LOGIN);
+    let email = f.email(&EMAIL);
+    let password = f.raw_string(&PASSWORD);
+    f.finish()?;
+    let user = state.sign_in().check(caller.ip, &email, password, state.clock.now()).await?;
+    // Only after the password is checked: the answer tells nothing to who does not know it.
+    if state.config.email.require_verified_email && user.email_verified_at.is_none() {
+        return Err(ApiError::forbidden(UNVERIFIED_SIGN_IN));
+    }
+    Ok(user)
 }
 
 /// Exchange a refresh token for a new pair. Each refresh token works once; presenting a spent

@@ -6,6 +6,7 @@ pub mod account;
 pub mod account_links;
 pub mod auth;
 pub mod body;
+pub mod cookie;
 pub mod document;
 pub mod event_docs;
 pub mod event_types;
@@ -166,6 +167,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             axum::routing::get(event_docs::served).layer(axum::Extension(Arc::new(doc))),
         )
         .merge(SwaggerUi::new("/api/docs").config(Config::new(["/api/openapi.json"])))
+        .merge(crate::console::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -61,6 +61,16 @@ impl Principal {
         }
     }
 
+    /// A person signed in with a session token of `family_id`, found by some other means
+    /// than the `Authorization` header (the console's cookie).
+    pub(crate) fn signed_in(token_id: Uuid, user_id: Uuid, family_id: Uuid) -> Self {
+        Self {
+            token_id,
+            actor: Actor::User(user_id),
+            credential: Credential::Session { family_id: Some(family_id) },
+        }
+    }
+
     pub fn oauth(&self) -> Option<&OAuthGrant> {
         match &self.credential {
             Credential::OAuth(grant) => Some(grant),
@@ -113,6 +123,10 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Principal, 
         // A key that works answers 403, one that does not 401, as every other token does.
         server_key::authenticate(parts, state, presented).await?;
         return Err(server_key::not_allowed());
+    }
+    // A console cookie's token is good in the console only, behind its CSRF checks.
+    if presented.starts_with(token::CONSOLE_PREFIX) {
+        return Err(ApiError::unauthorized());
     }
     if presented.starts_with(token::OAUTH_ACCESS_PREFIX) {
         return oauth_principal(state, presented).await;

@@ -115,6 +115,28 @@ pub async fn touch(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx
     super::last_used::touch(tx, "tokens", id, now).await
 }
 
+/// Moves a live token's expiry to `expires_at` (the console's sliding sign-in); a revoked
+/// or expired token stays ended.
+pub async fn extend(
+    tx: &mut Tx,
+    id: Uuid,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    run!(
+        tx,
+        execute,
+        sqlx::query(
+            "UPDATE tokens SET expires_at = $2 WHERE id = $1 AND revoked_at IS NULL \
+             AND expires_at > $3",
+        )
+        .bind(id)
+        .bind(expires_at)
+        .bind(now)
+    )?;
+    Ok(())
+}
+
 pub enum RefreshOutcome {
     /// The token was live and is now spent; issue the next pair in its family.
     Rotated(TokenRecord),

@@ -11,6 +11,7 @@ mod auth;
 mod browser_harness;
 mod cli;
 mod connections;
+mod console;
 mod delivery;
 mod durability;
 mod email;

@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod browser;
+pub mod console;
 pub mod db;
 pub mod drain;
 pub mod keys;

@@ -4,7 +4,7 @@
 //! A second tab therefore leaves the first tab's form valid, and a token is good only for
 //! the request it was made for. A cross-site page can neither read the cookie nor send it.
 
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
@@ -15,18 +15,10 @@ use crate::auth::token;
 
 /// The browser's secret from its cookie, if it looks like one this server made.
 pub fn browser_secret(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == CSRF_COOKIE)
-        .map(|(_, value)| value)
-        .filter(|value| {
-            (20..=128).contains(&value.len())
-                && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
+    crate::http::cookie::value(headers, CSRF_COOKIE).filter(|value| {
+        (20..=128).contains(&value.len())
+            && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
 }
 
 /// The secret a consent page uses: the browser's own, or a new one the page must set.

@@ -1,0 +1,61 @@
+//! The console: server-rendered pages where people run their organizations.
+//!
+//! Every page and form calls the JSON API's own handlers in-process, as the signed-in person
+//! (see [`api`]): one implementation of each rule, error text and event, whichever door a
+//! request came in by. The console only turns forms into the API's bodies and the API's
+//! answers into HTML.
+//!
+//! Pages are MiniJinja templates compiled into the binary ([`render`]), with a stylesheet and
+//! a small script served from it too ([`assets`]): no CDN, no build step. Every form works
+//! without JavaScript; the script only adds what HTML cannot (local times, copying a link,
+//! asking before a destructive action).
+
+pub mod api;
+pub mod assets;
+pub mod form;
+pub mod pages;
+pub mod render;
+pub mod session;
+
+use axum::Router;
+use axum::response::Redirect;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+/// The console's routes, under `/console`, and `/` sending people there.
+pub fn router() -> Router<AppState> {
+    use pages::{invites, members, organizations, sign_in};
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/console") }))
+        .route("/console", get(organizations::list))
+        .route("/console/assets/{name}", get(assets::serve))
+        .route("/console/sign-in", get(sign_in::page).post(sign_in::submit))
+        .route("/console/sign-out", post(sign_in::sign_out))
+        .route("/console/organizations", post(organizations::create))
+        .route("/console/organizations/{id}", get(organizations::overview))
+        .route("/console/organizations/{id}/settings", post(organizations::rename))
+        .route("/console/organizations/{id}/members", get(members::page).post(members::add))
+        .route("/console/organizations/{id}/members/{user}/role", post(members::change_role))
+        .route("/console/organizations/{id}/members/{user}/remove", post(members::remove))
+        .route("/console/organizations/{id}/invites", get(invites::page).post(invites::create))
+        .route("/console/organizations/{id}/invites/{invite}/cancel", post(invites::cancel))
+        .merge(webhook_routes())
+        .layer(axum::middleware::from_fn(form::same_origin_only))
+}
+
+fn webhook_routes() -> Router<AppState> {
+    use pages::webhooks::{deliveries, detail, list};
+    const ONE: &str = "/console/organizations/{id}/webhooks/{webhook}";
+    Router::new()
+        .route("/console/organizations/{id}/webhooks", get(list::page).post(list::create))
+        .route(ONE, get(detail::page))
+        .route(&format!("{ONE}/edit"), post(detail::edit))
+        .route(&format!("{ONE}/active"), post(detail::set_active))
+        .route(&format!("{ONE}/test"), post(detail::test))
+        .route(&format!("{ONE}/rotate"), post(detail::rotate))
+        .route(&format!("{ONE}/delete"), post(detail::delete))
+        .route(&format!("{ONE}/deliveries"), get(deliveries::fragment))
+        .route(&format!("{ONE}/deliveries/{{delivery}}/redeliver"), post(deliveries::redeliver))
+        .route(&format!("{ONE}/recover"), post(deliveries::recover))
+}
