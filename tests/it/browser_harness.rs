@@ -28,7 +28,7 @@ const GOOD: &str = r#"<!doctype html>
 </form>
 <button type="button" id="later">Show later</button>
 <script>
-  // Text that arrives after a delay, as an htmx swap's does.
+  // Text that arrives after a delay, as a page's refreshed part does.
   document.getElementById("later").addEventListener("click", () =>
     setTimeout(() => document.querySelector("main").insertAdjacentHTML("beforeend", "<p>Arrived late</p>"), 700));
 </script>

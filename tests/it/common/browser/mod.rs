@@ -5,8 +5,9 @@
 //! `let Some(browser) = Browser::open().await else { return };`. Otherwise a missing Chromium
 //! or ChromeDriver fails the test, saying what to install (see [`driver`]).
 //!
-//! Waits poll every 100 ms for up to 10 s: pages change after scripts run (htmx swaps), and a
-//! fixed sleep is either too short on a busy machine or too long everywhere else.
+//! Waits poll every 100 ms for up to 10 s: pages change after their scripts run (a delivery
+//! log refreshes itself), and a fixed sleep is either too short on a busy machine or too long
+//! everywhere else.
 
 mod axe;
 mod driver;
