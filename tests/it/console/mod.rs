@@ -7,6 +7,7 @@ mod invites;
 mod members;
 mod organizations;
 mod portal;
+mod portal_browser;
 mod sign_in;
 mod webhooks;
 
