@@ -35,7 +35,23 @@ pub struct Portal {
 const ENDED: &str = "This portal session has ended. Open the portal again from the application.";
 
 fn ended() -> Response {
-    render::problem(StatusCode::UNAUTHORIZED, ENDED)
+    frameable(render::problem(StatusCode::UNAUTHORIZED, ENDED))
+}
+
+/// A page with nothing on it to click or read but why the portal cannot open: shown in any
+/// frame, since which sites may frame the portal is unknown without a live session.
+fn frameable(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             form-action 'none'; frame-ancestors *; base-uri 'none'",
+        ),
+    );
+    headers.remove(header::X_FRAME_OPTIONS);
+    private(headers);
+    response
 }
 
 #[derive(Deserialize)]
@@ -75,12 +91,10 @@ pub async fn open(State(state): State<AppState>, Query(link): Query<Link>) -> Re
 }
 
 fn used_or_expired() -> Response {
-    let mut response = render::problem(
+    frameable(render::problem(
         StatusCode::NOT_FOUND,
         "This portal link has expired or was opened already. Ask the application for a new one.",
-    );
-    private(response.headers_mut());
-    response
+    ))
 }
 
 /// The seat of a portal page: its live session, acting as who made it while they still may.
@@ -110,7 +124,7 @@ pub async fn seat(state: &AppState, presented: &str) -> Result<Seat, Response> {
     let (session, grant) = match found.await {
         Ok(Some(found)) => found,
         Ok(None) => return Err(ended()),
-        Err(error) => return Err(render::api_error(error.into())),
+        Err(error) => return Err(frameable(render::api_error(error.into()))),
     };
     let principal = Principal::for_portal(session.id, actor_of(&session), grant);
     Ok(Seat {

@@ -55,6 +55,15 @@ impl Seat {
             .is_none_or(|allowed| events.iter().all(|e| allowed.contains(e)))
     }
 
+    /// A page saying why something could not be shown or done. In a portal it carries the
+    /// portal's headers, so that it shows inside the iframe the portal lives in.
+    pub fn refused(&self, mut response: Response) -> Response {
+        if let Some(portal) = self.portal() {
+            portal::page_headers(portal, response.headers_mut());
+        }
+        response
+    }
+
     /// The event types this page may subscribe a webhook to, if it is limited.
     pub fn allowed_events(&self) -> Option<&[String]> {
         self.portal().and_then(|p| p.events.as_deref())
@@ -105,18 +114,19 @@ impl<const N: usize> FromRequest<AppState> for Submitted<N> {
             return Err(missing());
         }
         if seat.portal().is_some_and(|p| p.read_only) {
-            return Err(render::problem(
+            return Err(seat.refused(render::problem(
                 StatusCode::FORBIDDEN,
                 "This page shows webhooks only: it cannot change them.",
-            ));
+            )));
         }
-        let body = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| {
-            render::problem(StatusCode::PAYLOAD_TOO_LARGE, "That form was too large to read.")
-        })?;
+        let Ok(body) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
+            let too_large = "That form was too large to read.";
+            return Err(seat.refused(render::problem(StatusCode::PAYLOAD_TOO_LARGE, too_large)));
+        };
         let form = Form::parse(&body);
         let presented = form.get(CSRF_FIELD).unwrap_or_default();
         if !super::session::same_token(presented, &seat.csrf) {
-            return Err(forged());
+            return Err(seat.refused(forged()));
         }
         Ok(Self(seat, ids, form))
     }

@@ -201,6 +201,14 @@ async fn a_portal_is_framed_only_by_its_origins_and_wears_its_theme(backend: Bac
         "{}",
         page.body
     );
+    // Its refusals show in the same frames; a session that has ended shows in any.
+    let missing = portal.get(&format!("{home}/{}", crate::common::random_id())).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let csp = missing.headers["content-security-policy"].to_str().expect("ascii").to_owned();
+    assert!(csp.contains("frame-ancestors https://app.example.com"), "{csp}");
+    let ended = Console::new(&app.base).get("/portal/rst_ps_made-up/webhooks").await;
+    let csp = ended.headers["content-security-policy"].to_str().expect("ascii").to_owned();
+    assert!(csp.contains("frame-ancestors *") && csp.contains("form-action 'none'"), "{csp}");
     let theme = portal.get(&format!("{}/theme.css", home.trim_end_matches("/webhooks"))).await;
     assert_eq!(theme.headers["content-type"], "text/css; charset=utf-8");
     assert!(

@@ -54,7 +54,7 @@ pub async fn fragment(
             let values = context! { ..log, ..context! { base => base } };
             render::seated(StatusCode::OK, "deliveries.html", &seat, values)
         }
-        Err(error) => render::api_error(error),
+        Err(error) => seat.refused(render::api_error(error)),
     }
 }
 

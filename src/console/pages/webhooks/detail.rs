@@ -67,19 +67,19 @@ pub async fn webhook_page(
     let error = shown.error.as_ref();
     let org = match super::org_of(state, seat).await {
         Ok(org) => org,
-        Err(load) => return failed(load, error),
+        Err(load) => return seat.refused(failed(load, error)),
     };
     let webhook = match shown_webhook(state, seat, webhook_id).await {
         Ok(webhook) => webhook,
-        Err(load) => return failed(load, error),
+        Err(load) => return seat.refused(failed(load, error)),
     };
     let log = match deliveries::log(state, seat, webhook_id, shown.cursor.as_deref()).await {
         Ok(log) => log,
-        Err(load) => return failed(load, error),
+        Err(load) => return seat.refused(failed(load, error)),
     };
     let types = match event_types(state, seat, &webhook.events).await {
         Ok(types) => types,
-        Err(load) => return failed(load, error),
+        Err(load) => return seat.refused(failed(load, error)),
     };
     let form = match &shown.form {
         Some(form) => context! {

@@ -34,19 +34,19 @@ async fn list_page(
 ) -> Response {
     let org = match super::org_of(state, seat).await {
         Ok(org) => org,
-        Err(load) => return failed(load, error.as_ref()),
+        Err(load) => return seat.refused(failed(load, error.as_ref())),
     };
     let query = api::page(shown.cursor.as_deref(), &[]);
     let path = api::path(seat.org_id);
     let listed = webhooks::read::list(api::state(state), seat.principal.clone(), path, query);
     let mut page = match api::json(listed.await) {
         Ok(page) => page,
-        Err(load) => return failed(load, error.as_ref()),
+        Err(load) => return seat.refused(failed(load, error.as_ref())),
     };
     page.data.retain(|webhook| seat.shows(&webhook.events));
     let types = match event_types(state, seat, &[]).await {
         Ok(types) => types,
-        Err(load) => return failed(load, error.as_ref()),
+        Err(load) => return seat.refused(failed(load, error.as_ref())),
     };
     let values = context! {
         webhooks => render::of(&page.data),
