@@ -27,6 +27,11 @@ impl Form {
         Self(url::form_urlencoded::parse(body).into_owned().collect())
     }
 
+    /// Whether nothing was sent: the form of an action that has no fields to show again.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())

@@ -40,7 +40,9 @@ pub fn router() -> Router<AppState> {
         .route("/console/organizations/{id}/members/{user}/remove", post(members::remove))
         .route("/console/organizations/{id}/invites", get(invites::page).post(invites::create))
         .route("/console/organizations/{id}/invites/{invite}/cancel", post(invites::cancel))
+        .route("/console/organizations/{id}/events", get(pages::events::page))
         .merge(webhook_routes())
+        .merge(oauth_app_routes())
         .layer(axum::middleware::from_fn(form::same_origin_only))
 }
 
@@ -58,4 +60,15 @@ fn webhook_routes() -> Router<AppState> {
         .route(&format!("{ONE}/deliveries"), get(deliveries::fragment))
         .route(&format!("{ONE}/deliveries/{{delivery}}/redeliver"), post(deliveries::redeliver))
         .route(&format!("{ONE}/recover"), post(deliveries::recover))
+}
+
+fn oauth_app_routes() -> Router<AppState> {
+    use pages::oauth_apps::{detail, list};
+    const ONE: &str = "/console/organizations/{id}/oauth-apps/{app}";
+    Router::new()
+        .route("/console/organizations/{id}/oauth-apps", get(list::page).post(list::create))
+        .route(ONE, get(detail::page))
+        .route(&format!("{ONE}/edit"), post(detail::edit))
+        .route(&format!("{ONE}/rotate"), post(detail::rotate))
+        .route(&format!("{ONE}/revoke"), post(detail::revoke))
 }

@@ -22,6 +22,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("webhooks.html", include_str!("templates/webhooks.html")),
     ("webhook.html", include_str!("templates/webhook.html")),
     ("deliveries.html", include_str!("templates/deliveries.html")),
+    ("events.html", include_str!("templates/events.html")),
+    ("oauth_apps.html", include_str!("templates/oauth_apps.html")),
+    ("oauth_app.html", include_str!("templates/oauth_app.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -50,6 +53,9 @@ pub enum Section {
     Members,
     Invites,
     Webhooks,
+    Events,
+    OauthApps,
+    Account,
 }
 
 impl Section {
@@ -60,6 +66,9 @@ impl Section {
             Self::Members => "members",
             Self::Invites => "invites",
             Self::Webhooks => "webhooks",
+            Self::Events => "events",
+            Self::OauthApps => "oauth-apps",
+            Self::Account => "account",
         }
     }
 }

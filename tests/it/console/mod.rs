@@ -2,8 +2,10 @@
 //! protection and permissions. Every refusal is checked against the JSON API's answer to the
 //! same request, since the console runs the API's own handlers.
 
+mod events;
 mod invites;
 mod members;
+mod oauth_apps;
 mod organizations;
 mod sign_in;
 mod webhooks;

@@ -10,8 +10,8 @@ use uuid::Uuid;
 use super::{deliveries, event_types, settings_body};
 use crate::console::api;
 use crate::console::form::{Form, Posted};
-use crate::console::pages::{self, Ids, done, failed, notice, organization};
-use crate::console::render::{self, Section, describe};
+use crate::console::pages::{self, Ids, done, failed};
+use crate::console::render::{self, Section};
 use crate::console::session::Viewer;
 use crate::error::ApiError;
 use crate::http::webhooks;
@@ -27,26 +27,7 @@ const NOTICES: &[(&str, &str)] = &[
 ];
 
 /// What the page shows beyond the webhook itself.
-#[derive(Default)]
-pub struct Shown {
-    secret: Option<(String, &'static str)>,
-    form: Option<Form>,
-    error: Option<(StatusCode, String)>,
-    done: Option<String>,
-    cursor: Option<String>,
-}
-
-impl Shown {
-    /// A signing secret, shown this once under `label`.
-    pub fn secret(secret: String, label: &'static str) -> Self {
-        Self { secret: Some((secret, label)), ..Self::default() }
-    }
-
-    /// A refused form, shown again with the API's error.
-    pub fn refused(form: Form, error: ApiError) -> Self {
-        Self { form: Some(form), error: Some(describe(error)), ..Self::default() }
-    }
-}
+pub type Shown = pages::detail::Detail;
 
 pub async fn page(
     State(state): State<AppState>,
@@ -54,7 +35,7 @@ pub async fn page(
     Ids([org, webhook]): Ids<2>,
     Query(query): Query<pages::Shown>,
 ) -> Response {
-    let shown = Shown { done: query.done, cursor: query.cursor, ..Shown::default() };
+    let shown = Shown::from_query(query);
     webhook_page(&state, &viewer, org, webhook, StatusCode::OK, shown).await
 }
 
@@ -66,17 +47,13 @@ pub async fn webhook_page(
     status: StatusCode,
     shown: Shown,
 ) -> Response {
-    let error = shown.error.as_ref();
-    let org = match organization(state, viewer, org_id).await {
-        Ok(org) => org,
-        Err(load) => return failed(load, error),
-    };
     let path = api::path((org_id, webhook_id));
-    let read = webhooks::read::get(api::state(state), viewer.principal.clone(), path).await;
-    let webhook = match api::json(read) {
-        Ok(webhook) => webhook,
-        Err(load) => return failed(load, error),
+    let read = webhooks::read::get(api::state(state), viewer.principal.clone(), path);
+    let (org, webhook) = match pages::detail::org_and(state, viewer, org_id, &shown, read).await {
+        Ok(found) => found,
+        Err(page) => return *page,
     };
+    let error = shown.error.as_ref();
     let log =
         match deliveries::log(state, viewer, org_id, webhook_id, shown.cursor.as_deref()).await {
             Ok(log) => log,
@@ -100,23 +77,19 @@ pub async fn webhook_page(
             since => "",
         },
     };
-    let status = shown.error.as_ref().map_or(status, |(status, _)| *status);
     let values = context! {
         ..log,
+        ..shown.values(NOTICES),
         ..context! {
             base => format!("/console/organizations/{org_id}/webhooks/{webhook_id}"),
-            cursor => shown.cursor,
+            cursor => shown.cursor.clone(),
             webhook => render::of(&webhook),
             event_types => render::of(&types),
-            secret => shown.secret.as_ref().map(|(secret, _)| secret),
-            secret_label => shown.secret.as_ref().map(|(_, label)| *label),
             form => form,
-            notice => notice(shown.done.as_deref(), NOTICES),
-            error => shown.error.as_ref().map(|(_, message)| message),
             org => render::of(&org),
         }
     };
-    render::page(status, "webhook.html", viewer, Section::Webhooks, values)
+    render::page(shown.status(status), "webhook.html", viewer, Section::Webhooks, values)
 }
 
 /// Back to the webhook's page after a form: with a notice, or with the API's refusal.

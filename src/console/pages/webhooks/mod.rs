@@ -24,6 +24,12 @@ pub async fn event_types(
     viewer: &Viewer,
     keep: &[String],
 ) -> ApiResult<Vec<EventTypeView>> {
+    let types = catalogue(state, viewer).await?;
+    Ok(types.into_iter().filter(|t| !t.deprecated || keep.contains(&t.name)).collect())
+}
+
+/// The whole catalogue, page after page, as the API lists it to the viewer.
+pub async fn catalogue(state: &AppState, viewer: &Viewer) -> ApiResult<Vec<EventTypeView>> {
     let mut types = Vec::new();
     let mut cursor = None;
     for _ in 0..CATALOGUE_PAGES {
@@ -33,7 +39,7 @@ pub async fn event_types(
         let page = api::json(
             crate::http::event_types::read::list(api::state(state), caller, query).await,
         )?;
-        types.extend(page.data.into_iter().filter(|t| !t.deprecated || keep.contains(&t.name)));
+        types.extend(page.data);
         cursor = page.next_cursor;
         if cursor.is_none() {
             break;
