@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("events.html", include_str!("templates/events.html")),
     ("oauth_apps.html", include_str!("templates/oauth_apps.html")),
     ("oauth_app.html", include_str!("templates/oauth_app.html")),
+    ("account.html", include_str!("templates/account.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

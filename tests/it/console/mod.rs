@@ -2,6 +2,7 @@
 //! protection and permissions. Every refusal is checked against the JSON API's answer to the
 //! same request, since the console runs the API's own handlers.
 
+mod account;
 mod events;
 mod invites;
 mod members;

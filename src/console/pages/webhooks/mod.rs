@@ -51,13 +51,9 @@ pub async fn catalogue(state: &AppState, viewer: &Viewer) -> ApiResult<Vec<Event
 /// The webhook fields a console form sets, as the API's body.
 pub fn settings_body(form: &Form, clear_rate_limit: bool) -> Vec<(&'static str, Option<Value>)> {
     let events = form.all("events").into_iter().map(|e| Value::String(e.to_owned())).collect();
-    let rate_limit = match form.get("rateLimit").map(str::trim) {
-        // A number the API checks; text that is not one is passed on for it to refuse.
-        Some(raw) if !raw.is_empty() => {
-            Some(raw.parse::<i64>().map_or_else(|_| Value::String(raw.to_owned()), Value::from))
-        }
-        _ if clear_rate_limit => Some(Value::Null),
-        _ => None,
+    let rate_limit = match form.number("rateLimit") {
+        None if clear_rate_limit => Some(Value::Null),
+        number => number,
     };
     vec![
         ("url", form.text("url")),
