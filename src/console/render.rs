@@ -188,4 +188,28 @@ mod tests {
         assert!(html.contains("&lt;script&gt;x"), "{html}");
         assert!(!html.contains("<script>x"));
     }
+
+    #[test]
+    fn an_event_without_a_person_behind_it_renders() {
+        let event = context! {
+            event => "webhook.disabled",
+            timestamp => "2026-12-01T09:30:00.000Z",
+            actor => of(&serde_json::json!({"type": "system"})),
+            data => "{}",
+        };
+        let values = context! {
+            events => vec![event],
+            next_cursor => None::<String>,
+            retained_since => "2026-11-01T00:00:00Z",
+            event_types => vec!["webhook.disabled"],
+            chosen => "",
+            org => context! { id => "o", name => "Acme", role => "OWNER" },
+            viewer => context! { name => "Ann", email => "ann@example.com" },
+            csrf => "t",
+            section => "events",
+            assets => assets::urls(),
+        };
+        let html = render("events.html", values).expect("renders");
+        assert!(html.contains("<td>System</td>"), "{html}");
+    }
 }

@@ -3,8 +3,11 @@
 
 use reqwest::StatusCode;
 
+use serde_json::json;
+
 use super::assert_same_refusal;
 use crate::common::console::Console;
+use crate::common::keys::{full_key, put_type};
 use crate::common::{Backend, TestApp};
 
 fn events_path(org: &str) -> String {
@@ -29,8 +32,14 @@ async fn the_log_shows_each_events_actor_and_data(backend: Backend) {
     let data = serde_json::to_string_pretty(&logged[0]["data"]).expect("json");
     assert!(page.shows(&data), "{data}\n{}", page.body);
     assert!(!page.shows(">Older<"), "one page");
-    // The filter offers every type the log holds, log-only ones included.
+    // The filter offers every type the log holds, log-only ones and the application's too.
     assert!(page.body.contains("<option value=\"webhook.secret_rotated\">"), "{}", page.body);
+    let key = full_key(&app).await;
+    let (status, body) = put_type(&app, &key, "invoice.paid", json!({"type": "object"})).await;
+    assert!(status.is_success(), "{body}");
+    let page = admin.get(&format!("{}?event=invoice.paid", events_path(&f.org))).await;
+    assert!(page.body.contains("<option value=\"invoice.paid\" selected>"), "{}", page.body);
+    assert!(page.shows("No <code>invoice.paid</code> events in the log"), "{}", page.body);
 
     let filtered = admin.get(&format!("{}?event=organization.created", events_path(&f.org))).await;
     assert!(filtered.shows("<code>organization.created</code>"));
