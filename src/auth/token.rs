@@ -18,6 +18,9 @@ pub const CLIENT_SECRET_PREFIX: &str = "rst_cs_";
 pub const SERVER_KEY_PREFIX: &str = "rst_sk_";
 /// A console sign-in's cookie: never a bearer token.
 pub const CONSOLE_PREFIX: &str = "rst_cn_";
+/// A portal session's one-time link, and the session it opens.
+pub const PORTAL_LINK_PREFIX: &str = "rst_pl_";
+pub const PORTAL_SESSION_PREFIX: &str = "rst_ps_";
 
 /// Longest token the API will look up; anything longer is not ours.
 pub const MAX_LEN: usize = 128;

@@ -1,6 +1,7 @@
-//! How long a console sign-in lasts. A browser left open on a shared machine is the risk a
-//! console has that an API token does not, so a sign-in ends both after a quiet spell and
-//! after a fixed time however busy it is.
+//! How long a console sign-in and a portal session last. A browser left open on a shared
+//! machine is the risk a console has that an API token does not, so a sign-in ends both after
+//! a quiet spell and after a fixed time however busy it is. A portal link is a credential in
+//! a URL, so it works once and only for minutes.
 
 use std::time::Duration;
 
@@ -19,11 +20,26 @@ pub struct ConsoleSessions {
     #[arg(long = "console-session-max", env = "ROSTER_CONSOLE_SESSION_MAX",
           default_value = "12h", value_parser = parse_positive, global = true)]
     pub absolute: Duration,
+
+    /// How long a portal link may wait to be opened; it opens once.
+    #[arg(long = "portal-link-ttl", env = "ROSTER_PORTAL_LINK_TTL", default_value = "5m",
+          value_parser = parse_positive, global = true)]
+    pub portal_link: Duration,
+
+    /// How long a portal session lasts from when its link was made.
+    #[arg(long = "portal-session-ttl", env = "ROSTER_PORTAL_SESSION_TTL", default_value = "1h",
+          value_parser = parse_positive, global = true)]
+    pub portal_session: Duration,
 }
 
 impl Default for ConsoleSessions {
     fn default() -> Self {
-        Self { idle: Duration::from_secs(30 * 60), absolute: Duration::from_secs(12 * 3600) }
+        Self {
+            idle: Duration::from_secs(30 * 60),
+            absolute: Duration::from_secs(12 * 3600),
+            portal_link: Duration::from_secs(5 * 60),
+            portal_session: Duration::from_secs(3600),
+        }
     }
 }
 
@@ -32,7 +48,7 @@ impl Default for ConsoleSessions {
 fn parse_positive(s: &str) -> Result<Duration, String> {
     let period = parse_duration(s)?;
     if period < Duration::from_secs(60) {
-        return Err("a console session period must be at least 1m".into());
+        return Err("a console or portal session period must be at least 1m".into());
     }
     Ok(period)
 }

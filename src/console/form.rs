@@ -15,7 +15,7 @@ use super::session::{SignInFirst, Viewer};
 use crate::state::AppState;
 
 /// Largest form body the console reads.
-const MAX_FORM_BYTES: usize = 64 * 1024;
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
 pub const CSRF_FIELD: &str = "csrf_token";
 
 /// A form's fields in the order sent.

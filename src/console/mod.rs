@@ -14,7 +14,9 @@ pub mod api;
 pub mod assets;
 pub mod form;
 pub mod pages;
+pub mod portal;
 pub mod render;
+pub mod seat;
 pub mod session;
 
 use axum::Router;
@@ -47,19 +49,31 @@ pub fn router() -> Router<AppState> {
         .layer(axum::middleware::from_fn(form::same_origin_only))
 }
 
+/// The webhooks pages, for a person in the console and, without deleting and recovering, for
+/// a portal session's customer.
 fn webhook_routes() -> Router<AppState> {
     use pages::webhooks::{deliveries, detail, list};
+    let mut router = Router::new()
+        .route("/portal/open", get(portal::open))
+        .route("/portal/{token}/theme.css", get(portal::theme_css));
+    for home in ["/console/organizations/{id}/webhooks", "/portal/{token}/webhooks"] {
+        let one = format!("{home}/{{webhook}}");
+        router = router
+            .route(home, get(list::page).post(list::create))
+            .route(&one, get(detail::page))
+            .route(&format!("{one}/edit"), post(detail::edit))
+            .route(&format!("{one}/active"), post(detail::set_active))
+            .route(&format!("{one}/test"), post(detail::test))
+            .route(&format!("{one}/rotate"), post(detail::rotate))
+            .route(&format!("{one}/deliveries"), get(deliveries::fragment))
+            .route(
+                &format!("{one}/deliveries/{{delivery}}/redeliver"),
+                post(deliveries::redeliver),
+            );
+    }
     const ONE: &str = "/console/organizations/{id}/webhooks/{webhook}";
-    Router::new()
-        .route("/console/organizations/{id}/webhooks", get(list::page).post(list::create))
-        .route(ONE, get(detail::page))
-        .route(&format!("{ONE}/edit"), post(detail::edit))
-        .route(&format!("{ONE}/active"), post(detail::set_active))
-        .route(&format!("{ONE}/test"), post(detail::test))
-        .route(&format!("{ONE}/rotate"), post(detail::rotate))
+    router
         .route(&format!("{ONE}/delete"), post(detail::delete))
-        .route(&format!("{ONE}/deliveries"), get(deliveries::fragment))
-        .route(&format!("{ONE}/deliveries/{{delivery}}/redeliver"), post(deliveries::redeliver))
         .route(&format!("{ONE}/recover"), post(deliveries::recover))
 }
 

@@ -98,6 +98,39 @@ pub fn page(
     html(status, template, values)
 }
 
+/// A webhooks page, in the console or in a portal: the same values, the seat's layout.
+pub fn seated(
+    status: StatusCode,
+    template: &str,
+    seat: &super::seat::Seat,
+    values: Value,
+) -> Response {
+    use super::seat::Place;
+    let values =
+        context! { ..values, ..context! { home => seat.home.clone(), csrf => seat.csrf.clone() } };
+    match &seat.place {
+        Place::Console(viewer) => {
+            let values = context! { ..values, ..context! { portal => false, read_only => false } };
+            page(status, template, viewer, Section::Webhooks, values)
+        }
+        Place::Portal(portal) => {
+            let values = context! {
+                ..values,
+                ..context! {
+                    portal => true,
+                    read_only => portal.read_only,
+                    logo_url => portal.theme.logo_url.clone(),
+                    theme_css => portal.theme_css.clone(),
+                    assets => assets::urls(),
+                }
+            };
+            let mut response = html(status, template, values);
+            super::portal::page_headers(portal, response.headers_mut());
+            response
+        }
+    }
+}
+
 /// A page with nobody signed in (signing in, a problem).
 pub fn public(status: StatusCode, template: &str, values: Value) -> Response {
     let values = context! { ..values, ..context! { assets => assets::urls() } };
@@ -125,7 +158,9 @@ pub fn describe(error: ApiError) -> (StatusCode, String) {
             format!("Too many attempts. Try again in {retry_after_secs} seconds.")
         }
         ApiError::Unauthenticated { .. } => "Sign in again to continue.".to_owned(),
-        ApiError::InsufficientScope(scope) => format!("Access denied: needs {}", scope.as_str()),
+        ApiError::InsufficientScope(scope) => {
+            format!("Access denied. This token lacks the {} scope.", scope.as_str())
+        }
         ApiError::Internal(cause) => {
             tracing::error!(error = ?cause, "console request failed");
             "Something went wrong on our side. Try again shortly.".to_owned()

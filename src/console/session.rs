@@ -45,8 +45,7 @@ impl Viewer {
 
     /// Whether a form's CSRF field belongs to this sign-in.
     pub fn accepts(&self, presented: Option<&str>) -> bool {
-        use subtle::ConstantTimeEq;
-        presented.is_some_and(|p| bool::from(p.as_bytes().ct_eq(self.csrf.as_bytes())))
+        presented.is_some_and(|p| same_token(p, &self.csrf))
     }
 }
 
@@ -159,14 +158,26 @@ pub async fn end(state: &AppState, viewer: &Viewer) -> ApiResult<()> {
     Ok(())
 }
 
+/// Whether a presented token is the expected one, in time that does not tell how much of it
+/// matched; an empty one never is.
+pub fn same_token(presented: &str, expected: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    !expected.is_empty() && bool::from(presented.as_bytes().ct_eq(expected.as_bytes()))
+}
+
+/// A form token derived from a secret token: a MAC of a fixed text under it.
+pub fn form_token(secret: &str, purpose: &[u8]) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(purpose);
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
 /// The CSRF token of a sign-in: a MAC of a fixed text under the sign-in's own secret token.
 /// It needs no storage, changes with every sign-in, and cannot be made without the cookie.
 fn csrf_of(presented: &str) -> String {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(presented.as_bytes()) else {
-        return String::new();
-    };
-    mac.update(b"roster console form");
-    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    form_token(presented, b"roster console form")
 }
 
 /// `Set-Cookie` for a console cookie; `None` clears it.

@@ -21,6 +21,7 @@ pub mod oauth_apps;
 pub mod ops;
 pub mod org_writes;
 pub mod organizations;
+pub mod portal_sessions;
 pub mod principal;
 pub mod publish;
 pub mod quota;
@@ -144,6 +145,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .routes(routes!(webhooks::attempts::list_attempts))
         .routes(routes!(webhooks::deliveries::redeliver))
         .routes(routes!(webhooks::recovery::recover))
+        .routes(routes!(portal_sessions::create))
+        .routes(routes!(portal_sessions::revoke))
         .routes(routes!(oauth_apps::create::create, oauth_apps::read::list))
         .routes(routes!(oauth_apps::read::get, oauth_apps::update::update))
         .routes(routes!(oauth_apps::secrets::rotate_secret))

@@ -36,6 +36,9 @@ pub enum Credential {
     /// An OAuth access token: acting for a user (`authorization_code`) or as the app itself
     /// (`client_credentials`).
     OAuth(OAuthGrant),
+    /// A portal session made by a user with their own token; one made with an OAuth token
+    /// carries that token's grant instead.
+    Portal,
 }
 
 /// The authenticated caller.
@@ -69,6 +72,12 @@ impl Principal {
             actor: Actor::User(user_id),
             credential: Credential::Session { family_id: Some(family_id) },
         }
+    }
+
+    /// Who a portal session acts as: the user or OAuth grant that made it.
+    pub(crate) fn for_portal(session_id: Uuid, actor: Actor, grant: Option<OAuthGrant>) -> Self {
+        let credential = grant.map_or(Credential::Portal, Credential::OAuth);
+        Self { token_id: session_id, actor, credential }
     }
 
     pub fn oauth(&self) -> Option<&OAuthGrant> {

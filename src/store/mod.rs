@@ -39,6 +39,7 @@ pub mod members;
 pub mod oauth_apps;
 pub mod oauth_grants;
 pub mod organizations;
+pub mod portal_sessions;
 pub mod quotas;
 pub mod retention;
 pub mod server_keys;

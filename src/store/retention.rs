@@ -1,6 +1,6 @@
 //! Pruning credentials that expired long ago: sign-in and personal tokens and the sessions
-//! they leave empty, OAuth codes, tokens and the grants they leave empty, emailed links; and
-//! emails finished long ago. Only rows that expired before the cutoff are
+//! they leave empty, OAuth codes, tokens and the grants they leave empty, emailed links,
+//! portal sessions; and emails finished long ago. Only rows that expired before the cutoff are
 //! touched, and live operations only lock rows that have not expired, so pruning never
 //! contends with them for a lock.
 
@@ -15,7 +15,7 @@ const BATCH: i64 = 500;
 
 /// Statements that delete one batch; `$1` is the cutoff, `$2` the batch size. Tokens go before
 /// sessions and grants, so that emptied ones are pruned in the same pass.
-const STATEMENTS: [(&str, &str); 7] = [
+const STATEMENTS: [(&str, &str); 8] = [
     (
         "tokens",
         "DELETE FROM tokens WHERE id IN \
@@ -48,6 +48,11 @@ const STATEMENTS: [(&str, &str); 7] = [
         "account_tokens",
         "DELETE FROM account_tokens WHERE token_hash IN \
          (SELECT token_hash FROM account_tokens WHERE expires_at < $1 LIMIT $2)",
+    ),
+    (
+        "portal_sessions",
+        "DELETE FROM portal_sessions WHERE id IN \
+         (SELECT id FROM portal_sessions WHERE expires_at < $1 LIMIT $2)",
     ),
     // Sent and failed emails keep only their recipient, subject and outcome; a day is
     // enough to look into one.

@@ -74,7 +74,9 @@ pub async fn org_and<T>(
     read: impl Future<Output = ApiResult<Json<T>>>,
 ) -> Result<(OrganizationView, T), Box<Response>> {
     let error = shown.error.as_ref();
-    let org = organization(state, viewer, org_id).await.map_err(|e| Box::new(failed(e, error)))?;
+    let org = organization(state, &viewer.principal, org_id)
+        .await
+        .map_err(|e| Box::new(failed(e, error)))?;
     let thing = crate::console::api::json(read.await).map_err(|e| Box::new(failed(e, error)))?;
     Ok((org, thing))
 }

@@ -29,7 +29,7 @@ pub async fn page(
     Ids([org_id]): Ids<1>,
     Query(filter): Query<Filter>,
 ) -> Response {
-    let org = match organization(&state, &viewer, org_id).await {
+    let org = match organization(&state, &viewer.principal, org_id).await {
         Ok(org) => org,
         Err(load) => return failed(load, None),
     };
@@ -79,7 +79,7 @@ async fn event_types(
     viewer: &Viewer,
 ) -> Result<Vec<String>, crate::error::ApiError> {
     let mut names: Vec<String> = LoggedEvent::all().map(|e| e.as_str().to_owned()).collect();
-    let custom = catalogue(state, viewer).await?.into_iter().filter(|t| !t.built_in);
+    let custom = catalogue(state, &viewer.principal).await?.into_iter().filter(|t| !t.built_in);
     names.extend(custom.map(|t| t.name));
     Ok(names)
 }

@@ -49,7 +49,9 @@ async fn invites_page(
     };
     let cursor = shown.cursor.as_deref();
     let (org, page) =
-        match org_list(state, viewer, org_id, cursor, error.as_ref(), invites::list).await {
+        match org_list(state, &viewer.principal, org_id, cursor, error.as_ref(), invites::list)
+            .await
+        {
             Ok(found) => found,
             Err(page) => return *page,
         };

@@ -37,7 +37,9 @@ async fn members_page(
 ) -> Response {
     let cursor = shown.cursor.as_deref();
     let (org, page) =
-        match org_list(state, viewer, org_id, cursor, error.as_ref(), members::list).await {
+        match org_list(state, &viewer.principal, org_id, cursor, error.as_ref(), members::list)
+            .await
+        {
             Ok(found) => found,
             Err(page) => return *page,
         };

@@ -77,17 +77,12 @@ impl<S: Send + Sync, const N: usize> axum::extract::FromRequestParts<S> for Ids<
 /// The organization a page is about, as the API shows it to the viewer.
 pub async fn organization(
     state: &crate::state::AppState,
-    viewer: &super::session::Viewer,
+    principal: &crate::http::principal::Principal,
     org: uuid::Uuid,
 ) -> Result<crate::http::views::OrganizationView, ApiError> {
     use super::api;
     api::json(
-        crate::http::organizations::get(
-            api::state(state),
-            viewer.principal.clone(),
-            api::path(org),
-        )
-        .await,
+        crate::http::organizations::get(api::state(state), principal.clone(), api::path(org)).await,
     )
 }
 
@@ -95,7 +90,7 @@ pub async fn organization(
 /// API handler) answers at `cursor`; or the page saying why either could not be read.
 pub async fn org_list<T, Fut>(
     state: &crate::state::AppState,
-    viewer: &super::session::Viewer,
+    principal: &crate::http::principal::Principal,
     org_id: uuid::Uuid,
     cursor: Option<&str>,
     form_error: Option<&(StatusCode, String)>,
@@ -112,15 +107,11 @@ where
         >,
 {
     use super::api;
-    let org = organization(state, viewer, org_id)
+    let org = organization(state, principal, org_id)
         .await
         .map_err(|load| Box::new(failed(load, form_error)))?;
-    let listed = list(
-        api::state(state),
-        viewer.principal.clone(),
-        api::path(org_id),
-        api::page(cursor, &[]),
-    );
+    let listed =
+        list(api::state(state), principal.clone(), api::path(org_id), api::page(cursor, &[]));
     let page = api::json(listed.await).map_err(|load| Box::new(failed(load, form_error)))?;
     Ok((org, page))
 }

@@ -79,7 +79,7 @@ async fn overview_page(
     form: Option<&Form>,
     error: Option<(StatusCode, String)>,
 ) -> Response {
-    let org = match organization(state, viewer, org_id).await {
+    let org = match organization(state, &viewer.principal, org_id).await {
         Ok(org) => org,
         Err(load) => return failed(load, error.as_ref()),
     };

@@ -8,7 +8,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use serde::Deserialize;
-use subtle::ConstantTimeEq;
 
 use crate::auth::token;
 use crate::console::form::{self, CSRF_FIELD, Posted};
@@ -47,7 +46,7 @@ pub async fn submit(
     let form = form::read(body).await;
     let expected = session::cookie(&headers, CSRF_COOKIE).unwrap_or_default();
     let presented = form.get(CSRF_FIELD).unwrap_or_default();
-    if expected.is_empty() || !bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) {
+    if !session::same_token(presented, expected) {
         return form::forged();
     }
     let next = safe_next(form.get("next"));

@@ -7,6 +7,7 @@
 //! `ROSTER_TEST_POSTGRES=off` skips them on a machine without PostgreSQL.
 
 pub mod api;
+pub mod browser;
 pub mod console;
 pub mod db;
 pub mod drain;

@@ -3,11 +3,14 @@
 //! same request, since the console runs the API's own handlers.
 
 mod account;
+mod browser;
 mod events;
 mod invites;
 mod members;
 mod oauth_apps;
 mod organizations;
+mod portal;
+mod portal_browser;
 mod sign_in;
 mod webhooks;
 

@@ -37,7 +37,8 @@ async fn list_page(
     error: Option<(StatusCode, String)>,
 ) -> Response {
     let cursor = shown.cursor.as_deref();
-    let listed = org_list(state, viewer, org_id, cursor, error.as_ref(), oauth_apps::read::list);
+    let listed =
+        org_list(state, &viewer.principal, org_id, cursor, error.as_ref(), oauth_apps::read::list);
     let (org, page) = match listed.await {
         Ok(found) => found,
         Err(page) => return *page,

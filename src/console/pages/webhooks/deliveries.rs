@@ -7,12 +7,11 @@ use axum::response::Response;
 use minijinja::{Value, context};
 use uuid::Uuid;
 
-use super::detail::answer;
+use super::detail::{answer, on_shown};
 use crate::console::api;
-use crate::console::form::Posted;
-use crate::console::pages::{self, Ids};
-use crate::console::render::{self, Section};
-use crate::console::session::Viewer;
+use crate::console::pages;
+use crate::console::render;
+use crate::console::seat::{At, Seat, Submitted};
 use crate::error::ApiResult;
 use crate::http::webhooks;
 use crate::state::AppState;
@@ -21,19 +20,14 @@ use crate::store::deliveries::DeliveryStatus;
 /// One page of the log as the template shows it: `deliveries`, `next_cursor`, `pending`.
 pub async fn log(
     state: &AppState,
-    viewer: &Viewer,
-    org: Uuid,
+    seat: &Seat,
     webhook: Uuid,
     cursor: Option<&str>,
 ) -> ApiResult<Value> {
-    let path = api::path((org, webhook));
+    let path = api::path((seat.org_id, webhook));
     let query = api::page(cursor, &[]);
-    let listed = webhooks::deliveries::list_deliveries(
-        api::state(state),
-        viewer.principal.clone(),
-        path,
-        query,
-    );
+    let principal = seat.principal.clone();
+    let listed = webhooks::deliveries::list_deliveries(api::state(state), principal, path, query);
     let page = api::json(listed.await)?;
     let pending = page.data.iter().any(|d| d.status == DeliveryStatus::Pending);
     Ok(context! {
@@ -47,15 +41,18 @@ pub async fn log(
 /// is pending.
 pub async fn fragment(
     State(state): State<AppState>,
-    viewer: Viewer,
-    Ids([org, webhook]): Ids<2>,
+    At(seat, [webhook]): At<1>,
     Query(shown): Query<pages::Shown>,
 ) -> Response {
-    match log(&state, &viewer, org, webhook, shown.cursor.as_deref()).await {
+    let found = async {
+        super::shown_webhook(&state, &seat, webhook).await?;
+        log(&state, &seat, webhook, shown.cursor.as_deref()).await
+    };
+    match found.await {
         Ok(log) => {
-            let base = format!("/console/organizations/{org}/webhooks/{webhook}");
+            let base = format!("{}/{webhook}", seat.home);
             let values = context! { ..log, ..context! { base => base } };
-            render::page(StatusCode::OK, "deliveries.html", &viewer, Section::Webhooks, values)
+            render::seated(StatusCode::OK, "deliveries.html", &seat, values)
         }
         Err(error) => render::api_error(error),
     }
@@ -63,28 +60,26 @@ pub async fn fragment(
 
 pub async fn redeliver(
     State(state): State<AppState>,
-    Ids([org, webhook, delivery]): Ids<3>,
-    Posted { viewer, .. }: Posted,
+    Submitted(seat, [webhook, delivery], _): Submitted<2>,
 ) -> Response {
-    let path = api::path((org, webhook, delivery));
-    let change =
-        webhooks::deliveries::redeliver(api::state(&state), viewer.principal.clone(), path);
-    let outcome = api::in_turn(&state, org, change).await.map(|_| "redelivered");
-    answer(&state, &viewer, (org, webhook), Default::default(), outcome).await
+    let path = api::path((seat.org_id, webhook, delivery));
+    let change = webhooks::deliveries::redeliver(api::state(&state), seat.principal.clone(), path);
+    let outcome = on_shown(&state, &seat, webhook, change).await.map(|_| "redelivered");
+    answer(&state, &seat, webhook, Default::default(), outcome).await
 }
 
+/// Recovering is the console's only, like deleting.
 pub async fn recover(
     State(state): State<AppState>,
-    Ids([org, webhook]): Ids<2>,
-    Posted { viewer, form }: Posted,
+    Submitted(seat, [webhook], form): Submitted<1>,
 ) -> Response {
     let since = form.get("since").map(utc_from_local_input);
     let body = api::body([("since", since.map(serde_json::Value::String))]);
-    let path = api::path((org, webhook));
-    let change =
-        webhooks::recovery::recover(api::state(&state), viewer.principal.clone(), path, body);
-    let outcome = api::in_turn(&state, org, change).await.map(|_| "recovered");
-    answer(&state, &viewer, (org, webhook), form, outcome).await
+    let path = api::path((seat.org_id, webhook));
+    let principal = seat.principal.clone();
+    let change = webhooks::recovery::recover(api::state(&state), principal, path, body);
+    let outcome = on_shown(&state, &seat, webhook, change).await.map(|_| "recovered");
+    answer(&state, &seat, webhook, form, outcome).await
 }
 
 /// A `datetime-local` field's value (`2026-12-01T09:30`, seconds optional), which the form

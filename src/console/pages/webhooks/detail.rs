@@ -7,12 +7,12 @@ use axum::response::Response;
 use minijinja::context;
 use uuid::Uuid;
 
-use super::{deliveries, event_types, settings_body};
+use super::{check_subscribable, deliveries, event_types, settings_body, shown_webhook};
 use crate::console::api;
-use crate::console::form::{Form, Posted};
-use crate::console::pages::{self, Ids, done, failed};
-use crate::console::render::{self, Section};
-use crate::console::session::Viewer;
+use crate::console::form::Form;
+use crate::console::pages::{self, done, failed, notice};
+use crate::console::render::{self, describe};
+use crate::console::seat::{At, Seat, Submitted};
 use crate::error::ApiError;
 use crate::http::webhooks;
 use crate::state::AppState;
@@ -27,39 +27,57 @@ const NOTICES: &[(&str, &str)] = &[
 ];
 
 /// What the page shows beyond the webhook itself.
-pub type Shown = pages::detail::Detail;
+#[derive(Default)]
+pub struct Shown {
+    secret: Option<(String, &'static str)>,
+    form: Option<Form>,
+    error: Option<(StatusCode, String)>,
+    done: Option<String>,
+    cursor: Option<String>,
+}
+
+impl Shown {
+    /// A signing secret, shown this once under `label`.
+    pub fn secret(secret: String, label: &'static str) -> Self {
+        Self { secret: Some((secret, label)), ..Self::default() }
+    }
+
+    /// A refused form, shown again with the API's error.
+    pub fn refused(form: Form, error: ApiError) -> Self {
+        Self { form: Some(form), error: Some(describe(error)), ..Self::default() }
+    }
+}
 
 pub async fn page(
     State(state): State<AppState>,
-    viewer: Viewer,
-    Ids([org, webhook]): Ids<2>,
+    At(seat, [webhook]): At<1>,
     Query(query): Query<pages::Shown>,
 ) -> Response {
-    let shown = Shown::from_query(query);
-    webhook_page(&state, &viewer, org, webhook, StatusCode::OK, shown).await
+    let shown = Shown { done: query.done, cursor: query.cursor, ..Shown::default() };
+    webhook_page(&state, &seat, webhook, StatusCode::OK, shown).await
 }
 
 pub async fn webhook_page(
     state: &AppState,
-    viewer: &Viewer,
-    org_id: Uuid,
+    seat: &Seat,
     webhook_id: Uuid,
     status: StatusCode,
     shown: Shown,
 ) -> Response {
-    let path = api::path((org_id, webhook_id));
-    let read = webhooks::read::get(api::state(state), viewer.principal.clone(), path);
-    let (org, webhook) = match pages::detail::org_and(state, viewer, org_id, &shown, read).await {
-        Ok(found) => found,
-        Err(page) => return *page,
-    };
     let error = shown.error.as_ref();
-    let log =
-        match deliveries::log(state, viewer, org_id, webhook_id, shown.cursor.as_deref()).await {
-            Ok(log) => log,
-            Err(load) => return failed(load, error),
-        };
-    let types = match event_types(state, viewer, &webhook.events).await {
+    let org = match super::org_of(state, seat).await {
+        Ok(org) => org,
+        Err(load) => return failed(load, error),
+    };
+    let webhook = match shown_webhook(state, seat, webhook_id).await {
+        Ok(webhook) => webhook,
+        Err(load) => return failed(load, error),
+    };
+    let log = match deliveries::log(state, seat, webhook_id, shown.cursor.as_deref()).await {
+        Ok(log) => log,
+        Err(load) => return failed(load, error),
+    };
+    let types = match event_types(state, seat, &webhook.events).await {
         Ok(types) => types,
         Err(load) => return failed(load, error),
     };
@@ -77,101 +95,116 @@ pub async fn webhook_page(
             since => "",
         },
     };
+    let status = shown.error.as_ref().map_or(status, |(status, _)| *status);
     let values = context! {
         ..log,
-        ..shown.values(NOTICES),
         ..context! {
-            base => format!("/console/organizations/{org_id}/webhooks/{webhook_id}"),
-            cursor => shown.cursor.clone(),
+            base => format!("{}/{webhook_id}", seat.home),
+            cursor => shown.cursor,
             webhook => render::of(&webhook),
             event_types => render::of(&types),
+            secret => shown.secret.as_ref().map(|(secret, _)| secret),
+            secret_label => shown.secret.as_ref().map(|(_, label)| *label),
             form => form,
-            org => render::of(&org),
+            notice => notice(shown.done.as_deref(), NOTICES),
+            error => shown.error.as_ref().map(|(_, message)| message),
+            org => org,
         }
     };
-    render::page(shown.status(status), "webhook.html", viewer, Section::Webhooks, values)
+    render::seated(status, "webhook.html", seat, values)
 }
 
 /// Back to the webhook's page after a form: with a notice, or with the API's refusal.
 pub async fn answer(
     state: &AppState,
-    viewer: &Viewer,
-    (org, webhook): (Uuid, Uuid),
+    seat: &Seat,
+    webhook: Uuid,
     form: Form,
     outcome: Result<&str, ApiError>,
 ) -> Response {
     match outcome {
-        Ok(key) => done(&format!("/console/organizations/{org}/webhooks/{webhook}"), key),
+        Ok(key) => done(&format!("{}/{webhook}", seat.home), key),
         Err(error) => {
             let shown = Shown::refused(form, error);
-            webhook_page(state, viewer, org, webhook, StatusCode::OK, shown).await
+            webhook_page(state, seat, webhook, StatusCode::OK, shown).await
         }
     }
+}
+
+/// Runs `change` on a webhook the seat shows, in the organization's turn.
+pub async fn on_shown<T>(
+    state: &AppState,
+    seat: &Seat,
+    webhook: Uuid,
+    change: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    shown_webhook(state, seat, webhook).await?;
+    api::in_turn(state, seat.org_id, change).await
 }
 
 pub async fn edit(
     State(state): State<AppState>,
-    Ids([org, webhook]): Ids<2>,
-    Posted { viewer, form }: Posted,
+    Submitted(seat, [webhook], form): Submitted<1>,
 ) -> Response {
-    let body = api::body(settings_body(&form, true));
-    let path = api::path((org, webhook));
-    let change = webhooks::update::update(api::state(&state), viewer.principal.clone(), path, body);
-    let outcome = api::in_turn(&state, org, change).await.map(|_| "saved");
-    answer(&state, &viewer, (org, webhook), form, outcome).await
+    let outcome = async {
+        check_subscribable(&seat, &form)?;
+        let body = api::body(settings_body(&form, true));
+        let path = api::path((seat.org_id, webhook));
+        let change =
+            webhooks::update::update(api::state(&state), seat.principal.clone(), path, body);
+        on_shown(&state, &seat, webhook, change).await
+    };
+    let outcome = outcome.await.map(|_| "saved");
+    answer(&state, &seat, webhook, form, outcome).await
 }
 
 pub async fn set_active(
     State(state): State<AppState>,
-    Ids([org, webhook]): Ids<2>,
-    Posted { viewer, form }: Posted,
+    Submitted(seat, [webhook], form): Submitted<1>,
 ) -> Response {
     let active = form.get("isActive") == Some("true");
     let body = api::body([("isActive", Some(serde_json::Value::Bool(active)))]);
-    let path = api::path((org, webhook));
-    let change = webhooks::update::update(api::state(&state), viewer.principal.clone(), path, body);
+    let path = api::path((seat.org_id, webhook));
+    let change = webhooks::update::update(api::state(&state), seat.principal.clone(), path, body);
     let key = if active { "active" } else { "inactive" };
-    let outcome = api::in_turn(&state, org, change).await.map(|_| key);
-    answer(&state, &viewer, (org, webhook), Form::default(), outcome).await
+    let outcome = on_shown(&state, &seat, webhook, change).await.map(|_| key);
+    answer(&state, &seat, webhook, Form::default(), outcome).await
 }
 
 pub async fn test(
     State(state): State<AppState>,
-    Ids([org, webhook]): Ids<2>,
-    Posted { viewer, .. }: Posted,
+    Submitted(seat, [webhook], _): Submitted<1>,
 ) -> Response {
-    let path = api::path((org, webhook));
-    let change = webhooks::test::test(api::state(&state), viewer.principal.clone(), path);
-    let outcome = api::in_turn(&state, org, change).await.map(|_| "test");
-    answer(&state, &viewer, (org, webhook), Form::default(), outcome).await
+    let path = api::path((seat.org_id, webhook));
+    let change = webhooks::test::test(api::state(&state), seat.principal.clone(), path);
+    let outcome = on_shown(&state, &seat, webhook, change).await.map(|_| "test");
+    answer(&state, &seat, webhook, Form::default(), outcome).await
 }
 
 pub async fn rotate(
     State(state): State<AppState>,
-    Ids([org, webhook]): Ids<2>,
-    Posted { viewer, .. }: Posted,
+    Submitted(seat, [webhook], _): Submitted<1>,
 ) -> Response {
-    let path = api::path((org, webhook));
-    let change =
-        webhooks::secrets::rotate_secret(api::state(&state), viewer.principal.clone(), path);
-    match api::in_turn(&state, org, change).await {
+    let path = api::path((seat.org_id, webhook));
+    let change = webhooks::secrets::rotate_secret(api::state(&state), seat.principal.clone(), path);
+    match on_shown(&state, &seat, webhook, change).await {
         Ok(axum::Json(rotated)) => {
             let shown = Shown::secret(rotated.secret, "Secret rotated: here is the new one");
-            webhook_page(&state, &viewer, org, webhook, StatusCode::OK, shown).await
+            webhook_page(&state, &seat, webhook, StatusCode::OK, shown).await
         }
-        Err(error) => answer(&state, &viewer, (org, webhook), Form::default(), Err(error)).await,
+        Err(error) => answer(&state, &seat, webhook, Form::default(), Err(error)).await,
     }
 }
 
+/// Deleting is the console's only: a portal's customer pauses a webhook instead.
 pub async fn delete(
     State(state): State<AppState>,
-    Ids([org, webhook]): Ids<2>,
-    Posted { viewer, .. }: Posted,
+    Submitted(seat, [webhook], _): Submitted<1>,
 ) -> Response {
-    let path = api::path((org, webhook));
-    let change = webhooks::update::delete(api::state(&state), viewer.principal.clone(), path);
-    match api::in_turn(&state, org, change).await {
-        Ok(_) => done(&format!("/console/organizations/{org}/webhooks"), "deleted"),
-        Err(error) => answer(&state, &viewer, (org, webhook), Form::default(), Err(error)).await,
+    let path = api::path((seat.org_id, webhook));
+    let change = webhooks::update::delete(api::state(&state), seat.principal.clone(), path);
+    match on_shown(&state, &seat, webhook, change).await {
+        Ok(_) => done(&seat.home, "deleted"),
+        Err(error) => answer(&state, &seat, webhook, Form::default(), Err(error)).await,
     }
 }

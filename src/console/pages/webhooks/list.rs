@@ -5,14 +5,13 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::context;
-use uuid::Uuid;
 
-use super::{detail, event_types, settings_body};
+use super::{check_subscribable, detail, event_types, settings_body};
 use crate::console::api;
-use crate::console::form::{Form, Posted};
-use crate::console::pages::{Ids, Shown, failed, notice, org_list, status_of};
-use crate::console::render::{self, Section, describe};
-use crate::console::session::Viewer;
+use crate::console::form::Form;
+use crate::console::pages::{Shown, failed, notice, status_of};
+use crate::console::render::{self, describe};
+use crate::console::seat::{At, Seat, Submitted};
 use crate::http::webhooks;
 use crate::state::AppState;
 
@@ -20,28 +19,32 @@ const NOTICES: &[(&str, &str)] = &[("deleted", "Webhook deleted.")];
 
 pub async fn page(
     State(state): State<AppState>,
-    viewer: Viewer,
-    Ids([org]): Ids<1>,
+    At(seat, []): At<0>,
     Query(shown): Query<Shown>,
 ) -> Response {
-    list_page(&state, &viewer, org, &shown, &Form::default(), None).await
+    list_page(&state, &seat, &shown, &Form::default(), None).await
 }
 
 async fn list_page(
     state: &AppState,
-    viewer: &Viewer,
-    org_id: Uuid,
+    seat: &Seat,
     shown: &Shown,
     form: &Form,
     error: Option<(StatusCode, String)>,
 ) -> Response {
-    let cursor = shown.cursor.as_deref();
-    let (org, page) =
-        match org_list(state, viewer, org_id, cursor, error.as_ref(), webhooks::read::list).await {
-            Ok(found) => found,
-            Err(page) => return *page,
-        };
-    let types = match event_types(state, viewer, &[]).await {
+    let org = match super::org_of(state, seat).await {
+        Ok(org) => org,
+        Err(load) => return failed(load, error.as_ref()),
+    };
+    let query = api::page(shown.cursor.as_deref(), &[]);
+    let path = api::path(seat.org_id);
+    let listed = webhooks::read::list(api::state(state), seat.principal.clone(), path, query);
+    let mut page = match api::json(listed.await) {
+        Ok(page) => page,
+        Err(load) => return failed(load, error.as_ref()),
+    };
+    page.data.retain(|webhook| seat.shows(&webhook.events));
+    let types = match event_types(state, seat, &[]).await {
         Ok(types) => types,
         Err(load) => return failed(load, error.as_ref()),
     };
@@ -56,31 +59,31 @@ async fn list_page(
         },
         notice => notice(shown.done.as_deref(), NOTICES),
         error => error.as_ref().map(|(_, message)| message),
-        org => render::of(&org),
+        org => org,
     };
-    render::page(status_of(&error), "webhooks.html", viewer, Section::Webhooks, values)
+    render::seated(status_of(&error), "webhooks.html", seat, values)
 }
 
 pub async fn create(
     State(state): State<AppState>,
-    Ids([org]): Ids<1>,
-    Posted { viewer, form }: Posted,
+    Submitted(seat, [], form): Submitted<0>,
 ) -> Response {
-    let body = api::body(settings_body(&form, false));
-    let change = webhooks::create::create(
-        api::state(&state),
-        viewer.principal.clone(),
-        api::path(org),
-        body,
-    );
-    match api::in_turn(&state, org, change).await {
+    let created = async {
+        check_subscribable(&seat, &form)?;
+        let body = api::body(settings_body(&form, false));
+        let path = api::path(seat.org_id);
+        let change =
+            webhooks::create::create(api::state(&state), seat.principal.clone(), path, body);
+        api::in_turn(&state, seat.org_id, change).await
+    };
+    match created.await {
         Ok((_, axum::Json(created))) => {
-            let shown =
-                detail::Shown::secret(created.secret, "Webhook added: here is its signing secret");
-            detail::webhook_page(&state, &viewer, org, created.id, StatusCode::CREATED, shown).await
+            let label = "Webhook added: here is its signing secret";
+            let shown = detail::Shown::secret(created.secret, label);
+            detail::webhook_page(&state, &seat, created.id, StatusCode::CREATED, shown).await
         }
         Err(error) => {
-            list_page(&state, &viewer, org, &Shown::default(), &form, Some(describe(error))).await
+            list_page(&state, &seat, &Shown::default(), &form, Some(describe(error))).await
         }
     }
 }
