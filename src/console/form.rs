@@ -27,6 +27,11 @@ impl Form {
         Self(url::form_urlencoded::parse(body).into_owned().collect())
     }
 
+    /// Whether nothing was sent: the form of an action that has no fields to show again.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
@@ -50,6 +55,15 @@ impl Form {
     /// The field as the API takes it: absent stays absent, so the API says what is missing.
     pub fn text(&self, name: &str) -> Option<serde_json::Value> {
         self.get(name).map(|v| serde_json::Value::String(v.to_owned()))
+    }
+}
+
+impl Form {
+    /// A number field as the API takes it: absent when left empty; text that is not a number
+    /// is passed on as typed, for the API to refuse in its words.
+    pub fn number(&self, name: &str) -> Option<serde_json::Value> {
+        let raw = self.get(name).map(str::trim).filter(|raw| !raw.is_empty())?;
+        Some(raw.parse::<i64>().map_or_else(|_| raw.into(), serde_json::Value::from))
     }
 }
 
@@ -164,5 +178,14 @@ mod tests {
         assert_eq!(form.all("events"), ["a.b", "c.d"]);
         assert_eq!(form.get("name"), Some("x y"));
         assert_eq!(form.get("missing"), None);
+    }
+
+    #[test]
+    fn number_fields_are_numbers_when_they_can_be() {
+        let form = Form::parse(b"a=+30+&b=&c=soon");
+        assert_eq!(form.number("a"), Some(serde_json::json!(30)));
+        assert_eq!(form.number("b"), None);
+        assert_eq!(form.number("c"), Some(serde_json::json!("soon")));
+        assert_eq!(form.number("missing"), None);
     }
 }

@@ -42,7 +42,10 @@ pub fn router() -> Router<AppState> {
         .route("/console/organizations/{id}/members/{user}/remove", post(members::remove))
         .route("/console/organizations/{id}/invites", get(invites::page).post(invites::create))
         .route("/console/organizations/{id}/invites/{invite}/cancel", post(invites::cancel))
+        .route("/console/organizations/{id}/events", get(pages::events::page))
         .merge(webhook_routes())
+        .merge(account_routes())
+        .merge(oauth_app_routes())
         .layer(axum::middleware::from_fn(form::same_origin_only))
 }
 
@@ -72,4 +75,27 @@ fn webhook_routes() -> Router<AppState> {
     router
         .route(&format!("{ONE}/delete"), post(detail::delete))
         .route(&format!("{ONE}/recover"), post(deliveries::recover))
+}
+
+fn oauth_app_routes() -> Router<AppState> {
+    use pages::oauth_apps::{detail, list};
+    const ONE: &str = "/console/organizations/{id}/oauth-apps/{app}";
+    Router::new()
+        .route("/console/organizations/{id}/oauth-apps", get(list::page).post(list::create))
+        .route(ONE, get(detail::page))
+        .route(&format!("{ONE}/edit"), post(detail::edit))
+        .route(&format!("{ONE}/rotate"), post(detail::rotate))
+        .route(&format!("{ONE}/revoke"), post(detail::revoke))
+}
+
+fn account_routes() -> Router<AppState> {
+    use pages::account::{self, credentials};
+    Router::new()
+        .route("/console/account", get(account::page))
+        .route("/console/account/profile", post(account::rename))
+        .route("/console/account/password", post(account::change_password))
+        .route("/console/account/sessions/revoke-others", post(credentials::revoke_others))
+        .route("/console/account/sessions/{session}/revoke", post(credentials::revoke_session))
+        .route("/console/account/tokens", post(credentials::create_token))
+        .route("/console/account/tokens/{token}/revoke", post(credentials::revoke_token))
 }

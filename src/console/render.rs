@@ -22,6 +22,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("webhooks.html", include_str!("templates/webhooks.html")),
     ("webhook.html", include_str!("templates/webhook.html")),
     ("deliveries.html", include_str!("templates/deliveries.html")),
+    ("events.html", include_str!("templates/events.html")),
+    ("oauth_apps.html", include_str!("templates/oauth_apps.html")),
+    ("oauth_app.html", include_str!("templates/oauth_app.html")),
+    ("account.html", include_str!("templates/account.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -50,6 +54,9 @@ pub enum Section {
     Members,
     Invites,
     Webhooks,
+    Events,
+    OauthApps,
+    Account,
 }
 
 impl Section {
@@ -60,6 +67,9 @@ impl Section {
             Self::Members => "members",
             Self::Invites => "invites",
             Self::Webhooks => "webhooks",
+            Self::Events => "events",
+            Self::OauthApps => "oauth-apps",
+            Self::Account => "account",
         }
     }
 }
@@ -212,5 +222,29 @@ mod tests {
         let html = render("problem.html", values).expect("renders");
         assert!(html.contains("&lt;script&gt;x"), "{html}");
         assert!(!html.contains("<script>x"));
+    }
+
+    #[test]
+    fn an_event_without_a_person_behind_it_renders() {
+        let event = context! {
+            event => "webhook.disabled",
+            timestamp => "2026-12-01T09:30:00.000Z",
+            actor => of(&serde_json::json!({"type": "system"})),
+            data => "{}",
+        };
+        let values = context! {
+            events => vec![event],
+            next_cursor => None::<String>,
+            retained_since => "2026-11-01T00:00:00Z",
+            event_types => vec!["webhook.disabled"],
+            chosen => "",
+            org => context! { id => "o", name => "Acme", role => "OWNER" },
+            viewer => context! { name => "Ann", email => "ann@example.com" },
+            csrf => "t",
+            section => "events",
+            assets => assets::urls(),
+        };
+        let html = render("events.html", values).expect("renders");
+        assert!(html.contains("<td>System</td>"), "{html}");
     }
 }

@@ -1,8 +1,12 @@
 //! One module per part of the console; each page's handler renders it, and each form's
 //! handler either redirects back to it with a notice or renders it again with the API's error.
 
+pub mod account;
+pub mod detail;
+pub mod events;
 pub mod invites;
 pub mod members;
+pub mod oauth_apps;
 pub mod organizations;
 pub mod sign_in;
 pub mod webhooks;

@@ -161,6 +161,13 @@ impl Page {
         Some(unescape(&tag[value_at..value_end]))
     }
 
+    /// Where the link whose text is `text` goes, unescaped.
+    pub fn link(&self, text: &str) -> Option<String> {
+        let end = self.body.find(&format!("\">{text}</a>"))?;
+        let start = self.body[..end].rfind("href=\"")? + "href=\"".len();
+        Some(unescape(&self.body[start..end]))
+    }
+
     fn text_of(&self, opening: &str) -> Option<String> {
         let start = self.body.find(opening)? + opening.len();
         let end = self.body[start..].find("</p>")? + start;

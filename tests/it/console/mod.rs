@@ -2,9 +2,12 @@
 //! protection and permissions. Every refusal is checked against the JSON API's answer to the
 //! same request, since the console runs the API's own handlers.
 
+mod account;
 mod browser;
+mod events;
 mod invites;
 mod members;
+mod oauth_apps;
 mod organizations;
 mod portal;
 mod portal_browser;

@@ -25,20 +25,29 @@ pub async fn event_types(
     seat: &Seat,
     keep: &[String],
 ) -> ApiResult<Vec<EventTypeView>> {
+    let offered = |t: &EventTypeView| {
+        (!t.deprecated || keep.contains(&t.name))
+            && seat.allowed_events().is_none_or(|allowed| allowed.contains(&t.name))
+    };
+    let types = catalogue(state, &seat.principal).await?;
+    Ok(types.into_iter().filter(offered).collect())
+}
+
+/// The whole catalogue, page after page, as the API lists it to `principal`.
+pub async fn catalogue(
+    state: &AppState,
+    principal: &crate::http::principal::Principal,
+) -> ApiResult<Vec<EventTypeView>> {
     let mut types = Vec::new();
     let mut cursor = None;
     for _ in 0..CATALOGUE_PAGES {
         let mut query = api::page(cursor.as_deref(), &[]);
         query.limit = crate::http::extract::MAX_LIMIT;
-        let caller = Caller::Token(seat.principal.clone());
+        let caller = Caller::Token(principal.clone());
         let page = api::json(
             crate::http::event_types::read::list(api::state(state), caller, query).await,
         )?;
-        let offered = |t: &EventTypeView| {
-            (!t.deprecated || keep.contains(&t.name))
-                && seat.allowed_events().is_none_or(|allowed| allowed.contains(&t.name))
-        };
-        types.extend(page.data.into_iter().filter(offered));
+        types.extend(page.data);
         cursor = page.next_cursor;
         if cursor.is_none() {
             break;
@@ -50,13 +59,9 @@ pub async fn event_types(
 /// The webhook fields a console form sets, as the API's body.
 pub fn settings_body(form: &Form, clear_rate_limit: bool) -> Vec<(&'static str, Option<Value>)> {
     let events = form.all("events").into_iter().map(|e| Value::String(e.to_owned())).collect();
-    let rate_limit = match form.get("rateLimit").map(str::trim) {
-        // A number the API checks; text that is not one is passed on for it to refuse.
-        Some(raw) if !raw.is_empty() => {
-            Some(raw.parse::<i64>().map_or_else(|_| Value::String(raw.to_owned()), Value::from))
-        }
-        _ if clear_rate_limit => Some(Value::Null),
-        _ => None,
+    let rate_limit = match form.number("rateLimit") {
+        None if clear_rate_limit => Some(Value::Null),
+        number => number,
     };
     vec![
         ("url", form.text("url")),
