@@ -122,6 +122,8 @@ async fn a_failed_delivery_shows_why_and_is_redelivered(backend: Backend) {
     }
     let page = owner.post(&format!("{path}/recover"), &[("since", "whenever")]).await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
+    assert_eq!(page.input("recover-since").as_deref(), Some("whenever"), "kept as typed");
+    assert_eq!(page.input("webhook-url").as_deref(), Some(receiver.url.as_str()), "settings kept");
     app.stop().await;
 }
 

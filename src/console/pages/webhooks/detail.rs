@@ -81,18 +81,20 @@ pub async fn webhook_page(
         Ok(types) => types,
         Err(load) => return seat.refused(failed(load, error)),
     };
+    // A refused edit is shown as typed; any other form (recover) keeps the webhook's settings
+    // in the edit form, and its own field.
     let form = match &shown.form {
-        Some(form) => context! {
+        Some(form) if form.get("url").is_some() => context! {
             url => form.value("url"),
             events => form.values("events"),
             rateLimit => form.value("rateLimit"),
-            since => form.value("since"),
+            since => "",
         },
-        None => context! {
+        other => context! {
             url => webhook.url.clone(),
             events => webhook.events.clone(),
             rateLimit => webhook.rate_limit.map(|n| n.to_string()).unwrap_or_default(),
-            since => "",
+            since => other.as_ref().map(|f| f.value("since").to_owned()).unwrap_or_default(),
         },
     };
     let status = shown.error.as_ref().map_or(status, |(status, _)| *status);
