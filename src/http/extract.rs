@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 
 use crate::domain::text;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 
 /// Largest request body accepted; larger ones get a 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -160,6 +160,23 @@ impl<S: Send + Sync> FromRequestParts<S> for ListQuery {
             return Err(ApiError::Validation(errors));
         }
         Ok(Self { limit, cursor, params })
+    }
+}
+
+impl ListQuery {
+    /// The `?{name}=` filter, if given: one of `choices`, by its name.
+    pub fn choice<T: Copy>(&self, name: &str, choices: &[(&str, T)]) -> ApiResult<Option<T>> {
+        let Some(raw) = self.params.get(name) else { return Ok(None) };
+        match choices.iter().find(|(choice, _)| choice == raw) {
+            Some((_, value)) => Ok(Some(*value)),
+            None => {
+                let names: Vec<&str> = choices.iter().map(|(choice, _)| *choice).collect();
+                Err(ApiError::Validation(vec![format!(
+                    "{name} must be one of the following values: {}",
+                    names.join(", ")
+                )]))
+            }
+        }
     }
 }
 

@@ -168,19 +168,7 @@ pub async fn list(
     ApiPath(id): ApiPath<Uuid>,
     query: ListQuery,
 ) -> ApiResult<Json<Page<InviteView>>> {
-    let status = match query.params.get("status") {
-        None => None,
-        Some(s) => Some(
-            InviteStatus::CHOICES.iter().find(|(name, _)| name == s).map(|(_, v)| *v).ok_or_else(
-                || {
-                    ApiError::Validation(vec![
-                        "status must be one of the following values: pending, accepted, cancelled, expired"
-                            .into(),
-                    ])
-                },
-            )?,
-        ),
-    };
+    let status = query.choice("status", &InviteStatus::CHOICES)?;
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
     let mut conn = state.db.acquire().await?;
     access::as_manager(&mut conn, id, &principal, Scope::InvitesRead, "view invites").await?;

@@ -142,6 +142,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .routes(routes!(webhooks::secrets::rotate_secret))
         .routes(routes!(webhooks::test::test))
         .routes(routes!(webhooks::deliveries::list_deliveries))
+        .routes(routes!(webhooks::stats::delivery_stats))
         .routes(routes!(webhooks::attempts::list_attempts))
         .routes(routes!(webhooks::deliveries::redeliver))
         .routes(routes!(webhooks::recovery::recover))

@@ -19,10 +19,11 @@ use crate::store::deliveries::{self, DeliveryStatus};
 use crate::store::webhooks::Webhook;
 
 /// The webhook's deliveries, newest first, each with its latest attempts and how many there
-/// have been.
+/// have been; only those in one state with `?status=`.
 #[utoipa::path(get, path = "/api/organizations/{organizationId}/webhooks/{webhookId}/deliveries",
     tag = "webhooks", security(("bearer" = []), ("oauth2" = ["webhooks:read"])),
-    params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path), PageParams),
+    params(("organizationId" = Uuid, Path), ("webhookId" = Uuid, Path),
+           ("status" = Option<DeliveryStatus>, Query), PageParams),
     responses((status = 200, body = Page<DeliveryView>), (status = 400, body = ErrorBody),
                (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody)))]
@@ -33,9 +34,10 @@ pub async fn list_deliveries(
     query: ListQuery,
 ) -> ApiResult<Json<Page<DeliveryView>>> {
     let before = cursor::decode_uuid(query.cursor.as_deref())?;
+    let status = query.choice("status", &DeliveryStatus::CHOICES)?;
     let mut conn = state.db.acquire().await?;
     super::access::check_delivery_reader(&mut conn, org_id, webhook_id, &principal).await?;
-    let rows = deliveries::list(&mut conn, webhook_id, before, query.limit + 1).await?;
+    let rows = deliveries::list(&mut conn, webhook_id, status, before, query.limit + 1).await?;
     Ok(Json(Page::from_rows(rows, query.limit, |d| d.id.to_string(), DeliveryView::from)))
 }
 

@@ -13,6 +13,7 @@ pub mod read;
 pub mod recovery;
 pub mod secrets;
 pub mod settings;
+pub mod stats;
 pub mod test;
 pub mod update;
 pub mod views;

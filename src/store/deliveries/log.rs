@@ -83,10 +83,12 @@ struct AttemptRow {
     response_body: Option<String>,
 }
 
-/// The webhook's deliveries, newest first, each with its latest attempts.
+/// The webhook's deliveries, newest first, each with its latest attempts; only those in
+/// `status`, if given.
 pub async fn list(
     conn: &mut dyn Conn,
     webhook_id: Uuid,
+    status: Option<DeliveryStatus>,
     before: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<Delivery>, sqlx::Error> {
@@ -96,10 +98,11 @@ pub async fn list(
         sqlx::query_as(
             "SELECT id, webhook_id, event_id, event_type, status, next_attempt_at, created_at, \
              updated_at FROM deliveries WHERE webhook_id = $1 AND ($2 IS NULL OR id < $2) \
-             ORDER BY id DESC LIMIT $3",
+             AND ($3 IS NULL OR status = $3) ORDER BY id DESC LIMIT $4",
         )
         .bind(webhook_id)
         .bind(before)
+        .bind(status.map(DeliveryStatus::as_str))
         .bind(limit)
     )?;
     let mut deliveries = rows.into_iter().map(Delivery::try_from).collect::<Result<Vec<_>, _>>()?;

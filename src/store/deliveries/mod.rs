@@ -8,11 +8,13 @@
 //! - `record`: writing attempt results and moving each delivery on;
 //! - `outcomes`: what those results do to their webhooks' health;
 //! - `log`: the read model of a webhook's deliveries and their attempts;
+//! - `hourly`: how its recent deliveries turned out, hour by hour;
 //! - `recovery`: restarting finished deliveries;
 //! - `backlog`: what the queue holds, for the worker's sleep and for metrics.
 
 mod backlog;
 mod claim;
+mod hourly;
 mod log;
 mod outcomes;
 mod queue;
@@ -23,6 +25,7 @@ pub use backlog::{backlog, next_due, queue_state};
 pub use claim::{
     CLAIM_WINDOW, ClaimRules, DueDelivery, Exclusions, claim_postgres, lease_due, load_leased,
 };
+pub use hourly::{HourCounts, by_hour};
 pub use log::{Attempt, Delivery, LATEST_ATTEMPTS, attempts, find_status, list};
 pub use outcomes::HealthRules;
 pub use queue::enqueue;
@@ -38,6 +41,9 @@ pub enum DeliveryStatus {
 }
 
 impl DeliveryStatus {
+    pub const CHOICES: [(&'static str, DeliveryStatus); 3] =
+        [("pending", Self::Pending), ("succeeded", Self::Succeeded), ("failed", Self::Failed)];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
@@ -46,7 +52,7 @@ impl DeliveryStatus {
         }
     }
 
-    fn parse(s: &str) -> Option<Self> {
+    pub fn parse(s: &str) -> Option<Self> {
         [Self::Pending, Self::Succeeded, Self::Failed].into_iter().find(|d| d.as_str() == s)
     }
 }

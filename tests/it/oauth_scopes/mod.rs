@@ -132,6 +132,7 @@ async fn scoped_routes(app: &TestApp, f: &RoleFixture, receiver: &Receiver) -> V
         route(Method::GET, format!("{op}/webhooks"), None, "webhooks:read", 200),
         route(Method::GET, hp.clone(), None, "webhooks:read", 200),
         route(Method::GET, format!("{hp}/deliveries"), None, "webhooks:read", 200),
+        route(Method::GET, format!("{hp}/delivery-stats"), None, "webhooks:read", 200),
         route(
             Method::POST,
             format!("{op}/webhooks"),

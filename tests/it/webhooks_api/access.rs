@@ -65,6 +65,13 @@ async fn every_route_is_for_owners_and_admins_of_the_organization(backend: Backe
             StatusCode::OK,
         ),
         (
+            Method::GET,
+            format!("{hp}/delivery-stats"),
+            None,
+            "view webhook deliveries",
+            StatusCode::OK,
+        ),
+        (
             Method::POST,
             redeliver_path(&f.org, &hook, &delivery),
             Some(json!({})),

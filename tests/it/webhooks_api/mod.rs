@@ -13,6 +13,7 @@ mod deliveries;
 mod read;
 mod redelivery;
 mod secrets;
+mod stats;
 mod update;
 
 use std::collections::BTreeSet;
