@@ -19,6 +19,34 @@ document.addEventListener("submit", (event) => {
   if (message && !window.confirm(message)) event.preventDefault();
 });
 
+// A form on its way says so (a recovery of thousands of deliveries takes a while), and is not
+// sent twice by a second click.
+document.addEventListener("submit", (event) => {
+  if (event.defaultPrevented) return;
+  const form = event.target;
+  if (form.hasAttribute("aria-busy")) {
+    event.preventDefault();
+    return;
+  }
+  form.setAttribute("aria-busy", "true");
+  const button = event.submitter;
+  if (button) {
+    button.setAttribute("data-label", button.textContent);
+    button.textContent = "Working…";
+  }
+});
+
+// Back to a page kept in the browser's cache: its forms are ready again.
+window.addEventListener("pageshow", () => {
+  for (const form of document.querySelectorAll("form[aria-busy]")) {
+    form.removeAttribute("aria-busy");
+    for (const button of form.querySelectorAll("[data-label]")) {
+      button.textContent = button.getAttribute("data-label");
+      button.removeAttribute("data-label");
+    }
+  }
+});
+
 // "Copy" buttons copy the field they name, and say so.
 document.addEventListener("click", async (event) => {
   const button = event.target.closest("[data-copy]");

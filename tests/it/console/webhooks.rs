@@ -47,6 +47,7 @@ async fn a_webhook_added_in_the_console_is_signed_and_its_log_shows_deliveries(b
     let again = admin.get(&path).await;
     assert!(!again.body.contains(&secret), "the secret is shown once");
     assert!(again.shows("Nothing delivered yet"));
+    assert!(again.shows("No deliveries in the last 24 hours"), "the chart's empty state");
 
     // A member added through the console is delivered, signed with the secret shown.
     let bob = app.register("bob").await;
@@ -97,6 +98,36 @@ async fn a_failed_delivery_shows_why_and_is_redelivered(backend: Backend) {
     assert!(page.shows("receiver says hi"), "the answer's start: {}", page.body);
     assert!(page.shows("2 attempts"), "{}", page.body);
 
+    // The chart of the last day counts it, and the log's filters find it.
+    assert!(!page.shows("No deliveries in the last 24 hours"), "{}", page.body);
+    assert!(
+        page.shows("Deliveries per hour over the last 24 hours: 0 succeeded, 1 failed, 0 pending"),
+        "{}",
+        page.body
+    );
+    assert!(page.shows("This hour: 0 succeeded, 1 failed, 0 pending"), "{}", page.body);
+    let failed = owner.get(&format!("{path}?status=failed")).await;
+    assert!(failed.shows("HTTP 500"), "{}", failed.body);
+    assert!(failed.body.contains("aria-current=\"page\">Failed<"), "{}", failed.body);
+    let succeeded = owner.get(&format!("{path}?status=succeeded")).await;
+    assert!(succeeded.shows("No succeeded deliveries"), "{}", succeeded.body);
+    let succeeded = owner.get(&format!("{path}/deliveries?status=succeeded")).await;
+    assert!(!succeeded.shows("HTTP 500"), "the log alone, filtered: {}", succeeded.body);
+    let fragment = owner.get(&format!("{path}/deliveries?status=pending")).await;
+    assert!(fragment.shows("No pending deliveries"), "{}", fragment.body);
+    let bogus = owner.get(&format!("{path}?status=bogus")).await;
+    bogus.assert_refused(
+        StatusCode::BAD_REQUEST,
+        "status must be one of the following values: pending, succeeded, failed",
+    );
+
+    // Recovering since a time sends the failed delivery again (and it fails again).
+    let page = owner.post(&format!("{path}/recover"), &[("since", "2020-01-01T00:00")]).await;
+    assert_eq!(page.assert_redirect(&path), "done=recovered");
+    app.drain().await;
+    let log = owner.get(&format!("{path}/deliveries")).await;
+    assert!(log.shows("Failed") && log.shows("4 attempts"), "{}", log.body);
+
     let delivery =
         app.deliveries(&f.org, &hook, &f.owner).await[0]["id"].as_str().expect("id").to_owned();
     receiver.set_script(vec![Reply::status(200)]);
@@ -104,22 +135,10 @@ async fn a_failed_delivery_shows_why_and_is_redelivered(backend: Backend) {
     assert_eq!(owner.post(&redeliver, &[]).await.assert_redirect(&path), "done=redelivered");
     app.drain().await;
     let log = owner.get(&format!("{path}/deliveries")).await;
-    assert!(log.shows("Succeeded") && log.shows("3 attempts"), "{}", log.body);
+    assert!(log.shows("Succeeded") && log.shows("5 attempts"), "{}", log.body);
+    let page = owner.get(&path).await;
+    assert!(page.shows("This hour: 1 succeeded, 0 failed, 0 pending"), "{}", page.body);
 
-    // Recovering since a time: the API's answer, here for a receiver with nothing failed.
-    let page = owner.post(&format!("{path}/recover"), &[("since", "2020-01-01T00:00")]).await;
-    let api = app
-        .post(
-            &format!("/api/organizations/{}/webhooks/{hook}/recover", f.org),
-            Some(&f.owner.token),
-            json!({"since": "2020-01-01T00:00:00Z"}),
-        )
-        .await;
-    if api.0 == StatusCode::ACCEPTED {
-        assert_eq!(page.assert_redirect(&path), "done=recovered");
-    } else {
-        assert_same_refusal(api, &page);
-    }
     let page = owner.post(&format!("{path}/recover"), &[("since", "whenever")]).await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
     assert_eq!(page.input("recover-since").as_deref(), Some("whenever"), "kept as typed");

@@ -5,11 +5,11 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::{Value, context};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::detail::{answer, on_shown};
 use crate::console::api;
-use crate::console::pages;
 use crate::console::render;
 use crate::console::seat::{At, Seat, Submitted};
 use crate::error::ApiResult;
@@ -17,23 +17,52 @@ use crate::http::webhooks;
 use crate::state::AppState;
 use crate::store::deliveries::DeliveryStatus;
 
-/// One page of the log as the template shows it: `deliveries`, `next_cursor`, `pending`.
+/// The query of a webhook's page and of its log alone: where the log continues, the state it
+/// is filtered by, and what just happened.
+#[derive(Debug, Default, Deserialize)]
+pub struct LogQuery {
+    pub cursor: Option<String>,
+    pub status: Option<String>,
+    pub done: Option<String>,
+}
+
+impl LogQuery {
+    /// The state asked for; empty is every state, as no filter is.
+    pub fn status(&self) -> Option<&str> {
+        self.status.as_deref().filter(|s| !s.is_empty())
+    }
+}
+
+/// The log's filters, in the order the page offers them.
+const FILTERS: [(&str, &str); 4] =
+    [("", "All"), ("pending", "Pending"), ("succeeded", "Succeeded"), ("failed", "Failed")];
+
+/// One page of the log as the template shows it: `deliveries`, the page's `cursor` and its
+/// `next_cursor`, `pending`, and
+/// the `status` filter with the `filters` to choose from.
 pub async fn log(
     state: &AppState,
     seat: &Seat,
     webhook: Uuid,
     cursor: Option<&str>,
+    status: Option<&str>,
 ) -> ApiResult<Value> {
     let path = api::path((seat.org_id, webhook));
-    let query = api::page(cursor, &[]);
+    let params: Vec<(&str, &str)> = status.map(|s| ("status", s)).into_iter().collect();
+    let query = api::page(cursor, &params);
     let principal = seat.principal.clone();
     let listed = webhooks::deliveries::list_deliveries(api::state(state), principal, path, query);
     let page = api::json(listed.await)?;
     let pending = page.data.iter().any(|d| d.status == DeliveryStatus::Pending);
+    let filters: Vec<Value> =
+        FILTERS.iter().map(|&(value, label)| context! { value => value, label => label }).collect();
     Ok(context! {
         deliveries => render::of(&page.data),
         next_cursor => page.next_cursor,
+        cursor => cursor,
         pending => pending,
+        status => status.unwrap_or_default(),
+        filters => filters,
     })
 }
 
@@ -42,11 +71,11 @@ pub async fn log(
 pub async fn fragment(
     State(state): State<AppState>,
     At(seat, [webhook]): At<1>,
-    Query(shown): Query<pages::Shown>,
+    Query(query): Query<LogQuery>,
 ) -> Response {
     let found = async {
         super::shown_webhook(&state, &seat, webhook).await?;
-        log(&state, &seat, webhook, shown.cursor.as_deref()).await
+        log(&state, &seat, webhook, query.cursor.as_deref(), query.status()).await
     };
     match found.await {
         Ok(log) => {

@@ -7,10 +7,11 @@ use axum::response::Response;
 use minijinja::context;
 use uuid::Uuid;
 
-use super::{check_subscribable, deliveries, event_types, settings_body, shown_webhook};
+use super::deliveries::{self, LogQuery};
+use super::{chart, check_subscribable, event_types, settings_body, shown_webhook};
 use crate::console::api;
 use crate::console::form::Form;
-use crate::console::pages::{self, done, failed, notice};
+use crate::console::pages::{done, failed, notice};
 use crate::console::render::{self, describe};
 use crate::console::seat::{At, Seat, Submitted};
 use crate::error::ApiError;
@@ -34,6 +35,7 @@ pub struct Shown {
     error: Option<(StatusCode, String)>,
     done: Option<String>,
     cursor: Option<String>,
+    status: Option<String>,
 }
 
 impl Shown {
@@ -51,9 +53,10 @@ impl Shown {
 pub async fn page(
     State(state): State<AppState>,
     At(seat, [webhook]): At<1>,
-    Query(query): Query<pages::Shown>,
+    Query(query): Query<LogQuery>,
 ) -> Response {
-    let shown = Shown { done: query.done, cursor: query.cursor, ..Shown::default() };
+    let status = query.status().map(str::to_owned);
+    let shown = Shown { done: query.done, cursor: query.cursor, status, ..Shown::default() };
     webhook_page(&state, &seat, webhook, StatusCode::OK, shown).await
 }
 
@@ -73,8 +76,13 @@ pub async fn webhook_page(
         Ok(webhook) => webhook,
         Err(load) => return seat.refused(failed(load, error)),
     };
-    let log = match deliveries::log(state, seat, webhook_id, shown.cursor.as_deref()).await {
+    let (cursor, filter) = (shown.cursor.as_deref(), shown.status.as_deref());
+    let log = match deliveries::log(state, seat, webhook_id, cursor, filter).await {
         Ok(log) => log,
+        Err(load) => return seat.refused(failed(load, error)),
+    };
+    let chart = match chart::chart(state, seat, webhook_id).await {
+        Ok(chart) => chart,
         Err(load) => return seat.refused(failed(load, error)),
     };
     let types = match event_types(state, seat, &webhook.events).await {
@@ -102,7 +110,7 @@ pub async fn webhook_page(
         ..log,
         ..context! {
             base => format!("{}/{webhook_id}", seat.home),
-            cursor => shown.cursor,
+            chart => chart,
             webhook => render::of(&webhook),
             event_types => render::of(&types),
             secret => shown.secret.as_ref().map(|(secret, _)| secret),

@@ -1,6 +1,8 @@
 //! An organization's webhooks: the list and adding one ([`list`]), one webhook and its
-//! settings ([`detail`]), and its delivery log ([`deliveries`]).
+//! settings ([`detail`]), its delivery log ([`deliveries`]) and the chart of its last day
+//! ([`chart`]).
 
+pub mod chart;
 pub mod deliveries;
 pub mod detail;
 pub mod list;
