@@ -28,7 +28,8 @@ pub struct EmailArgs {
     pub email_templates: Option<PathBuf>,
 
     /// Where the links in emails point, e.g. an application's own pages
-    /// (`https://app.example.com/account`). Defaults to ROSTER_PUBLIC_URL.
+    /// (`https://app.example.com/account`). Defaults to the console's pages, ROSTER_PUBLIC_URL
+    /// followed by /console.
     #[arg(long, env = "ROSTER_EMAIL_LINK_URL", value_parser = parse_public_url, global = true)]
     pub email_link_url: Option<String>,
 
@@ -94,9 +95,12 @@ impl Default for EmailSettings {
 }
 
 impl EmailArgs {
-    /// The settings, with links pointing at `link_url`, else `public_url`, else `fallback`.
+    /// The settings, with links pointing at `link_url`, else at the console's own pages on
+    /// `public_url`, else on `fallback`.
     pub fn into_settings(self, public_url: Option<&str>, fallback: String) -> EmailSettings {
-        let link_url = self.email_link_url.or(public_url.map(str::to_owned)).unwrap_or(fallback);
+        let link_url = self.email_link_url.unwrap_or_else(|| {
+            format!("{}/console", public_url.unwrap_or(&fallback).trim_end_matches('/'))
+        });
         EmailSettings {
             smtp_url: self.smtp_url,
             from: self.email_from,

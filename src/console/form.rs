@@ -4,7 +4,6 @@
 //! CSRF token ([`Posted`]), and a browser that says a request is cross-site is refused before
 //! any handler runs ([`same_origin_only`]).
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
@@ -108,11 +107,6 @@ impl FromRequest<AppState> for Posted {
         }
         Ok(Self { viewer, form })
     }
-}
-
-/// A form with no sign-in behind it yet (signing in), read the same way.
-pub async fn read(body: Bytes) -> Form {
-    Form::parse(&body[..body.len().min(MAX_FORM_BYTES)])
 }
 
 /// The answer to a form that did not come from this sign-in's pages.

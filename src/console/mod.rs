@@ -15,6 +15,7 @@ pub mod assets;
 pub mod form;
 pub mod pages;
 pub mod portal;
+pub mod public_form;
 pub mod render;
 pub mod seat;
 pub mod session;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/assets/{name}", get(assets::serve))
         .route("/console/sign-in", get(sign_in::page).post(sign_in::submit))
         .route("/console/sign-out", post(sign_in::sign_out))
+        .merge(link_routes())
         .route("/console/organizations", post(organizations::create))
         .route("/console/organizations/{id}", get(organizations::overview))
         .route("/console/organizations/{id}/settings", post(organizations::rename))
@@ -47,6 +49,18 @@ pub fn router() -> Router<AppState> {
         .merge(account_routes())
         .merge(oauth_app_routes())
         .layer(axum::middleware::from_fn(form::same_origin_only))
+}
+
+/// The pages emailed links open, where `ROSTER_EMAIL_LINK_URL` does not send them elsewhere.
+fn link_routes() -> Router<AppState> {
+    use pages::links::{accept_invite, confirm_email, reset_password, verify_email};
+    Router::new()
+        .route("/console/verify-email", get(verify_email::page).post(verify_email::verify))
+        .route("/console/verify-email/resend", post(verify_email::resend))
+        .route("/console/reset-password", get(reset_password::page).post(reset_password::request))
+        .route("/console/reset-password/confirm", post(reset_password::confirm))
+        .route("/console/confirm-email", get(confirm_email::page).post(confirm_email::confirm))
+        .route("/console/invites/accept", get(accept_invite::page).post(accept_invite::accept))
 }
 
 /// The webhooks pages, for a person in the console and, without deleting and recovering, for

@@ -15,6 +15,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("macros.html", include_str!("templates/macros.html")),
     ("problem.html", include_str!("templates/problem.html")),
     ("sign_in.html", include_str!("templates/sign_in.html")),
+    ("link.html", include_str!("templates/link.html")),
     ("organizations.html", include_str!("templates/organizations.html")),
     ("overview.html", include_str!("templates/overview.html")),
     ("members.html", include_str!("templates/members.html")),

@@ -64,7 +64,10 @@ impl FromRequestParts<AppState> for Viewer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, SignInFirst> {
         let back = match parts.method {
-            axum::http::Method::GET => parts.uri.path().to_owned(),
+            // The query too: an invite's link carries its token there.
+            axum::http::Method::GET => {
+                parts.uri.path_and_query().map_or("/console", |p| p.as_str()).to_owned()
+            }
             _ => "/console".to_owned(),
         };
         match find(state, &parts.headers).await {

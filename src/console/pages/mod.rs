@@ -5,6 +5,7 @@ pub mod account;
 pub mod detail;
 pub mod events;
 pub mod invites;
+pub mod links;
 pub mod members;
 pub mod oauth_apps;
 pub mod organizations;

@@ -18,6 +18,7 @@ const NOTICES: &[(&str, &str)] = &[
     ("created", "Organization created."),
     ("saved", "Settings saved."),
     ("left", "You left the organization."),
+    ("joined", "Invite accepted: you are a member now."),
 ];
 
 pub async fn list(

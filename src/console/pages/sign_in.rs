@@ -2,28 +2,35 @@
 //! and verified-address rule as `POST /api/auth/login`); the form is protected by a
 //! double-submit token until there is a sign-in to tie a token to.
 
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use serde::Deserialize;
 
-use crate::auth::token;
-use crate::console::form::{self, CSRF_FIELD, Posted};
+use crate::console::form::Posted;
+use crate::console::public_form::{self, CSRF_COOKIE, PublicForm};
 use crate::console::session::{self, COOKIE};
 use crate::console::{api, render};
 use crate::http::account::client::Caller;
 use crate::http::auth::sign_in_with;
 use crate::state::AppState;
 
-/// The sign-in form's double-submit cookie.
-const CSRF_COOKIE: &str = "roster_console_csrf";
-
 #[derive(Deserialize)]
 pub struct Next {
     next: Option<String>,
+    done: Option<String>,
 }
+
+/// What brought someone to the sign-in page from a page of emailed links.
+const NOTICES: &[(&str, &str)] = &[
+    (
+        "password-reset",
+        "Your new password is set, and every other sign-in has ended. Sign in with it.",
+    ),
+    ("verified", "Your email address is verified. Sign in to continue."),
+    ("email-changed", "Your new email address is confirmed. Sign in with it."),
+];
 
 pub async fn page(
     State(state): State<AppState>,
@@ -34,21 +41,21 @@ pub async fn page(
     if let Ok(Some(_)) = session::find(&state, &headers).await {
         return Redirect::to(next).into_response();
     }
-    form_page(&state, StatusCode::OK, next, "", None)
+    let notice = super::notice(query.done.as_deref(), NOTICES);
+    form_page(&state, StatusCode::OK, next, "", Message::Notice(notice))
+}
+
+/// What the sign-in page says above its form.
+enum Message {
+    Notice(Option<&'static str>),
+    Error(String),
 }
 
 pub async fn submit(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
-    body: Bytes,
+    PublicForm(form): PublicForm,
 ) -> Response {
-    let form = form::read(body).await;
-    let expected = session::cookie(&headers, CSRF_COOKIE).unwrap_or_default();
-    let presented = form.get(CSRF_FIELD).unwrap_or_default();
-    if !session::same_token(presented, expected) {
-        return form::forged();
-    }
     let next = safe_next(form.get("next"));
     let email = form.value("email");
     let body = api::body([("email", form.text("email")), ("password", form.text("password"))]);
@@ -56,7 +63,7 @@ pub async fn submit(
         Ok(user) => user,
         Err(error) => {
             let (status, message) = render::describe(error);
-            return form_page(&state, status, next, email, Some(message));
+            return form_page(&state, status, next, email, Message::Error(message));
         }
     };
     let presented = match session::start(&state, &user, &caller.client()).await {
@@ -93,15 +100,14 @@ fn form_page(
     status: StatusCode,
     next: &str,
     email: &str,
-    error: Option<String>,
+    message: Message,
 ) -> Response {
-    let csrf = token::generate("");
-    let values = context! { csrf => &csrf, next => next, email => email, error => error };
-    let mut response = render::public(status, "sign_in.html", values);
-    if let Some(cookie) = session::set_cookie(state, CSRF_COOKIE, Some(&csrf)) {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    response
+    let (notice, error) = match message {
+        Message::Notice(notice) => (notice, None),
+        Message::Error(error) => (None, Some(error)),
+    };
+    let values = context! { next => next, email => email, notice => notice, error => error };
+    public_form::page(state, status, "sign_in.html", values)
 }
 
 /// Where to go after signing in: a console page, never another site.

@@ -1,6 +1,6 @@
 //! A browser-like client for the console: it keeps cookies, follows no redirects, and sends
-//! each form with the CSRF token of the last page it loaded, as a browser submitting that
-//! page's form would.
+//! each form with the CSRF token of the last page it loaded or was answered with, as a
+//! browser submitting that page's form would.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -64,7 +64,12 @@ impl Console {
         let csrf = self.csrf.lock().expect("csrf").clone().expect("a page with a form was loaded");
         let mut all = fields.to_vec();
         all.push(("csrf_token", &csrf));
-        self.post_exactly(path, &all, &[]).await
+        let page = self.post_exactly(path, &all, &[]).await;
+        // A form shown again is the page a browser would submit next.
+        if let Some(csrf) = page.csrf() {
+            *self.csrf.lock().expect("csrf") = Some(csrf);
+        }
+        page
     }
 
     /// Posts exactly these fields and headers: no CSRF token is added.

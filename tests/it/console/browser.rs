@@ -79,8 +79,19 @@ async fn walk_through(browser: &Browser, backend: Backend, suffix: &str) {
     // The log refreshes itself while a delivery is pending.
     browser.wait_for_text("Succeeded").await;
     looks_right(browser, backend, "webhook", suffix).await;
+    // The log's filters: nothing failed.
+    browser.click_link("Failed").await;
+    browser.wait_for_text("No failed deliveries").await;
 
     browser.click_button("Sign out").await;
     browser.wait_for_path("/console/sign-in").await;
+
+    // A forgotten password: the link from the sign-in page asks for the address.
+    browser.click_link("Forgot your password?").await;
+    browser.wait_for_path("/console/reset-password").await;
+    looks_right(browser, backend, "reset-password", suffix).await;
+    browser.fill("Email", &ada.email).await;
+    browser.click_button("Send me a link").await;
+    browser.wait_for_text("a link to reset its password is on its way").await;
     app.stop().await;
 }

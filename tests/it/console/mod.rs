@@ -6,6 +6,7 @@ mod account;
 mod browser;
 mod events;
 mod invites;
+mod links;
 mod members;
 mod oauth_apps;
 mod organizations;

@@ -23,8 +23,8 @@ async fn without_a_relay_the_email_is_logged_with_its_link(backend: Backend) {
     assert!(line.contains("INFO"), "{line}");
     assert!(line.contains("to=ada@example.com"), "{line}");
     assert!(line.contains("subject=Confirm your email address"), "{line}");
-    // Links point at the listen address when no public or link URL is set.
-    let link = format!("link={}/verify-email?token=rst_ve_", server.api.base);
+    // Links open the console's pages at the listen address when no public or link URL is set.
+    let link = format!("link={}/console/verify-email?token=rst_ve_", server.api.base);
     assert!(line.contains(&link), "{line}");
 }
 

@@ -17,7 +17,7 @@ use crate::common::smtp::{Mail, SmtpSink};
 use crate::common::{Backend, TestApp, TestUser};
 
 /// A server that sends through `sink`, with `adjust` applied to its configuration.
-async fn app_with_smtp(
+pub(crate) async fn app_with_smtp(
     backend: Backend,
     sink: &SmtpSink,
     adjust: impl FnOnce(&mut roster::config::Config),
@@ -32,7 +32,11 @@ async fn app_with_smtp(
 }
 
 /// Registers `name` and returns the user and the verification email sent to them.
-async fn register_for_mail(app: &TestApp, sink: &SmtpSink, name: &str) -> (TestUser, Mail) {
+pub(crate) async fn register_for_mail(
+    app: &TestApp,
+    sink: &SmtpSink,
+    name: &str,
+) -> (TestUser, Mail) {
     let user = app.register(name).await;
     let mail = sink.mail_to(&user.email).await;
     (user, mail)
