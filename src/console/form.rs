@@ -109,12 +109,13 @@ impl FromRequest<AppState> for Posted {
     }
 }
 
+/// Why a form that did not come from this sign-in's pages is refused.
+pub const FORGED: &str =
+    "This form has expired or came from another site. Go back, reload the page and try again.";
+
 /// The answer to a form that did not come from this sign-in's pages.
 pub fn forged() -> Response {
-    render::problem(
-        StatusCode::FORBIDDEN,
-        "This form has expired or came from another site. Go back, reload the page and try again.",
-    )
+    render::problem(StatusCode::FORBIDDEN, FORGED)
 }
 
 /// Refuses a state-changing request that the browser marks as cross-site (`Sec-Fetch-Site`),

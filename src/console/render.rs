@@ -138,9 +138,14 @@ pub fn public(status: StatusCode, template: &str, values: Value) -> Response {
     html(status, template, values)
 }
 
-/// A page saying what went wrong, in the API's words.
+/// A page saying what went wrong, in the API's words, with a way back to the console.
 pub fn problem(status: StatusCode, message: &str) -> Response {
-    public(status, "problem.html", context! { status => status.as_u16(), message => message })
+    let values = context! {
+        status => status.as_u16(),
+        message => message,
+        back => context! { href => "/console", label => "Back to the console" },
+    };
+    public(status, "problem.html", values)
 }
 
 /// The page for an API error; internal errors are logged and shown without their cause.
@@ -218,8 +223,10 @@ mod tests {
 
     #[test]
     fn what_a_page_shows_is_escaped() {
-        let values =
-            context! { status => 404, message => "<script>x</script>", assets => assets::urls() };
+        let back = context! { href => "/console", label => "Back" };
+        let values = context! {
+            status => 404, message => "<script>x</script>", back => back, assets => assets::urls(),
+        };
         let html = render("problem.html", values).expect("renders");
         assert!(html.contains("&lt;script&gt;x"), "{html}");
         assert!(!html.contains("<script>x"));

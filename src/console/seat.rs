@@ -9,7 +9,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
-use super::form::{CSRF_FIELD, Form, MAX_FORM_BYTES, forged};
+use super::form::{CSRF_FIELD, FORGED, Form, MAX_FORM_BYTES};
 use super::portal::{self, Portal};
 use super::render;
 use super::session::Viewer;
@@ -55,13 +55,35 @@ impl Seat {
             .is_none_or(|allowed| events.iter().all(|e| allowed.contains(e)))
     }
 
-    /// A page saying why something could not be shown or done. In a portal it carries the
-    /// portal's headers, so that it shows inside the iframe the portal lives in.
-    pub fn refused(&self, mut response: Response) -> Response {
-        if let Some(portal) = self.portal() {
-            portal::page_headers(portal, response.headers_mut());
-        }
-        response
+    /// A page saying why something could not be shown or done, in the seat's own layout and
+    /// with a way back that stays in it: a portal's customer has no console. In a portal it
+    /// carries the portal's headers, so that it shows inside the iframe the portal lives in.
+    pub fn problem(&self, status: StatusCode, message: &str) -> Response {
+        let back = match self.place {
+            Place::Console(_) => ("/console", "Back to the console"),
+            Place::Portal(_) => (self.home.as_str(), "Back to the webhooks"),
+        };
+        let (href, label) = back;
+        let values = minijinja::context! {
+            status => status.as_u16(),
+            message => message,
+            back => minijinja::context! { href => href, label => label },
+        };
+        render::seated(status, "problem.html", self, values)
+    }
+
+    /// The page for a page that could not load, or for a form's refusal if there was one
+    /// (see [`crate::console::pages::failed`]).
+    pub fn failed(
+        &self,
+        error: crate::error::ApiError,
+        form_error: Option<&(StatusCode, String)>,
+    ) -> Response {
+        let (status, message) = match form_error {
+            Some((status, message)) => (*status, message.clone()),
+            None => render::describe(error),
+        };
+        self.problem(status, &message)
     }
 
     /// The event types this page may subscribe a webhook to, if it is limited.
@@ -114,19 +136,17 @@ impl<const N: usize> FromRequest<AppState> for Submitted<N> {
             return Err(missing());
         }
         if seat.portal().is_some_and(|p| p.read_only) {
-            return Err(seat.refused(render::problem(
-                StatusCode::FORBIDDEN,
-                "This page shows webhooks only: it cannot change them.",
-            )));
+            let read_only = "This page shows webhooks only: it cannot change them.";
+            return Err(seat.problem(StatusCode::FORBIDDEN, read_only));
         }
         let Ok(body) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
             let too_large = "That form was too large to read.";
-            return Err(seat.refused(render::problem(StatusCode::PAYLOAD_TOO_LARGE, too_large)));
+            return Err(seat.problem(StatusCode::PAYLOAD_TOO_LARGE, too_large));
         };
         let form = Form::parse(&body);
         let presented = form.get(CSRF_FIELD).unwrap_or_default();
         if !super::session::same_token(presented, &seat.csrf) {
-            return Err(seat.refused(forged()));
+            return Err(seat.problem(StatusCode::FORBIDDEN, FORGED));
         }
         Ok(Self(seat, ids, form))
     }

@@ -148,6 +148,9 @@ async fn a_portal_narrowed_to_types_or_to_reading(backend: Backend) {
         .assert_refused(StatusCode::NOT_FOUND, "Webhook not found");
     let page = portal.post(&format!("{home}/{wide}/test"), &[]).await;
     page.assert_refused(StatusCode::NOT_FOUND, "Webhook not found");
+    // The way back stays in the portal: its customer has no console.
+    assert_eq!(page.link("Back to the webhooks").as_deref(), Some(home.as_str()), "{}", page.body);
+    assert!(!page.body.contains("href=\"/console\""), "{}", page.body);
     let refused = "This page can subscribe webhooks only to: member.added";
     let page = portal.post(&home, &[("url", &receiver.url), ("events", "invite.created")]).await;
     page.assert_refused(StatusCode::FORBIDDEN, refused);

@@ -83,7 +83,7 @@ pub async fn fragment(
             let values = context! { ..log, ..context! { base => base } };
             render::seated(StatusCode::OK, "deliveries.html", &seat, values)
         }
-        Err(error) => seat.refused(render::api_error(error)),
+        Err(error) => seat.failed(error, None),
     }
 }
 

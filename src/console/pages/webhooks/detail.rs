@@ -11,7 +11,7 @@ use super::deliveries::{self, LogQuery};
 use super::{chart, check_subscribable, event_types, settings_body, shown_webhook};
 use crate::console::api;
 use crate::console::form::Form;
-use crate::console::pages::{done, failed, notice};
+use crate::console::pages::{done, notice};
 use crate::console::render::{self, describe};
 use crate::console::seat::{At, Seat, Submitted};
 use crate::error::ApiError;
@@ -70,24 +70,24 @@ pub async fn webhook_page(
     let error = shown.error.as_ref();
     let org = match super::org_of(state, seat).await {
         Ok(org) => org,
-        Err(load) => return seat.refused(failed(load, error)),
+        Err(load) => return seat.failed(load, error),
     };
     let webhook = match shown_webhook(state, seat, webhook_id).await {
         Ok(webhook) => webhook,
-        Err(load) => return seat.refused(failed(load, error)),
+        Err(load) => return seat.failed(load, error),
     };
     let (cursor, filter) = (shown.cursor.as_deref(), shown.status.as_deref());
     let log = match deliveries::log(state, seat, webhook_id, cursor, filter).await {
         Ok(log) => log,
-        Err(load) => return seat.refused(failed(load, error)),
+        Err(load) => return seat.failed(load, error),
     };
     let chart = match chart::chart(state, seat, webhook_id).await {
         Ok(chart) => chart,
-        Err(load) => return seat.refused(failed(load, error)),
+        Err(load) => return seat.failed(load, error),
     };
     let types = match event_types(state, seat, &webhook.events).await {
         Ok(types) => types,
-        Err(load) => return seat.refused(failed(load, error)),
+        Err(load) => return seat.failed(load, error),
     };
     // A refused edit is shown as typed; any other form (recover) keeps the webhook's settings
     // in the edit form, and its own field.

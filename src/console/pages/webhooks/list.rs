@@ -9,7 +9,7 @@ use minijinja::context;
 use super::{check_subscribable, detail, event_types, settings_body};
 use crate::console::api;
 use crate::console::form::Form;
-use crate::console::pages::{Shown, failed, notice, status_of};
+use crate::console::pages::{Shown, notice, status_of};
 use crate::console::render::{self, describe};
 use crate::console::seat::{At, Seat, Submitted};
 use crate::http::webhooks;
@@ -34,19 +34,19 @@ async fn list_page(
 ) -> Response {
     let org = match super::org_of(state, seat).await {
         Ok(org) => org,
-        Err(load) => return seat.refused(failed(load, error.as_ref())),
+        Err(load) => return seat.failed(load, error.as_ref()),
     };
     let query = api::page(shown.cursor.as_deref(), &[]);
     let path = api::path(seat.org_id);
     let listed = webhooks::read::list(api::state(state), seat.principal.clone(), path, query);
     let mut page = match api::json(listed.await) {
         Ok(page) => page,
-        Err(load) => return seat.refused(failed(load, error.as_ref())),
+        Err(load) => return seat.failed(load, error.as_ref()),
     };
     page.data.retain(|webhook| seat.shows(&webhook.events));
     let types = match event_types(state, seat, &[]).await {
         Ok(types) => types,
-        Err(load) => return seat.refused(failed(load, error.as_ref())),
+        Err(load) => return seat.failed(load, error.as_ref()),
     };
     let values = context! {
         webhooks => render::of(&page.data),
