@@ -31,6 +31,13 @@ pub enum Command {
         #[command(subcommand)]
         command: keys::KeysCommand,
     },
+    /// Copy the SQLite database, online and consistent, to a new file (see
+    /// docs/operations.md for restoring it). PostgreSQL is backed up with its own tools.
+    Backup {
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Run a local webhook receiver that verifies signatures and prints each delivery.
     Listen {
         #[command(flatten)]
@@ -106,6 +113,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let done = keys::run(&db, command).await;
             db.close().await;
             done
+        }
+        Command::Backup { to } => {
+            let copied = crate::store::backup::sqlite(&config.database_url, &to).await?;
+            println!(
+                "backed up to {} ({} bytes, schema version {})",
+                to.display(),
+                copied.bytes,
+                copied.schema_version
+            );
+            Ok(())
         }
         Command::Listen { secret, port } => {
             crate::devtools::listen(secret.read()?, port, shutdown_signal()).await

@@ -26,6 +26,7 @@ mod types;
 mod wakeup;
 
 pub mod account_tokens;
+pub mod backup;
 pub mod deliveries;
 pub mod emails;
 pub mod event_types;

@@ -8,6 +8,7 @@ mod common;
 mod account;
 mod app_events;
 mod auth;
+mod backup;
 mod browser_harness;
 mod cli;
 mod connections;
