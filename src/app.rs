@@ -59,7 +59,7 @@ impl App {
         // Checked now, so that a bad template or relay URL stops the start.
         let templates = Templates::load(config.email.templates.as_deref())?;
         let transport = Transport::from_settings(&config.email)?;
-        let secret_box = SecretBox::new(&secret_key);
+        let secret_box = SecretBox::with_accepted(&secret_key, config.accepted_secret_key.as_ref());
         let outbox =
             Outbox::new(Arc::new(templates), secret_box.clone(), config.email.link_url.clone());
         let limits = &config.server_limits;

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::app::{App, shutdown_signal};
 use crate::config::{ServeArgs, read_secret};
+use crate::crypto::SecretBox;
 use crate::store::Db;
 use crate::telemetry;
 
@@ -38,6 +39,10 @@ pub enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Seal every stored secret again under ROSTER_SECRET_KEY, opening those still under
+    /// ROSTER_SECRET_KEY_ACCEPT; exits non-zero if any value opens under neither. Safe beside
+    /// running servers, and to run again.
+    Reseal,
     /// Run a local webhook receiver that verifies signatures and prints each delivery.
     Listen {
         #[command(flatten)]
@@ -122,6 +127,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 copied.bytes,
                 copied.schema_version
             );
+            Ok(())
+        }
+        Command::Reseal => {
+            let backend = crate::store::Backend::from_url(&config.database_url)?;
+            let key = crate::keys::resolve(&config, backend)?;
+            let keys = SecretBox::with_accepted(&key, config.accepted_secret_key.as_ref());
+            let db = Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            let tally = crate::store::reseal::reseal(&db, &keys).await;
+            db.close().await;
+            let tally = tally?;
+            println!(
+                "resealed {}, already under the current key {}, unreadable {}",
+                tally.resealed, tally.current, tally.unreadable
+            );
+            if tally.unreadable > 0 {
+                anyhow::bail!(
+                    "{} stored values open under neither ROSTER_SECRET_KEY nor \
+                     ROSTER_SECRET_KEY_ACCEPT: keep the key that sealed them accepted",
+                    tally.unreadable
+                );
+            }
             Ok(())
         }
         Command::Listen { secret, port } => {

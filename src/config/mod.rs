@@ -60,6 +60,11 @@ pub struct ServeArgs {
     #[arg(long = "secret-key", hide = true, global = true)]
     pub secret_key_on_command_line: Option<String>,
 
+    /// While rotating the secret key: a file holding one more key whose sealed values are
+    /// read, never sealed with (see docs/operations.md). Or set ROSTER_SECRET_KEY_ACCEPT.
+    #[arg(long, env = "ROSTER_SECRET_KEY_ACCEPT_FILE", global = true)]
+    pub secret_key_accept_file: Option<PathBuf>,
+
     /// Allow webhook delivery to http:// and to private, loopback and link-local addresses.
     #[arg(long, env = "ROSTER_WEBHOOK_ALLOW_PRIVATE", global = true)]
     pub webhook_allow_private: bool,
@@ -126,6 +131,8 @@ pub struct ServeArgs {
 pub struct Config {
     pub database_url: DatabaseUrl,
     pub secret_key: Option<SecretKey>,
+    /// One more key sealed values may be under, while the key is rotated.
+    pub accepted_secret_key: Option<SecretKey>,
     pub webhook_allow_private: bool,
     pub webhook_retry_schedule: RetrySchedule,
     pub webhook_timeout: Duration,
@@ -178,6 +185,7 @@ impl Config {
         Self {
             database_url: DatabaseUrl::new(database_url),
             secret_key: None,
+            accepted_secret_key: None,
             webhook_allow_private: false,
             webhook_retry_schedule: RetrySchedule(vec![
                 Duration::from_secs(1),
@@ -218,11 +226,14 @@ impl ServeArgs {
     /// from: the environment or a file.
     pub fn into_config(self) -> anyhow::Result<Config> {
         let secret_key = self.secret_key()?;
+        let accepted_secret_key =
+            key_from("ROSTER_SECRET_KEY_ACCEPT", self.secret_key_accept_file.as_deref())?;
         let email =
             self.email.into_settings(self.public_url.as_deref(), format!("http://{}", self.addr));
         Ok(Config {
             email,
             secret_key,
+            accepted_secret_key,
             webhook_allow_private: self.webhook_allow_private,
             webhook_retry_schedule: self.webhook_retry_schedule,
             webhook_timeout: self.webhook_timeout,
@@ -248,11 +259,16 @@ impl ServeArgs {
                  user of the machine. Set ROSTER_SECRET_KEY, or pass --secret-key-file"
             );
         }
-        let from_env = std::env::var("ROSTER_SECRET_KEY").ok().filter(|v| !v.trim().is_empty());
-        values::read_secret("ROSTER_SECRET_KEY", from_env, self.secret_key_file.as_deref())?
-            .map(|text| text.parse().map_err(|e: String| anyhow::anyhow!("{e}")))
-            .transpose()
+        key_from("ROSTER_SECRET_KEY", self.secret_key_file.as_deref())
     }
+}
+
+/// A key from the environment variable `env` or from `file`, if either is given.
+fn key_from(env: &str, file: Option<&std::path::Path>) -> anyhow::Result<Option<SecretKey>> {
+    let from_env = std::env::var(env).ok().filter(|v| !v.trim().is_empty());
+    values::read_secret(env, from_env, file)?
+        .map(|text| text.parse().map_err(|e: String| anyhow::anyhow!("{env}: {e}")))
+        .transpose()
 }
 
 #[cfg(test)]

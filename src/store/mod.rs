@@ -42,6 +42,7 @@ pub mod oauth_grants;
 pub mod organizations;
 pub mod portal_sessions;
 pub mod quotas;
+pub mod reseal;
 pub mod retention;
 pub mod server_keys;
 pub mod sessions;

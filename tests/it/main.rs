@@ -19,6 +19,7 @@ mod email;
 mod idempotency;
 mod input_rules;
 mod invites;
+mod key_rotation;
 mod malformed_requests;
 mod members;
 mod oauth_apps;
