@@ -24,6 +24,8 @@ pub enum ApiError {
     Unauthenticated { token_presented: bool },
     /// 403 for an OAuth token without the scope a route needs (RFC 6750 §3.1).
     InsufficientScope(Scope),
+    /// 503 with `Retry-After`: nothing wrong with the request, but it cannot be served now.
+    Unavailable { message: &'static str, retry_after_secs: u64 },
     /// Anything the caller cannot fix. The cause is logged, never returned.
     Internal(anyhow::Error),
 }
@@ -59,9 +61,18 @@ impl ApiError {
         Self::Status(StatusCode::NOT_FOUND, format!("{thing} not found"))
     }
 
-    /// 503: the server is overloaded right now.
+    /// 503 with `Retry-After`: the server is overloaded right now.
     pub fn unavailable() -> Self {
-        Self::Status(StatusCode::SERVICE_UNAVAILABLE, "Server is busy. Try again shortly.".into())
+        Self::Unavailable { message: "Server is busy. Try again shortly.", retry_after_secs: 1 }
+    }
+
+    /// 503 with `Retry-After`: the database cannot take the request right now (no primary
+    /// during a failover, a lost connection, overload).
+    pub fn database_unavailable() -> Self {
+        Self::Unavailable {
+            message: "The database is unavailable. Try again shortly.",
+            retry_after_secs: 2,
+        }
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
@@ -75,6 +86,7 @@ impl ApiError {
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -96,6 +108,10 @@ impl IntoResponse for ApiError {
             Self::RateLimited { retry_after_secs } => {
                 retry_after = Some(retry_after_secs);
                 json!("Too many requests. Try again later.")
+            }
+            Self::Unavailable { message, retry_after_secs } => {
+                retry_after = Some(retry_after_secs);
+                json!(message)
             }
             Self::Unauthenticated { token_presented } => {
                 challenge = Some(if token_presented {
@@ -131,11 +147,13 @@ impl IntoResponse for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
-        match err {
-            // Overload, not a fault: say so, and let the client come back.
-            sqlx::Error::PoolTimedOut => Self::unavailable(),
-            other => Self::Internal(other.into()),
+        if crate::store::is_transient(&err) {
+            // Overload, or a database in the middle of a failover: not a fault of the request,
+            // and nothing of it was committed. Say so, and let the client come back.
+            tracing::warn!(error = %err, "database unavailable for a request");
+            return Self::database_unavailable();
         }
+        Self::Internal(err.into())
     }
 }
 
@@ -176,6 +194,9 @@ impl From<StoreError> for ApiError {
 
 impl From<anyhow::Error> for ApiError {
     fn from(err: anyhow::Error) -> Self {
-        Self::Internal(err)
+        match err.downcast::<sqlx::Error>() {
+            Ok(err) => err.into(),
+            Err(err) => Self::Internal(err),
+        }
     }
 }

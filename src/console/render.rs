@@ -164,6 +164,7 @@ pub fn describe(error: ApiError) -> (StatusCode, String) {
             format!("Too many attempts. Try again in {retry_after_secs} seconds.")
         }
         ApiError::Unauthenticated { .. } => "Sign in again to continue.".to_owned(),
+        ApiError::Unavailable { message, .. } => message.to_owned(),
         ApiError::InsufficientScope(scope) => {
             format!("Access denied. This token lacks the {} scope.", scope.as_str())
         }

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -24,16 +24,23 @@ pub async fn health() -> Json<HealthStatus> {
     Json(HealthStatus { status: "ok" })
 }
 
-/// The database answers.
+/// The database answers and takes writes: during a PostgreSQL failover, while there is no
+/// primary, this says not ready.
 #[utoipa::path(get, path = "/api/ready", tag = "operations",
     responses((status = 200, body = HealthStatus),
-              (status = 503, body = ErrorBody, description = "Database unreachable")))]
+              (status = 503, body = ErrorBody,
+               description = "Database unreachable, or read-only (no primary)")))]
 pub async fn ready(State(state): State<AppState>) -> Result<Json<HealthStatus>, ApiError> {
-    match state.db.ping().await {
-        Ok(()) => Ok(Json(HealthStatus { status: "ok" })),
+    let unready = |message: &'static str| ApiError::Unavailable { message, retry_after_secs: 2 };
+    match state.db.writable().await {
+        Ok(true) => Ok(Json(HealthStatus { status: "ok" })),
+        Ok(false) => {
+            tracing::warn!("readiness check: the database is read-only");
+            Err(unready("Database is read-only: there is no primary to write to"))
+        }
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
-            Err(ApiError::Status(StatusCode::SERVICE_UNAVAILABLE, "Database unreachable".into()))
+            Err(unready("Database unreachable"))
         }
     }
 }

@@ -157,6 +157,26 @@ impl Db {
         crate::run!(&mut conn, execute, sqlx::query("SELECT 1")).map(|_| ())
     }
 
+    /// Whether the database answers and takes writes. On PostgreSQL a node may answer but
+    /// refuse them: a replica, or a primary being demoted during a failover.
+    pub async fn writable(&self) -> Result<bool, sqlx::Error> {
+        match self.backend() {
+            Backend::Sqlite => self.ping().await.map(|()| true),
+            Backend::Postgres => {
+                let mut conn = self.acquire().await?;
+                let (read_only,): (bool,) = crate::run!(
+                    &mut conn,
+                    fetch_one,
+                    sqlx::query_as(
+                        "SELECT pg_is_in_recovery() \
+                         OR current_setting('transaction_read_only') = 'on'"
+                    )
+                )?;
+                Ok(!read_only)
+            }
+        }
+    }
+
     pub async fn close(&self) {
         match &self.pool {
             Pool::Sqlite(pool) => pool.close().await,

@@ -26,3 +26,33 @@ pub(crate) fn bad_value(column: &str, value: &str) -> sqlx::Error {
         source: format!("unknown value {value:?}").into(),
     }
 }
+
+/// PostgreSQL's codes for "not now" rather than "not this": a read-only node (a replica, or a
+/// primary being demoted), a server shutting down or starting, too many connections.
+const TRANSIENT_POSTGRES: &[&str] = &["25006", "57P01", "57P02", "57P03", "53300"];
+
+/// Whether `err` says the database cannot take work right now, rather than that the work is
+/// wrong: a lost or refused connection, a failover in progress, overload. Nothing of the
+/// failed transaction is committed (a lost connection rolls it back), so the caller may try
+/// again.
+pub fn is_transient(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                let code = pg.code();
+                // Class 08: connection exceptions.
+                return code.starts_with("08") || TRANSIENT_POSTGRES.contains(&code);
+            }
+            // SQLite: the database stayed busy or locked past the busy timeout.
+            db.code()
+                .and_then(|code| code.parse::<i32>().ok())
+                .is_some_and(|code| matches!(code & 0xff, 5 | 6))
+        }
+        _ => false,
+    }
+}

@@ -54,7 +54,7 @@ pub mod webhooks;
 
 pub use conn::{Conn, Native, Pooled, Tx, for_key_share, for_share, for_update, in_text_list};
 pub use db::{Backend, Db};
-pub use error::StoreError;
 pub(crate) use error::bad_value;
+pub use error::{StoreError, is_transient};
 pub use types::{IdList, JsonText, TextList};
 pub use wakeup::{Wakeups, announce, listen};

@@ -16,6 +16,7 @@ mod console;
 mod delivery;
 mod durability;
 mod email;
+mod failover;
 mod idempotency;
 mod input_rules;
 mod invites;

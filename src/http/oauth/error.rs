@@ -132,6 +132,7 @@ fn api_message(err: ApiError) -> String {
         ApiError::RateLimited { .. } => "Too many requests. Try again later.".into(),
         ApiError::InsufficientScope(scope) => format!("This token lacks the {scope} scope."),
         ApiError::Unauthenticated { .. } => crate::error::AUTH_REQUIRED.into(),
+        ApiError::Unavailable { message, .. } => message.into(),
         ApiError::Internal(_) => "Internal server error".into(),
     }
 }

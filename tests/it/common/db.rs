@@ -107,7 +107,7 @@ impl Drop for TestDb {
     }
 }
 
-fn postgres_url() -> String {
+pub(crate) fn postgres_url() -> String {
     std::env::var("ROSTER_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
