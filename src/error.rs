@@ -147,6 +147,10 @@ impl IntoResponse for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
+        if matches!(err, sqlx::Error::PoolTimedOut) {
+            // Every connection busy for the pool's whole wait: overload.
+            return Self::unavailable();
+        }
         if crate::store::is_transient(&err) {
             // Overload, or a database in the middle of a failover: not a fault of the request,
             // and nothing of it was committed. Say so, and let the client come back.

@@ -54,6 +54,7 @@ async fn writes_wait_out_a_read_only_database_and_resume_by_themselves() {
     let f = app.org_with_roles().await;
     let receiver = Receiver::start().await;
     app.create_webhook(&f.org, &f.owner, &receiver.url, &["organization.updated"]).await;
+    let oauth = app.create_oauth_app(&f.org, &f.owner, &["organization:read"]).await;
     let org_path = format!("{}/api/organizations/{}", app.base, f.org);
     let rename = |name: &str| {
         app.client.patch(&org_path).bearer_auth(&f.owner.token).json(&json!({"name": name}))
@@ -72,6 +73,13 @@ async fn writes_wait_out_a_read_only_database_and_resume_by_themselves() {
                    "message": "The database is unavailable. Try again shortly."})
         );
     }
+    // The OAuth token endpoint says so in OAuth's words, and when to come back.
+    let client = Some((oauth.client_id.as_str(), oauth.client_secret.as_str()));
+    let grant = [("grant_type", "client_credentials")];
+    let (status, headers, body) = app.oauth_form("/api/oauth/token", client, &grant).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"], "temporarily_unavailable", "{body}");
+    assert_eq!(headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("2"));
     let (status, retry, body) = send(ready()).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(retry.as_deref(), Some("2"));
@@ -87,6 +95,7 @@ async fn writes_wait_out_a_read_only_database_and_resume_by_themselves() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, _, body) = send(rename("Writable again")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    app.client_credentials_token(&oauth, None).await;
     let got = receiver.wait_for(1, std::time::Duration::from_secs(10)).await;
     assert_eq!(got[0].json()["data"]["changes"]["name"]["current"], "Writable again");
     receiver.assert_stays_at(1, std::time::Duration::from_millis(500)).await;
