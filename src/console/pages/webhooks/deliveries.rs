@@ -33,10 +33,6 @@ impl LogQuery {
     }
 }
 
-/// The log's filters, in the order the page offers them.
-const FILTERS: [(&str, &str); 4] =
-    [("", "All"), ("pending", "Pending"), ("succeeded", "Succeeded"), ("failed", "Failed")];
-
 /// One page of the log as the template shows it: `deliveries`, the page's `cursor` and its
 /// `next_cursor`, `pending`, and
 /// the `status` filter with the `filters` to choose from.
@@ -54,8 +50,8 @@ pub async fn log(
     let listed = webhooks::deliveries::list_deliveries(api::state(state), principal, path, query);
     let page = api::json(listed.await)?;
     let pending = page.data.iter().any(|d| d.status == DeliveryStatus::Pending);
-    let filters: Vec<Value> =
-        FILTERS.iter().map(|&(value, label)| context! { value => value, label => label }).collect();
+    // The states the API filters by, in its order; the page adds "All".
+    let filters: Vec<&str> = DeliveryStatus::CHOICES.iter().map(|(name, _)| *name).collect();
     Ok(context! {
         deliveries => render::of(&page.data),
         next_cursor => page.next_cursor,
