@@ -53,6 +53,7 @@ impl App {
         let secret_key = crate::keys::resolve(&config, Backend::from_url(&config.database_url)?)?;
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
+        crate::store::db_time::follow(&db, &clock).await?;
         let metrics = Metrics::new()?;
         let delivery_metrics = DeliveryMetrics::register(metrics.registry())?;
         let email_metrics = EmailMetrics::register(metrics.registry())?;
@@ -187,6 +188,11 @@ impl App {
             self.state.db.clone(),
             self.state.clock.clone(),
             config.clone(),
+            stop_delivery.clone(),
+        ));
+        tokio::spawn(crate::store::db_time::keep_following(
+            self.state.db.clone(),
+            self.state.clock.clone(),
             stop_delivery.clone(),
         ));
         tracing::info!(%addr, backend = ?self.state.db.backend(), "roster listening");

@@ -1,19 +1,38 @@
-//! The server's time. Production reads the system clock; tests hold a handle to the same
-//! clock and move it forward instead of sleeping, so expiry, retries and leases are tested in
-//! milliseconds of wall time.
+//! The server's time. Production reads the system clock, or on PostgreSQL the database's (see
+//! [`Clock::follow`]); tests hold a handle to the same clock and move it forward instead of
+//! sleeping, so expiry, retries and leases are tested in milliseconds of wall time.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 use tokio::sync::Notify;
 
-/// The system clock plus an offset that only tests move. Cloning shares the offset.
-#[derive(Clone, Debug, Default)]
+/// Marks a clock that has not been set from a reference: it reads the system clock.
+const UNSET: i64 = i64::MIN;
+
+/// The system clock (or a reference's, once set), plus an offset that only tests move.
+/// Cloning shares both.
+#[derive(Clone, Debug)]
 pub struct Clock {
     offset_ms: Arc<AtomicI64>,
+    /// The reference time minus the milliseconds of `started` that had passed when it was
+    /// read; [`UNSET`] until then. One atomic, so a reading is never torn.
+    reference_ms: Arc<AtomicI64>,
+    started: Instant,
     moved: Arc<Notify>,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self {
+            offset_ms: Arc::default(),
+            reference_ms: Arc::new(AtomicI64::new(UNSET)),
+            started: Instant::now(),
+            moved: Arc::default(),
+        }
+    }
 }
 
 impl Clock {
@@ -24,8 +43,33 @@ impl Clock {
     /// The current time, truncated to the millisecond so that what is returned to a client
     /// equals what is stored.
     pub fn now(&self) -> DateTime<Utc> {
-        let ms = Utc::now().timestamp_millis() + self.offset_ms.load(Ordering::Relaxed);
+        let ms = self.base_ms() + self.offset_ms.load(Ordering::Relaxed);
         Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+    }
+
+    fn base_ms(&self) -> i64 {
+        match self.reference_ms.load(Ordering::Relaxed) {
+            UNSET => Utc::now().timestamp_millis(),
+            reference => reference.saturating_add(self.monotonic_ms()),
+        }
+    }
+
+    fn monotonic_ms(&self) -> i64 {
+        i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// Sets the clock to `reference`, a time read from elsewhere at the monotonic instant `at`.
+    /// From then on it runs on the monotonic clock from that reading, so steps of the system
+    /// clock no longer move it. Answers how far the system clock is ahead of the reference.
+    pub fn follow(&self, reference: DateTime<Utc>, at: Instant) -> chrono::Duration {
+        let since_start = at.saturating_duration_since(self.started).as_millis();
+        let since_start = i64::try_from(since_start).unwrap_or(i64::MAX);
+        let system_now = Utc::now().timestamp_millis();
+        let reference_now = reference.timestamp_millis()
+            + i64::try_from(at.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.reference_ms
+            .store(reference.timestamp_millis().saturating_sub(since_start), Ordering::Relaxed);
+        chrono::Duration::milliseconds(system_now - reference_now)
     }
 
     /// Moves the clock forward and wakes whoever waits for time to pass (the delivery
@@ -59,5 +103,19 @@ mod tests {
     #[test]
     fn now_is_whole_milliseconds() {
         assert_eq!(Clock::system().now().timestamp_subsec_nanos() % 1_000_000, 0);
+    }
+
+    #[test]
+    fn a_followed_reference_replaces_the_system_clock() {
+        let clock = Clock::system();
+        let other = clock.clone();
+        let reference = Utc::now() - chrono::Duration::seconds(45);
+        let ahead = clock.follow(reference, Instant::now());
+        assert!((ahead - chrono::Duration::seconds(45)).num_milliseconds().abs() < 50, "{ahead}");
+        let behind = Utc::now() - other.now();
+        assert!((behind - chrono::Duration::seconds(45)).num_milliseconds().abs() < 50);
+        // The test offset still applies on top.
+        clock.advance(Duration::from_secs(45));
+        assert!((Utc::now() - other.now()).num_milliseconds().abs() < 50);
     }
 }

@@ -21,6 +21,7 @@
 
 mod conn;
 mod db;
+pub mod db_time;
 mod error;
 mod types;
 mod wakeup;

@@ -9,6 +9,7 @@ mod email_crash;
 mod graceful_shutdown;
 mod power_loss;
 mod scale_out;
+mod skewed_clock;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
