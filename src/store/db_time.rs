@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
-use super::{Db, Pooled};
+use super::{Backend, Db, Pooled};
 use crate::clock::Clock;
 
 /// Often enough that the monotonic clock's drift (parts per million) stays far below a
@@ -36,8 +36,11 @@ pub async fn follow(db: &Db, clock: &Clock) -> Result<(), sqlx::Error> {
 }
 
 /// Keeps `clock` on the database's time until `stop`. A failed reading (a failover, say)
-/// leaves the clock running on from the last one.
+/// leaves the clock running on from the last one. On SQLite it returns at once.
 pub async fn keep_following(db: Db, clock: Clock, stop: CancellationToken) {
+    if db.backend() != Backend::Postgres {
+        return;
+    }
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
