@@ -153,7 +153,7 @@ impl From<sqlx::Error> for ApiError {
         }
         if crate::store::is_transient(&err) {
             // Overload, or a database in the middle of a failover: not a fault of the request,
-            // and nothing of it was committed. Say so, and let the client come back.
+            // and none of it half-done. Say so, and let the client come back.
             tracing::warn!(error = %err, "database unavailable for a request");
             return Self::database_unavailable();
         }

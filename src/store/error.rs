@@ -32,9 +32,9 @@ pub(crate) fn bad_value(column: &str, value: &str) -> sqlx::Error {
 const TRANSIENT_POSTGRES: &[&str] = &["25006", "57P01", "57P02", "57P03", "53300"];
 
 /// Whether `err` says the database cannot take work right now, rather than that the work is
-/// wrong: a lost or refused connection, a failover in progress, overload. Nothing of the
-/// failed transaction is committed (a lost connection rolls it back), so the caller may try
-/// again.
+/// wrong: a lost or refused connection, a failover in progress, overload. The caller may try
+/// again: a transaction cut short is rolled back, and one cut during its commit either
+/// committed whole or not at all.
 pub fn is_transient(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::PoolTimedOut
@@ -42,6 +42,9 @@ pub fn is_transient(err: &sqlx::Error) -> bool {
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::WorkerCrashed => true,
+        // A conversation broken off, as when a proxy in front of PostgreSQL (HAProxy with no
+        // primary to route to) accepts a connection and closes it at once.
+        sqlx::Error::Protocol(_) => true,
         sqlx::Error::Database(db) => {
             if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
                 let code = pg.code();

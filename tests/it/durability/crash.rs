@@ -90,7 +90,7 @@ impl ChildServer {
     }
 
     /// SIGKILL: no shutdown, no cleanup.
-    pub(super) fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("reaped");
     }
@@ -100,6 +100,14 @@ impl Drop for ChildServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A failing test shows what the server said went wrong.
+        if std::thread::panicking() {
+            let log = self.log_text();
+            let problems: Vec<&str> =
+                log.lines().filter(|l| l.contains("ERROR") || l.contains("WARN")).collect();
+            let tail = &problems[problems.len().saturating_sub(30)..];
+            eprintln!("--- {}: its last errors and warnings\n{}", self.api.base, tail.join("\n"));
+        }
     }
 }
 

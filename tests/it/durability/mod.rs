@@ -53,7 +53,7 @@ fn assert_one_delivery_per_event(
 }
 
 /// How many times each delivery ID reached the receivers, checking that both ID headers agree.
-fn received_counts<'a>(
+pub(crate) fn received_counts<'a>(
     receivers: impl IntoIterator<Item = &'a Receiver>,
 ) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
