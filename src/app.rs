@@ -32,8 +32,8 @@ use crate::http::org_writes::WriteTurns;
 use crate::metrics::{self, Metrics};
 /// Kept at its old path for callers that name it here.
 pub use crate::state::AppState;
+use crate::store::Backend;
 use crate::store::deliveries::HealthRules;
-use crate::store::{Backend, Db};
 
 /// A server that is connected to its database and migrated, ready to serve.
 pub struct App {
@@ -51,7 +51,7 @@ impl App {
     pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
         // The key first: a PostgreSQL start without one fails before touching the database.
         let secret_key = crate::keys::resolve(&config, Backend::from_url(&config.database_url)?)?;
-        let db = Db::connect(&config.database_url).await?;
+        let db = config.connect_db().await?;
         db.migrate().await?;
         crate::store::db_time::follow(&db, &clock).await?;
         let metrics = Metrics::new()?;
@@ -125,8 +125,10 @@ impl App {
         };
         if state.db.backend() == Backend::Postgres {
             tokio::spawn(crate::store::announce(state.db.clone(), stop.clone()));
+            // LISTEN needs a session: past a pooler, PostgreSQL itself.
+            let listen_url = config.database_direct_url.as_ref().unwrap_or(&config.database_url);
             tokio::spawn(crate::store::listen(
-                String::from(&*config.database_url),
+                String::from(&**listen_url),
                 state.db.wakeups(),
                 stop.clone(),
             ));

@@ -9,7 +9,6 @@ use clap::{Args, Parser, Subcommand};
 use crate::app::{App, shutdown_signal};
 use crate::config::{ServeArgs, read_secret};
 use crate::crypto::SecretBox;
-use crate::store::Db;
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
@@ -106,14 +105,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app.serve(listener, shutdown_signal()).await
         }
         Command::Migrate => {
-            let db = Db::connect(&config.database_url).await?;
+            let db = config.connect_db().await?;
             db.migrate().await?;
             db.close().await;
             tracing::info!("migrations applied");
             Ok(())
         }
         Command::Keys { command } => {
-            let db = Db::connect(&config.database_url).await?;
+            let db = config.connect_db().await?;
             db.migrate().await?;
             let done = keys::run(&db, command).await;
             db.close().await;
@@ -133,7 +132,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let backend = crate::store::Backend::from_url(&config.database_url)?;
             let key = crate::keys::resolve(&config, backend)?;
             let keys = SecretBox::with_accepted(&key, config.accepted_secret_key.as_ref());
-            let db = Db::connect(&config.database_url).await?;
+            let db = config.connect_db().await?;
             db.migrate().await?;
             let tally = crate::store::reseal::reseal(&db, &keys).await;
             db.close().await;

@@ -50,6 +50,12 @@ pub struct ServeArgs {
     )]
     pub database_url: DatabaseUrl,
 
+    /// PostgreSQL itself, when `database_url` is a connection pooler in transaction mode
+    /// (PgBouncer): migrations, the delivery worker's sessions and LISTEN connect here, and
+    /// every statement through the pooler runs in a transaction, with none kept prepared.
+    #[arg(long, env = "ROSTER_DATABASE_DIRECT_URL", hide_env_values = true, global = true)]
+    pub database_direct_url: Option<DatabaseUrl>,
+
     /// A file holding the key that encrypts webhook and OAuth secrets at rest (base64 of 32
     /// bytes). Or set ROSTER_SECRET_KEY to the key itself; it is never taken on the command
     /// line. Generated into `roster.key` beside the SQLite file when neither is given.
@@ -130,6 +136,8 @@ pub struct ServeArgs {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: DatabaseUrl,
+    /// PostgreSQL itself, when `database_url` is a connection pooler in transaction mode.
+    pub database_direct_url: Option<DatabaseUrl>,
     pub secret_key: Option<SecretKey>,
     /// One more key sealed values may be under, while the key is rotated.
     pub accepted_secret_key: Option<SecretKey>,
@@ -180,10 +188,17 @@ pub struct Config {
 }
 
 impl Config {
+    /// Connects to the database this configuration names (through its pooler, if any).
+    pub async fn connect_db(&self) -> anyhow::Result<crate::store::Db> {
+        crate::store::Db::connect_with(&self.database_url, self.database_direct_url.as_deref())
+            .await
+    }
+
     /// Defaults for everything but the database.
     pub fn new(database_url: impl Into<String>) -> Self {
         Self {
             database_url: DatabaseUrl::new(database_url),
+            database_direct_url: None,
             secret_key: None,
             accepted_secret_key: None,
             webhook_allow_private: false,
@@ -248,6 +263,7 @@ impl ServeArgs {
             webhook_health: self.webhook_health,
             console: self.console,
             database_url: self.database_url,
+            database_direct_url: self.database_direct_url,
             ..Config::new("")
         })
     }

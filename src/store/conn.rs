@@ -54,10 +54,13 @@ macro_rules! run {
     };
 }
 
-/// A pooled connection, for reads outside a transaction.
+/// A pooled connection, for reads outside a write transaction.
 pub enum Pooled {
     Sqlite(PoolConnection<Sqlite>),
     Postgres(PoolConnection<Postgres>),
+    /// Through a connection pooler in transaction mode: a read-only transaction, the only way
+    /// to keep one server connection from statement to statement.
+    PostgresRead(Transaction<'static, Postgres>),
 }
 
 impl Conn for Pooled {
@@ -65,13 +68,14 @@ impl Conn for Pooled {
         match self {
             Pooled::Sqlite(c) => Native::Sqlite(c),
             Pooled::Postgres(c) => Native::Postgres(c),
+            Pooled::PostgresRead(tx) => Native::Postgres(tx),
         }
     }
 
     fn backend(&self) -> Backend {
         match self {
             Pooled::Sqlite(_) => Backend::Sqlite,
-            Pooled::Postgres(_) => Backend::Postgres,
+            Pooled::Postgres(_) | Pooled::PostgresRead(_) => Backend::Postgres,
         }
     }
 }

@@ -4,8 +4,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sqlx::Connection;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::SqliteSynchronous;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use tokio::sync::Mutex;
@@ -46,11 +47,37 @@ pub struct Db {
     pool: Pool,
     sqlite_writer: Arc<Mutex<()>>,
     wakeups: Arc<Wakeups>,
+    /// Set when the pool's connections go through a pooler in transaction mode (PgBouncer):
+    /// PostgreSQL itself, for the work that needs a session of its own.
+    direct: Option<Arc<PgConnectOptions>>,
 }
 
 impl Db {
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        let pool = match Backend::from_url(url)? {
+        Self::connect_with(url, None).await
+    }
+
+    /// With `direct`, `url` is a connection pooler in transaction mode and `direct` the
+    /// PostgreSQL behind it. A pooled connection then belongs to one server connection only
+    /// for the length of a transaction, so: every statement runs in a transaction (reads in a
+    /// read-only one), none is kept prepared, and migrations, the worker's sessions and
+    /// `LISTEN` connect to `direct`.
+    pub async fn connect_with(url: &str, direct: Option<&str>) -> anyhow::Result<Self> {
+        let backend = Backend::from_url(url)?;
+        let direct = match direct {
+            None => None,
+            Some(direct)
+                if backend == Backend::Postgres
+                    && Backend::from_url(direct)? == Backend::Postgres =>
+            {
+                Some(Arc::new(PgConnectOptions::from_str(direct)?))
+            }
+            Some(_) => anyhow::bail!(
+                "a direct database URL is for PostgreSQL behind a connection pooler: both URLs \
+                 must start with postgres://"
+            ),
+        };
+        let pool = match backend {
             Backend::Sqlite => {
                 // WAL lets readers run beside the single writer; the busy timeout makes a
                 // writer of another process queue instead of failing. FULL syncs the WAL at
@@ -67,7 +94,12 @@ impl Db {
                 )
             }
             Backend::Postgres => {
-                let options = PgConnectOptions::from_str(url)?;
+                let mut options = PgConnectOptions::from_str(url)?;
+                if direct.is_some() {
+                    // Each transaction may get another server connection: a statement prepared
+                    // on one is missing from the next.
+                    options = options.statement_cache_capacity(0);
+                }
                 Pool::Postgres(
                     PgPoolOptions::new()
                         .max_connections(16)
@@ -77,15 +109,21 @@ impl Db {
                 )
             }
         };
-        Ok(Self { pool, sqlite_writer: Arc::new(Mutex::new(())), wakeups: Arc::default() })
+        Ok(Self { pool, sqlite_writer: Arc::new(Mutex::new(())), wakeups: Arc::default(), direct })
     }
 
     /// Applies the migrations this build has and the database lacks. On PostgreSQL,
     /// concurrent starts take turns on sqlx's advisory lock.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        match &self.pool {
-            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
-            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        match (&self.pool, &self.direct) {
+            (Pool::Sqlite(pool), _) => SQLITE_MIGRATIONS.run(pool).await?,
+            // sqlx's migration lock is a session's advisory lock.
+            (Pool::Postgres(_), Some(direct)) => {
+                let mut conn = PgConnection::connect_with(direct).await?;
+                POSTGRES_MIGRATIONS.run(&mut conn).await?;
+                conn.close().await?;
+            }
+            (Pool::Postgres(pool), None) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
     }
@@ -102,20 +140,29 @@ impl Db {
         self.wakeups.clone()
     }
 
-    /// A pooled connection for reads.
+    /// A pooled connection for reads. Through a pooler in transaction mode it is a read-only
+    /// transaction, rolled back when dropped.
     pub async fn acquire(&self) -> Result<Pooled, sqlx::Error> {
         Ok(match &self.pool {
             Pool::Sqlite(pool) => Pooled::Sqlite(pool.acquire().await?),
+            Pool::Postgres(pool) if self.direct.is_some() => {
+                let pool = pool.clone();
+                let begun = spawn_to_end(async move { pool.begin_with("BEGIN READ ONLY").await });
+                Pooled::PostgresRead(begun.await?)
+            }
             Pool::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
         })
     }
 
-    /// A PostgreSQL connection of its own, outside the pool: for a session whose settings
-    /// must never reach a pooled connection. `None` on SQLite.
-    pub async fn detached_postgres(&self) -> Result<Option<sqlx::PgConnection>, sqlx::Error> {
-        match &self.pool {
-            Pool::Postgres(pool) => Ok(Some(pool.acquire().await?.detach())),
-            Pool::Sqlite(_) => Ok(None),
+    /// A PostgreSQL connection of its own, outside the pool (and outside any pooler): for a
+    /// session whose settings must never reach a pooled connection. `None` on SQLite.
+    pub async fn detached_postgres(&self) -> Result<Option<PgConnection>, sqlx::Error> {
+        match (&self.pool, &self.direct) {
+            (Pool::Postgres(_), Some(direct)) => {
+                Ok(Some(PgConnection::connect_with(direct).await?))
+            }
+            (Pool::Postgres(pool), None) => Ok(Some(pool.acquire().await?.detach())),
+            (Pool::Sqlite(_), _) => Ok(None),
         }
     }
 
@@ -169,7 +216,7 @@ impl Db {
                     fetch_one,
                     sqlx::query_as(
                         "SELECT pg_is_in_recovery() \
-                         OR current_setting('transaction_read_only') = 'on'"
+                         OR current_setting('default_transaction_read_only') = 'on'"
                     )
                 )?;
                 Ok(!read_only)

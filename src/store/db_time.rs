@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
-use super::{Backend, Db, Pooled};
+use super::{Backend, Conn, Db, Native};
 use crate::clock::Clock;
 
 /// Often enough that the monotonic clock's drift (parts per million) stays far below a
@@ -55,7 +55,11 @@ pub async fn keep_following(db: Db, clock: Clock, stop: CancellationToken) {
 /// The database's time and the instant it was read at (the middle of the quickest of a few
 /// round trips); `None` on SQLite.
 async fn read(db: &Db) -> Result<Option<(DateTime<Utc>, Instant)>, sqlx::Error> {
-    let Pooled::Postgres(mut conn) = db.acquire().await? else { return Ok(None) };
+    if db.backend() != Backend::Postgres {
+        return Ok(None);
+    }
+    let mut conn = db.acquire().await?;
+    let Native::Postgres(conn) = conn.native() else { return Ok(None) };
     let mut best: Option<(Duration, DateTime<Utc>, Instant)> = None;
     for _ in 0..SAMPLES {
         let sent = Instant::now();

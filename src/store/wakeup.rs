@@ -71,9 +71,11 @@ pub async fn announce(db: Db, stop: CancellationToken) {
             () = wakeups.peers.notified() => {}
             () = stop.cancelled() => return,
         }
+        // A transaction of its own: a notification is sent when its transaction commits.
         let sent = async {
-            let mut conn = db.acquire().await?;
-            run!(&mut conn, execute, sqlx::query("SELECT pg_notify($1, '')").bind(NOTIFY_CHANNEL))
+            let mut tx = db.begin_write().await?;
+            run!(&mut tx, execute, sqlx::query("SELECT pg_notify($1, '')").bind(NOTIFY_CHANNEL))?;
+            tx.commit().await
         };
         if let Err(err) = sent.await {
             tracing::warn!(error = %err, "could not notify other instances of queued deliveries");

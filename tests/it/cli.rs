@@ -104,10 +104,35 @@ fn secrets_can_come_from_files() {
 #[test]
 fn help_never_shows_a_database_password() {
     let url = "postgres://roster:hunter2@db.internal/roster";
-    let (ok, printed) = run(roster().arg("--help").env("ROSTER_DATABASE_URL", url));
+    let direct = "postgres://roster:swordfish@db.internal:5432/roster";
+    let (ok, printed) = run(roster()
+        .arg("--help")
+        .env("ROSTER_DATABASE_URL", url)
+        .env("ROSTER_DATABASE_DIRECT_URL", direct));
     assert!(ok, "{printed}");
     assert!(printed.contains("ROSTER_DATABASE_URL"), "{printed}");
+    assert!(printed.contains("ROSTER_DATABASE_DIRECT_URL"), "{printed}");
     assert!(!printed.contains("hunter2"), "--help printed the password: {printed}");
+    assert!(!printed.contains("swordfish"), "--help printed the password: {printed}");
+}
+
+#[test]
+fn a_direct_database_url_is_only_for_postgresql_behind_a_pooler() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sqlite = format!("sqlite://{}", dir.path().join("roster.db").display());
+    for (url, direct) in [
+        (sqlite.as_str(), "postgres://postgres@127.0.0.1:5432/roster"),
+        ("postgres://postgres@127.0.0.1:6432/roster", sqlite.as_str()),
+    ] {
+        let (ok, printed) = run(roster()
+            .arg("migrate")
+            .env("ROSTER_DATABASE_URL", url)
+            .env("ROSTER_DATABASE_DIRECT_URL", direct)
+            .env("ROSTER_SECRET_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
+        assert!(!ok, "{printed}");
+        assert!(printed.contains("both URLs must start with postgres://"), "{printed}");
+    }
+    assert!(!dir.path().join("roster.db").exists(), "the SQLite database was created anyway");
 }
 
 #[tokio::test]

@@ -29,6 +29,7 @@ mod oauth_scopes;
 mod oauth_server;
 mod openapi;
 mod organizations;
+mod pooler;
 mod quotas;
 mod retention;
 mod smoke;
