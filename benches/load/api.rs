@@ -22,7 +22,8 @@ pub fn http_client(pool: usize) -> anyhow::Result<reqwest::Client> {
 /// A signed-in owner of the organizations it creates.
 #[derive(Clone)]
 pub struct Api {
-    base: String,
+    /// Set-up goes to the first; writes take them in turn, by their number.
+    bases: Arc<[String]>,
     http: reqwest::Client,
     token: Arc<str>,
     /// With a server key, writes publish the application's `load.tick` instead of renaming.
@@ -61,7 +62,16 @@ impl Api {
             .context("register")?;
         let body = expect(res, 201, "register").await?;
         let token = body["accessToken"].as_str().context("register: no accessToken")?;
-        Ok(Self { base: base.to_owned(), http, token: token.into(), publisher: None })
+        Ok(Self { bases: [base.to_owned()].into(), http, token: token.into(), publisher: None })
+    }
+
+    /// The same owner, writing through every one of `bases` (instances on one database).
+    pub fn across(&self, bases: Vec<String>) -> Self {
+        Self { bases: bases.into(), ..self.clone() }
+    }
+
+    fn base(&self) -> &str {
+        &self.bases[0]
     }
 
     /// The same owner, whose writes publish `load.tick` with `key`; registers the type.
@@ -70,7 +80,7 @@ impl Api {
                             "properties": {"name": {"type": "string", "pattern": "^w-[0-9]+$"}}});
         let res = self
             .http
-            .put(format!("{}/api/event-types/{TICK}", self.base))
+            .put(format!("{}/api/event-types/{TICK}", self.base()))
             .bearer_auth(key)
             .json(&json!({"description": "A tick of the load benchmark", "schema": schema}))
             .send()
@@ -89,7 +99,7 @@ impl Api {
     pub async fn organization(&self, name: &str) -> anyhow::Result<String> {
         let res = self
             .http
-            .post(format!("{}/api/organizations", self.base))
+            .post(format!("{}/api/organizations", self.base()))
             .bearer_auth(&*self.token)
             .json(&json!({"name": name}))
             .send()
@@ -106,7 +116,7 @@ impl Api {
             .map(|i| async move {
                 let res = self
                     .http
-                    .post(format!("{}/api/organizations/{org}/webhooks", self.base))
+                    .post(format!("{}/api/organizations/{org}/webhooks", self.base()))
                     .bearer_auth(&*self.token)
                     .json(&json!({"url": format!("{url}/{i}"), "events": [self.event()]}))
                     .send()
@@ -126,15 +136,16 @@ impl Api {
     pub async fn write(&self, org: &str, n: usize) -> Write {
         let sent = Instant::now();
         let name = format!("w-{n}");
+        let base = &self.bases[n % self.bases.len()];
         let request = match &self.publisher {
             None => self
                 .http
-                .patch(format!("{}/api/organizations/{org}", self.base))
+                .patch(format!("{base}/api/organizations/{org}"))
                 .bearer_auth(&*self.token)
                 .json(&json!({"name": name})),
             Some(key) => self
                 .http
-                .post(format!("{}/api/organizations/{org}/events", self.base))
+                .post(format!("{base}/api/organizations/{org}/events"))
                 .bearer_auth(&**key)
                 .json(&json!({"type": TICK, "data": {"name": name}})),
         };

@@ -63,6 +63,10 @@ struct Args {
     #[arg(long, default_value_t = 60)]
     drain: u64,
 
+    /// Roster instances on the one database, writes spread over them in turn (PostgreSQL).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+    instances: u16,
+
     /// Workloads to run, in order; all of them by default.
     #[arg(value_enum)]
     workloads: Vec<Workload>,
@@ -76,6 +80,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = Settings {
         binary,
         in_flight: args.in_flight,
+        instances: usize::from(args.instances),
         drain: Duration::from_secs(args.drain),
         clock_ticks: server::clock_ticks(),
     };
@@ -90,12 +95,17 @@ async fn main() -> anyhow::Result<()> {
     } else {
         args.backend
     };
+    anyhow::ensure!(
+        settings.instances == 1 || !backends.contains(&Backend::Sqlite),
+        "--instances above 1 needs --backend postgres: SQLite is one process's database"
+    );
     let workloads = if args.workloads.is_empty() { Workload::ALL.to_vec() } else { args.workloads };
     println!(
-        "Roster load benchmark: {} on {} cores, {} in flight",
+        "Roster load benchmark: {} on {} cores, {} in flight, {} instance(s)",
         settings.binary.display(),
         std::thread::available_parallelism()?.get(),
-        settings.in_flight
+        settings.in_flight,
+        settings.instances
     );
     let mut all = Vec::new();
     let mut email = Vec::new();

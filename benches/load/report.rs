@@ -140,6 +140,25 @@ impl Figures {
         format!("{:.3}", ms / self.deliveries as f64)
     }
 
+    /// PostgreSQL's transactions and WAL bytes per delivery, and its CPU as a share of the
+    /// machine's; `–` on SQLite.
+    fn db_work_text(&self) -> String {
+        let (Some(work), Some(db_ms)) = (self.usage.db_work, self.usage.db_cpu_ms) else {
+            return "–".into();
+        };
+        if self.deliveries == 0 {
+            return "–".into();
+        }
+        let per = self.deliveries as f64;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let share = db_ms / (self.usage.seconds * 1000.0 * cores) * 100.0;
+        format!(
+            "{:.2} tx, {:.0} WAL bytes; CPU {share:.0} %",
+            work.transactions / per,
+            work.wal_bytes / per
+        )
+    }
+
     fn refused_text(&self) -> String {
         if self.refused.is_empty() {
             return "none".into();
@@ -178,6 +197,9 @@ impl Figures {
             Some(db) => println!(", PostgreSQL {} ms", self.cpu_per_delivery(db)),
             None => println!(),
         }
+        if self.usage.db_work.is_some() {
+            println!("  PostgreSQL per delivery: {}", self.db_work_text());
+        }
         for note in &self.notes {
             println!("  {note}");
         }
@@ -188,9 +210,9 @@ pub fn print_table(all: &[Figures]) {
     println!(
         "\n| workload | backend | writes/s | deliveries/s | request p50 / p99 ms | \
          arrival p50 / p99 / max ms | missing | dup | non-2xx | idle / peak RSS MB | \
-         CPU ms/delivery server / db |"
+         CPU ms/delivery server / db | PostgreSQL per delivery; its CPU share |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for f in all {
         let db = f.usage.db_cpu_ms.map_or("–".to_owned(), |ms| f.cpu_per_delivery(ms));
         let a = &f.arrival;
@@ -200,7 +222,7 @@ pub fn print_table(all: &[Figures]) {
             format!("{:.2} / {:.2} / {:.2}", a.p50, a.p99, a.max)
         };
         println!(
-            "| {} | {} | {:.0} | {:.0} | {:.2} / {:.2} | {} | {} | {} | {} | {:.1} / {:.1} | {} / {} |",
+            "| {} | {} | {:.0} | {:.0} | {:.2} / {:.2} | {} | {} | {} | {} | {:.1} / {:.1} | {} / {} | {} |",
             f.workload,
             f.backend,
             f.writes_per_s,
@@ -214,7 +236,8 @@ pub fn print_table(all: &[Figures]) {
             f.usage.idle_rss_mb,
             f.usage.peak_rss_mb,
             f.cpu_per_delivery(f.usage.server_cpu_ms),
-            db
+            db,
+            f.db_work_text()
         );
     }
 }

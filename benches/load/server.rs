@@ -48,6 +48,11 @@ impl Database {
         self.postgres.is_some()
     }
 
+    /// The database's work so far; `None` on SQLite (or if it cannot be read).
+    pub async fn work(&self) -> Option<DbWork> {
+        if self.is_postgres() { DbWork::read(&self.url).await } else { None }
+    }
+
     pub async fn drop_schema(&self) -> anyhow::Result<()> {
         if let Some((base, schema)) = &self.postgres {
             let admin = sqlx::PgPool::connect(base).await?;
@@ -58,10 +63,43 @@ impl Database {
     }
 }
 
+/// What PostgreSQL has done, as counters that only grow: WAL written, and transactions ended
+/// in the database (by anyone: the benchmark's servers are its only users).
+#[derive(Debug, Clone, Copy)]
+pub struct DbWork {
+    pub wal_bytes: f64,
+    pub transactions: f64,
+}
+
+impl DbWork {
+    pub async fn read(url: &str) -> Option<Self> {
+        let pool = sqlx::PgPool::connect(url).await.ok()?;
+        let row: Result<(f64, f64), _> = sqlx::query_as(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::float8, \
+                    (xact_commit + xact_rollback)::float8 \
+             FROM pg_stat_database WHERE datname = current_database()",
+        )
+        .fetch_one(&pool)
+        .await;
+        pool.close().await;
+        let (wal_bytes, transactions) = row.ok()?;
+        Some(Self { wal_bytes, transactions })
+    }
+
+    pub fn since(self, before: Self) -> Self {
+        Self {
+            wal_bytes: self.wal_bytes - before.wal_bytes,
+            transactions: self.transactions - before.transactions,
+        }
+    }
+}
+
 /// How the server is started.
 pub struct Launch<'a> {
     pub binary: &'a Path,
     pub database: &'a Database,
+    /// Which of several instances on the database this is (names its log).
+    pub instance: usize,
     /// Raises the per-organization webhook quota when a workload needs more than the default.
     pub webhooks_per_org: usize,
     /// Further settings, e.g. `ROSTER_SMTP_URL`.
@@ -82,7 +120,7 @@ impl Server {
         // would show as the child failing to start, not as wrong figures.
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let addr = format!("127.0.0.1:{port}");
-        let log = launch.database.dir.path().join("server.log");
+        let log = launch.database.dir.path().join(format!("server{}.log", launch.instance));
         let log_file = std::fs::File::create(&log)?;
         let mut command = Command::new(launch.binary);
         command

@@ -14,6 +14,8 @@ use crate::server::{self, Backend, Database, Launch, Server};
 pub struct Settings {
     pub binary: PathBuf,
     pub in_flight: usize,
+    /// Servers on the one database, writes taking them in turn.
+    pub instances: usize,
     pub drain: Duration,
     pub clock_ticks: f64,
 }
@@ -26,7 +28,7 @@ pub struct Stage {
     pub drain: Duration,
     clock_ticks: f64,
     binary: PathBuf,
-    server: Server,
+    servers: Vec<Server>,
     database: Database,
 }
 
@@ -38,17 +40,27 @@ impl Stage {
     ) -> anyhow::Result<Self> {
         let http = http_client(settings.in_flight.max(16))?;
         let database = Database::create(backend).await?;
-        let launch =
-            Launch { binary: &settings.binary, database: &database, webhooks_per_org, env: vec![] };
-        let server = match Server::start(launch, &http).await {
-            Ok(server) => server,
-            Err(err) => {
-                // A server that never came up must not leave its schema behind.
-                let _ = database.drop_schema().await;
-                return Err(err);
+        let mut servers = Vec::with_capacity(settings.instances);
+        for instance in 0..settings.instances {
+            let launch = Launch {
+                binary: &settings.binary,
+                database: &database,
+                instance,
+                webhooks_per_org,
+                env: vec![],
+            };
+            match Server::start(launch, &http).await {
+                Ok(server) => servers.push(server),
+                Err(err) => {
+                    // A server that never came up must not leave its schema behind.
+                    drop(servers);
+                    let _ = database.drop_schema().await;
+                    return Err(err);
+                }
             }
-        };
-        let api = Api::sign_up(&server.base, http).await?;
+        }
+        let bases = servers.iter().map(|s| s.base.clone()).collect();
+        let api = Api::sign_up(&servers[0].base, http).await?.across(bases);
         Ok(Self {
             api,
             receiver: Receiver::start().await?,
@@ -57,9 +69,13 @@ impl Stage {
             drain: settings.drain,
             clock_ticks: settings.clock_ticks,
             binary: settings.binary.clone(),
-            server,
+            servers,
             database,
         })
+    }
+
+    pub fn instances(&self) -> usize {
+        self.servers.len()
     }
 
     /// A server key with every scope, made as an operator makes one: `roster keys create`.
@@ -79,8 +95,9 @@ impl Stage {
     }
 
     /// Starts measuring: call after set-up, right before the first write.
-    pub fn window(&self) -> Window {
-        let pid = self.server.pid();
+    pub async fn window(&self) -> Window {
+        let pids: Vec<u32> = self.servers.iter().map(Server::pid).collect();
+        let pid = pids[0];
         let idle_rss_mb = server::vm_mb(pid, "VmRSS:").unwrap_or(f64::NAN);
         let hwm_reset = server::reset_peak(pid);
         let peak_kb = Arc::new(AtomicU64::new(0));
@@ -94,22 +111,28 @@ impl Stage {
                 }
             }
         });
+        let db_work = self.database.work().await;
         Window {
-            pid,
             started: Instant::now(),
             idle_rss_mb,
             hwm_reset,
             peak_kb,
             sampler,
-            server_ticks: server::cpu_ticks(pid).unwrap_or(0),
+            server_ticks: pids.iter().filter_map(|&p| server::cpu_ticks(p)).sum(),
             db_ticks: self.database.is_postgres().then(server::postgres_ticks),
+            db_work,
+            pids,
             clock_ticks: self.clock_ticks,
+            database_url: self.database.url.clone(),
         }
     }
 
     pub async fn stop(self) -> anyhow::Result<()> {
         drop(self.tarpit);
-        let stopped = self.server.stop().await;
+        let mut stopped = Ok(());
+        for server in self.servers {
+            stopped = stopped.and(server.stop().await);
+        }
         self.database.drop_schema().await?;
         stopped
     }
@@ -117,7 +140,8 @@ impl Stage {
 
 /// The measured window, from the first write to the end of the drain.
 pub struct Window {
-    pid: u32,
+    /// Every instance's; the first's memory is measured.
+    pids: Vec<u32>,
     pub started: Instant,
     idle_rss_mb: f64,
     hwm_reset: bool,
@@ -125,7 +149,9 @@ pub struct Window {
     sampler: tokio::task::JoinHandle<()>,
     server_ticks: u64,
     db_ticks: Option<u64>,
+    db_work: Option<server::DbWork>,
     clock_ticks: f64,
+    database_url: String,
 }
 
 /// The server's resources over a window.
@@ -133,25 +159,40 @@ pub struct Window {
 pub struct Usage {
     pub idle_rss_mb: f64,
     pub peak_rss_mb: f64,
-    /// CPU time, in ms, of the server and (on PostgreSQL) of every `postgres` process.
+    /// CPU time, in ms, of the servers and (on PostgreSQL) of every `postgres` process.
     pub server_cpu_ms: f64,
     pub db_cpu_ms: Option<f64>,
+    /// On PostgreSQL: what the database did over the window.
+    pub db_work: Option<server::DbWork>,
+    pub seconds: f64,
 }
 
 impl Window {
-    pub fn close(self) -> Usage {
+    pub async fn close(self) -> Usage {
         self.sampler.abort();
-        let server_ticks = server::cpu_ticks(self.pid).unwrap_or(self.server_ticks);
+        let seconds = self.started.elapsed().as_secs_f64();
+        let server_ticks: u64 = self.pids.iter().filter_map(|&p| server::cpu_ticks(p)).sum();
+        let pid = self.pids[0];
         let db_ticks = self.db_ticks.map(|before| server::postgres_ticks().saturating_sub(before));
         let sampled = self.peak_kb.load(Ordering::Relaxed) as f64 / 1024.0;
         // VmHWM catches a peak between samples, once cleared of the set-up's.
-        let hwm = if self.hwm_reset { server::vm_mb(self.pid, "VmHWM:") } else { None };
+        let hwm = if self.hwm_reset { server::vm_mb(pid, "VmHWM:") } else { None };
         let to_ms = |ticks: u64| ticks as f64 * 1000.0 / self.clock_ticks;
+        let db_work = match self.db_work {
+            Some(before) => {
+                // PostgreSQL's backends report their transaction counts once idle a second.
+                tokio::time::sleep(Duration::from_millis(1500)).await;
+                server::DbWork::read(&self.database_url).await.map(|after| after.since(before))
+            }
+            None => None,
+        };
         Usage {
             idle_rss_mb: self.idle_rss_mb,
             peak_rss_mb: hwm.unwrap_or(0.0).max(sampled),
             server_cpu_ms: to_ms(server_ticks.saturating_sub(self.server_ticks)),
             db_cpu_ms: db_ticks.map(to_ms),
+            db_work,
+            seconds,
         }
     }
 }

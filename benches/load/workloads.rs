@@ -144,7 +144,7 @@ impl Run<'_> {
     ) -> anyhow::Result<Figures> {
         let ids = self.organizations(api, orgs, webhooks, &self.stage.receiver.url).await?;
         let writes = self.sizes.writes.unwrap_or(writes);
-        let window = self.stage.window();
+        let window = self.stage.window().await;
         let done = api.closed_loop(&ids, 0, writes, self.stage.in_flight).await;
         Ok(self.finish(window, &done, webhooks, self.stage.drain).await)
     }
@@ -169,7 +169,7 @@ impl Run<'_> {
         let ids =
             self.organizations(&self.stage.api, 1, webhooks, &self.stage.receiver.url).await?;
         let writes = self.sizes.writes.unwrap_or(writes);
-        let window = self.stage.window();
+        let window = self.stage.window().await;
         let done = self.stage.api.open_loop(&ids, 0, writes, rate, overlap).await;
         let mut figures = self.finish(window, &done, webhooks, self.stage.drain).await;
         figures.notes.push(format!("offered {rate} writes/s × {webhooks} webhooks"));
@@ -182,7 +182,7 @@ impl Run<'_> {
         let noisy =
             self.organizations(&self.stage.api, 1, NOISY_WEBHOOKS, &self.stage.tarpit.url).await?;
         let quiet = self.organizations(&self.stage.api, 1, 1, &self.stage.receiver.url).await?;
-        let window = self.stage.window();
+        let window = self.stage.window().await;
         let api = &self.stage.api;
         let loud = api.closed_loop(&noisy, 0, NOISY_WRITES, self.stage.in_flight).await;
         let calm = api.open_loop(&quiet, NOISY_WRITES, QUIET_WRITES, QUIET_RATE, false).await;
@@ -225,14 +225,18 @@ impl Run<'_> {
         let expected = writes.iter().filter(|w| w.ok()).count() * per_write;
         self.stage.receiver.wait_for(expected, drain).await;
         let started = window.started;
-        let usage = window.close();
+        let usage = window.close().await;
         let seen = self.stage.receiver.seen();
+        let backend = match self.backend {
+            Backend::Sqlite => "sqlite".to_owned(),
+            Backend::Postgres if self.stage.instances() > 1 => {
+                format!("postgres ×{}", self.stage.instances())
+            }
+            Backend::Postgres => "postgres".to_owned(),
+        };
         Measured {
             workload: self.workload.name(),
-            backend: match self.backend {
-                Backend::Sqlite => "sqlite",
-                Backend::Postgres => "postgres",
-            },
+            backend: &backend,
             started,
             writes,
             per_write,

@@ -26,8 +26,13 @@ impl EmailServer {
     ) -> anyhow::Result<Self> {
         let http = http_client(pool)?;
         let database = Database::create(backend).await?;
-        let launch =
-            Launch { binary: &settings.binary, database: &database, webhooks_per_org: 1, env };
+        let launch = Launch {
+            binary: &settings.binary,
+            database: &database,
+            instance: 0,
+            webhooks_per_org: 1,
+            env,
+        };
         match Server::start(launch, &http).await {
             Ok(server) => Ok(Self { server, database, http, clock_ticks: settings.clock_ticks }),
             Err(err) => {
