@@ -12,6 +12,11 @@ use tokio::sync::Notify;
 /// Marks a clock that has not been set from a reference: it reads the system clock.
 const UNSET: i64 = i64::MIN;
 
+/// A new reading of the reference that puts the clock back by less than this (the few
+/// milliseconds a round trip's asymmetry costs) holds the clock still until it has caught up,
+/// so that times never go backwards; a larger step back is the reference's own, and followed.
+const HELD_AT_MOST_MS: i64 = 1_000;
+
 /// The system clock (or a reference's, once set), plus an offset that only tests move.
 /// Cloning shares both.
 #[derive(Clone, Debug)]
@@ -20,6 +25,8 @@ pub struct Clock {
     /// The reference time minus the milliseconds of `started` that had passed when it was
     /// read; [`UNSET`] until then. One atomic, so a reading is never torn.
     reference_ms: Arc<AtomicI64>,
+    /// The latest time [`Self::now`] returned while following a reference.
+    latest_ms: Arc<AtomicI64>,
     started: Instant,
     moved: Arc<Notify>,
 }
@@ -29,6 +36,7 @@ impl Default for Clock {
         Self {
             offset_ms: Arc::default(),
             reference_ms: Arc::new(AtomicI64::new(UNSET)),
+            latest_ms: Arc::new(AtomicI64::new(i64::MIN)),
             started: Instant::now(),
             moved: Arc::default(),
         }
@@ -43,15 +51,15 @@ impl Clock {
     /// The current time, truncated to the millisecond so that what is returned to a client
     /// equals what is stored.
     pub fn now(&self) -> DateTime<Utc> {
-        let ms = self.base_ms() + self.offset_ms.load(Ordering::Relaxed);
+        let offset = self.offset_ms.load(Ordering::Relaxed);
+        let ms = match self.reference_ms.load(Ordering::Relaxed) {
+            UNSET => Utc::now().timestamp_millis() + offset,
+            reference => {
+                let ms = reference.saturating_add(self.monotonic_ms()) + offset;
+                ms.max(self.latest_ms.fetch_max(ms, Ordering::Relaxed))
+            }
+        };
         Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
-    }
-
-    fn base_ms(&self) -> i64 {
-        match self.reference_ms.load(Ordering::Relaxed) {
-            UNSET => Utc::now().timestamp_millis(),
-            reference => reference.saturating_add(self.monotonic_ms()),
-        }
     }
 
     fn monotonic_ms(&self) -> i64 {
@@ -60,15 +68,19 @@ impl Clock {
 
     /// Sets the clock to `reference`, a time read from elsewhere at the monotonic instant `at`.
     /// From then on it runs on the monotonic clock from that reading, so steps of the system
-    /// clock no longer move it. Answers how far the system clock is ahead of the reference.
+    /// clock no longer move it, and it never goes back by less than [`HELD_AT_MOST_MS`].
+    /// Answers how far the system clock is ahead of the reference.
     pub fn follow(&self, reference: DateTime<Utc>, at: Instant) -> chrono::Duration {
         let since_start = at.saturating_duration_since(self.started).as_millis();
         let since_start = i64::try_from(since_start).unwrap_or(i64::MAX);
         let system_now = Utc::now().timestamp_millis();
         let reference_now = reference.timestamp_millis()
             + i64::try_from(at.elapsed().as_millis()).unwrap_or(i64::MAX);
-        self.reference_ms
-            .store(reference.timestamp_millis().saturating_sub(since_start), Ordering::Relaxed);
+        let reference_ms = reference.timestamp_millis().saturating_sub(since_start);
+        let previous = self.reference_ms.swap(reference_ms, Ordering::Relaxed);
+        if previous == UNSET || previous - reference_ms > HELD_AT_MOST_MS {
+            self.latest_ms.store(i64::MIN, Ordering::Relaxed);
+        }
         chrono::Duration::milliseconds(system_now - reference_now)
     }
 
@@ -117,5 +129,23 @@ mod tests {
         // The test offset still applies on top.
         clock.advance(Duration::from_secs(45));
         assert!((Utc::now() - other.now()).num_milliseconds().abs() < 50);
+    }
+
+    #[test]
+    fn a_reading_a_little_behind_holds_the_clock_still_and_a_step_back_is_followed() {
+        let clock = Clock::system();
+        let reference = Utc::now();
+        clock.follow(reference, Instant::now());
+        let before = clock.now();
+        clock.follow(reference - chrono::Duration::milliseconds(200), Instant::now());
+        assert!(clock.now() >= before, "the clock went back");
+        assert!(clock.now() - before < chrono::Duration::milliseconds(50), "it ran on meanwhile");
+
+        clock.follow(reference - chrono::Duration::seconds(30), Instant::now());
+        let behind = before - clock.now();
+        assert!(
+            (behind - chrono::Duration::seconds(30)).num_milliseconds().abs() < 300,
+            "{behind}"
+        );
     }
 }
