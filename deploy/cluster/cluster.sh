@@ -151,6 +151,8 @@ start_roster() { # count
   for i in $(seq 1 "$1"); do
     wait_for 30 "roster $i" curl -fsS "http://127.0.0.1:$((ROSTER_PORT + i))/api/ready"
   done
+  # HAProxy marked them down while they started; its next checks bring them back.
+  wait_for 30 "roster behind HAProxy" curl -fsS "http://127.0.0.1:$ROSTER_PORT/api/ready"
 }
 
 haproxy_config() { # roster count
@@ -165,6 +167,8 @@ haproxy_config() { # roster count
     printf '\nlisten roster\n    mode http\n    bind 127.0.0.1:%s\n' "$ROSTER_PORT"
     printf '    timeout client 60s\n    timeout server 60s\n'
     printf '    option httpchk GET /api/ready\n    default-server inter 1s fall 2 rise 1\n'
+    # With no instance ready (no primary, say), HAProxy answers itself, in the API's shape.
+    printf '    errorfile 503 %s\n' "$HERE/roster-503.http"
     for i in $(seq 1 "$1"); do
       printf '    server roster%s 127.0.0.1:%s check\n' "$i" $((ROSTER_PORT + i))
     done
