@@ -113,6 +113,8 @@ pub async fn listen(url: String, wakeups: std::sync::Arc<Wakeups>, stop: Cancell
             () = tokio::time::sleep(backoff) => {}
             () = stop.cancelled() => return,
         }
-        backoff = (backoff * 2).min(Duration::from_secs(10));
+        // Capped low: after a failover, wake-ups across instances resume within 2 s of the
+        // new primary, and an attempt is one connection.
+        backoff = (backoff * 2).min(Duration::from_secs(2));
     }
 }

@@ -48,6 +48,33 @@ impl Tenants {
     }
 }
 
+impl Tenants {
+    /// Renames the first organization once more through `api`; answers how long its
+    /// delivery took to arrive from the moment the rename was acknowledged.
+    pub(super) async fn time_one_rename(&self, api: &Api) -> Duration {
+        let tenant = &self.orgs[0];
+        let name = "tenant 0 timed";
+        let path = format!("/api/organizations/{}", tenant.id);
+        let (status, body) =
+            api.patch(&path, Some(&self.owner.token), json!({ "name": name })).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let acknowledged = Instant::now();
+        let deadline = acknowledged + DELIVERED_WITHIN;
+        loop {
+            let arrived = tenant
+                .receiver
+                .received()
+                .into_iter()
+                .find(|r| r.json()["data"]["changes"]["name"]["current"] == name);
+            if let Some(r) = arrived {
+                return r.at.saturating_duration_since(acknowledged);
+            }
+            assert!(Instant::now() < deadline, "the rename's delivery never arrived");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
 enum Answer {
     Acknowledged,
     /// `503` with `Retry-After`: not done, try again.
