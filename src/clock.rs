@@ -2,15 +2,12 @@
 //! [`Clock::follow`]); tests hold a handle to the same clock and move it forward instead of
 //! sleeping, so expiry, retries and leases are tested in milliseconds of wall time.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 use tokio::sync::Notify;
-
-/// Marks a clock that has not been set from a reference: it reads the system clock.
-const UNSET: i64 = i64::MIN;
 
 /// A new reading of the reference that puts the clock back by less than this (the few
 /// milliseconds a round trip's asymmetry costs) holds the clock still until it has caught up,
@@ -22,21 +19,28 @@ const HELD_AT_MOST_MS: i64 = 1_000;
 #[derive(Clone, Debug)]
 pub struct Clock {
     offset_ms: Arc<AtomicI64>,
-    /// The reference time minus the milliseconds of `started` that had passed when it was
-    /// read; [`UNSET`] until then. One atomic, so a reading is never torn.
-    reference_ms: Arc<AtomicI64>,
-    /// The latest time [`Self::now`] returned while following a reference.
-    latest_ms: Arc<AtomicI64>,
+    /// `None` until [`Self::follow`]: the system clock.
+    followed: Arc<Mutex<Option<Followed>>>,
     started: Instant,
     moved: Arc<Notify>,
+}
+
+/// A reference being followed. One lock over both fields, so that a reading racing a new
+/// reference can neither be torn nor hold the clock at the old reference's time.
+#[derive(Debug, Clone, Copy)]
+struct Followed {
+    /// The reference time minus the milliseconds of `started` that had passed when it was
+    /// read.
+    reference_ms: i64,
+    /// The latest time [`Clock::now`] returned since then.
+    latest_ms: i64,
 }
 
 impl Default for Clock {
     fn default() -> Self {
         Self {
             offset_ms: Arc::default(),
-            reference_ms: Arc::new(AtomicI64::new(UNSET)),
-            latest_ms: Arc::new(AtomicI64::new(i64::MIN)),
+            followed: Arc::default(),
             started: Instant::now(),
             moved: Arc::default(),
         }
@@ -52,11 +56,13 @@ impl Clock {
     /// equals what is stored.
     pub fn now(&self) -> DateTime<Utc> {
         let offset = self.offset_ms.load(Ordering::Relaxed);
-        let ms = match self.reference_ms.load(Ordering::Relaxed) {
-            UNSET => Utc::now().timestamp_millis() + offset,
-            reference => {
-                let ms = reference.saturating_add(self.monotonic_ms()) + offset;
-                ms.max(self.latest_ms.fetch_max(ms, Ordering::Relaxed))
+        let mut followed = self.followed.lock().unwrap_or_else(PoisonError::into_inner);
+        let ms = match followed.as_mut() {
+            None => Utc::now().timestamp_millis().saturating_add(offset),
+            Some(f) => {
+                let ms = f.reference_ms.saturating_add(self.monotonic_ms()).saturating_add(offset);
+                f.latest_ms = f.latest_ms.max(ms);
+                f.latest_ms
             }
         };
         Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
@@ -74,21 +80,28 @@ impl Clock {
         let since_start = at.saturating_duration_since(self.started).as_millis();
         let since_start = i64::try_from(since_start).unwrap_or(i64::MAX);
         let system_now = Utc::now().timestamp_millis();
-        let reference_now = reference.timestamp_millis()
-            + i64::try_from(at.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let reference_now = reference
+            .timestamp_millis()
+            .saturating_add(i64::try_from(at.elapsed().as_millis()).unwrap_or(i64::MAX));
         let reference_ms = reference.timestamp_millis().saturating_sub(since_start);
-        let previous = self.reference_ms.swap(reference_ms, Ordering::Relaxed);
-        if previous == UNSET || previous - reference_ms > HELD_AT_MOST_MS {
-            self.latest_ms.store(i64::MIN, Ordering::Relaxed);
-        }
-        chrono::Duration::milliseconds(system_now - reference_now)
+        let mut followed = self.followed.lock().unwrap_or_else(PoisonError::into_inner);
+        let latest_ms = match *followed {
+            Some(f) if f.reference_ms.saturating_sub(reference_ms) <= HELD_AT_MOST_MS => {
+                f.latest_ms
+            }
+            _ => i64::MIN,
+        };
+        *followed = Some(Followed { reference_ms, latest_ms });
+        chrono::Duration::milliseconds(system_now.saturating_sub(reference_now))
     }
 
     /// Moves the clock forward and wakes whoever waits for time to pass (the delivery
     /// worker's next retry, say).
     pub fn advance(&self, by: Duration) {
         let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
-        self.offset_ms.fetch_add(ms, Ordering::Relaxed);
+        let _ = self.offset_ms.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |offset| {
+            Some(offset.saturating_add(ms))
+        });
         self.moved.notify_waiters();
     }
 

@@ -47,6 +47,9 @@ node_index() { # name
 }
 
 setup_net() {
+  command -v ip >/dev/null || { echo "missing ip: apt-get install iproute2" >&2; exit 1; }
+  # What a cluster killed without `stop` left behind on these names.
+  teardown_net
   ip link add "$BRIDGE" type bridge
   ip addr add "$SUBNET.1/24" dev "$BRIDGE"
   ip link set "$BRIDGE" up
@@ -259,7 +262,15 @@ stop() {
 
 link() { # up|down, node name
   netns_mode || { echo "$2: not a --netns cluster" >&2; exit 2; }
-  ip link set "$(veth "$(node_index "$2")")" "$1"
+  local i
+  i=$(node_index "$2") || exit 2
+  ip link set "$(veth "$i")" "$1"
+}
+
+start_named_node() { # node name
+  local i
+  i=$(node_index "$1") || exit 2
+  start_node "$i"
 }
 
 case "${1:-}" in
@@ -268,7 +279,7 @@ case "${1:-}" in
   primary) primary ;;
   healthy) healthy ;;
   kill-primary) kill_primary ;;
-  start-node) start_node "$(node_index "${2:?start-node takes a node name}")" ;;
+  start-node) start_named_node "${2:?start-node takes a node name}" ;;
   partition) link down "${2:?partition takes a node name}" ;;
   heal) link up "${2:?heal takes a node name}" ;;
   stop) stop ;;

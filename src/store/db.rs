@@ -14,6 +14,9 @@ use tokio::sync::Mutex;
 use super::conn::{Inner, Pooled, Tx};
 use super::wakeup::Wakeups;
 
+/// How long a request waits for a PostgreSQL connection, pooled or direct.
+const CONNECTION_WAIT: Duration = Duration::from_secs(10);
+
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -103,7 +106,7 @@ impl Db {
                 Pool::Postgres(
                     PgPoolOptions::new()
                         .max_connections(16)
-                        .acquire_timeout(Duration::from_secs(10))
+                        .acquire_timeout(CONNECTION_WAIT)
                         .connect_with(options)
                         .await?,
                 )
@@ -119,7 +122,7 @@ impl Db {
             (Pool::Sqlite(pool), _) => SQLITE_MIGRATIONS.run(pool).await?,
             // sqlx's migration lock is a session's advisory lock.
             (Pool::Postgres(_), Some(direct)) => {
-                let mut conn = PgConnection::connect_with(direct).await?;
+                let mut conn = connect_direct(direct).await?;
                 POSTGRES_MIGRATIONS.run(&mut conn).await?;
                 conn.close().await?;
             }
@@ -158,9 +161,7 @@ impl Db {
     /// session whose settings must never reach a pooled connection. `None` on SQLite.
     pub async fn detached_postgres(&self) -> Result<Option<PgConnection>, sqlx::Error> {
         match (&self.pool, &self.direct) {
-            (Pool::Postgres(_), Some(direct)) => {
-                Ok(Some(PgConnection::connect_with(direct).await?))
-            }
+            (Pool::Postgres(_), Some(direct)) => Ok(Some(connect_direct(direct).await?)),
             (Pool::Postgres(pool), None) => Ok(Some(pool.acquire().await?.detach())),
             (Pool::Sqlite(_), _) => Ok(None),
         }
@@ -230,6 +231,14 @@ impl Db {
             Pool::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// A session straight to PostgreSQL, past the pooler; given up after the pool's wait, so that
+/// an unreachable host stalls nothing for the kernel's connect timeout.
+async fn connect_direct(direct: &PgConnectOptions) -> Result<PgConnection, sqlx::Error> {
+    tokio::time::timeout(CONNECTION_WAIT, PgConnection::connect_with(direct))
+        .await
+        .map_err(|_| sqlx::Error::PoolTimedOut)?
 }
 
 async fn spawn_to_end<T: Send + 'static>(

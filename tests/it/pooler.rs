@@ -17,7 +17,8 @@ const PGBOUNCER: &str = "/usr/sbin/pgbouncer";
 struct PgBouncer {
     child: Child,
     port: u16,
-    _dir: tempfile::TempDir,
+    /// Its configuration and log.
+    dir: tempfile::TempDir,
 }
 
 impl PgBouncer {
@@ -61,12 +62,17 @@ impl PgBouncer {
             .stderr(log)
             .spawn()
             .expect("pgbouncer starts");
+        let mut bouncer = Self { child, port, dir };
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "pgbouncer did not listen within 10 s");
+            let log = || std::fs::read_to_string(bouncer.dir.path().join("pgbouncer.log"));
+            if let Ok(Some(status)) = bouncer.child.try_wait() {
+                panic!("pgbouncer exited ({status}): {}", log().unwrap_or_default());
+            }
+            assert!(Instant::now() < deadline, "pgbouncer not listening within 10 s: {:?}", log());
             std::thread::sleep(Duration::from_millis(50));
         }
-        Self { child, port, _dir: dir }
+        bouncer
     }
 
     /// `postgres` with its host and port swapped for PgBouncer's.

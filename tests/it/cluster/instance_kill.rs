@@ -35,5 +35,6 @@ async fn killing_an_instance_mid_delivery_loses_no_event() {
     assert_eq!(figures.not_ready_answers, 0, "the survivor was not ready at times: {figures}");
     // The only repeats: what the killed instance had sent, unrecorded, made again once its
     // leases ran out.
-    figures.assert_repeats_straddle(killed_at, killed_at);
+    // (A request it wrote just before the kill may still arrive from the socket's buffer.)
+    figures.assert_repeats_straddle(killed_at, killed_at + Duration::from_millis(500));
 }

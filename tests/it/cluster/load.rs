@@ -85,6 +85,7 @@ enum Answer {
 struct Rename {
     org: usize,
     name: String,
+    sent: Instant,
     answered: Instant,
     answer: Answer,
 }
@@ -115,14 +116,11 @@ impl Load {
                     let mut k = 0;
                     while !stop.load(Ordering::Relaxed) {
                         let name = format!("tenant {org} rename {k}");
+                        let sent = Instant::now();
                         let answer = rename(&apis[k % apis.len()], &path, &token, &name).await;
                         let answered = Instant::now();
-                        renames.lock().expect("renames").push(Rename {
-                            org,
-                            name,
-                            answered,
-                            answer,
-                        });
+                        let done = Rename { org, name, sent, answered, answer };
+                        renames.lock().expect("renames").push(done);
                         k += 1;
                         tokio::time::sleep(pause).await;
                     }
@@ -142,7 +140,8 @@ impl Load {
         Self { stop, renames, not_ready, tasks }
     }
 
-    /// Waits until a rename answered after `since` was acknowledged; returns when.
+    /// Waits until a rename sent after `since` was acknowledged; returns when. (One sent before
+    /// may have committed before the disruption and been answered just after it.)
     pub(super) async fn wait_for_write_after(&self, since: Instant, timeout: Duration) -> Instant {
         let deadline = since + timeout;
         loop {
@@ -151,7 +150,7 @@ impl Load {
                 .lock()
                 .expect("renames")
                 .iter()
-                .filter(|r| r.answered > since && matches!(r.answer, Answer::Acknowledged))
+                .filter(|r| r.sent > since && matches!(r.answer, Answer::Acknowledged))
                 .map(|r| r.answered)
                 .min();
             if let Some(at) = first {
@@ -262,10 +261,6 @@ async fn check(api: &Api, tenants: &Tenants, renames: Vec<Rename>, not_ready: us
     assert!(
         unexpected.is_empty(),
         "answers other than 200, or 503 with Retry-After: {unexpected:#?}"
-    );
-    assert!(
-        unexpected.is_empty(),
-        "answers other than 200 and 503 with Retry-After: {unexpected:#?}"
     );
     let acknowledged: Vec<&Rename> =
         renames.iter().filter(|r| matches!(r.answer, Answer::Acknowledged)).collect();

@@ -131,7 +131,7 @@ impl Cluster {
             assert!(
                 started.elapsed() < timeout,
                 "the cluster did not recover within {timeout:?}: {}\n{}",
-                self.run(&["status"]).await,
+                String::from_utf8_lossy(&self.try_run(&["status"]).await.stdout),
                 self.logs()
             );
             tokio::time::sleep(Duration::from_millis(500)).await;
