@@ -180,8 +180,9 @@ impl Window {
         let to_ms = |ticks: u64| ticks as f64 * 1000.0 / self.clock_ticks;
         let db_work = match self.db_work {
             Some(before) => {
-                // PostgreSQL's backends report their transaction counts once idle a second.
-                tokio::time::sleep(Duration::from_millis(1500)).await;
+                // An idle backend reports its last counts within PostgreSQL 15's idle
+                // interval (10 s).
+                tokio::time::sleep(Duration::from_secs(11)).await;
                 server::DbWork::read(&self.database_url).await.map(|after| after.since(before))
             }
             None => None,
