@@ -125,13 +125,7 @@ impl App {
         };
         if state.db.backend() == Backend::Postgres {
             tokio::spawn(crate::store::announce(state.db.clone(), stop.clone()));
-            // LISTEN needs a session: past a pooler, PostgreSQL itself.
-            let listen_url = config.database_direct_url.as_ref().unwrap_or(&config.database_url);
-            tokio::spawn(crate::store::listen(
-                String::from(&**listen_url),
-                state.db.wakeups(),
-                stop.clone(),
-            ));
+            tokio::spawn(crate::store::listen(state.db.clone(), stop.clone()));
         }
         Ok(tokio::spawn(worker.run(stop)))
     }

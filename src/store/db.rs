@@ -157,6 +157,16 @@ impl Db {
         })
     }
 
+    /// How to open a PostgreSQL session of its own (past any pooler: PostgreSQL itself);
+    /// `None` on SQLite.
+    pub fn session_options(&self) -> Option<PgConnectOptions> {
+        match (&self.pool, &self.direct) {
+            (Pool::Postgres(_), Some(direct)) => Some((**direct).clone()),
+            (Pool::Postgres(pool), None) => Some((*pool.connect_options()).clone()),
+            (Pool::Sqlite(_), _) => None,
+        }
+    }
+
     /// A PostgreSQL connection of its own, outside the pool (and outside any pooler): for a
     /// session whose settings must never reach a pooled connection. `None` on SQLite.
     pub async fn detached_postgres(&self) -> Result<Option<PgConnection>, sqlx::Error> {

@@ -84,12 +84,22 @@ pub async fn announce(db: Db, stop: CancellationToken) {
 }
 
 /// Wakes this process's worker whenever any instance commits queued work, until `stop`.
-/// Reconnects after errors; polling covers any notification lost meanwhile.
-pub async fn listen(url: String, wakeups: std::sync::Arc<Wakeups>, stop: CancellationToken) {
+/// Reconnects after errors; polling covers any notification lost meanwhile. On SQLite it
+/// returns at once.
+pub async fn listen(db: Db, stop: CancellationToken) {
+    let Some(options) = db.session_options() else { return };
+    let wakeups = db.wakeups();
     let mut backoff = Duration::from_millis(100);
     while !stop.is_cancelled() {
         let session = async {
-            let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
+            // A pool of one, which the listener reconnects through after a lost connection.
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .max_lifetime(None)
+                .idle_timeout(None)
+                .connect_lazy_with(options.clone());
+            let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+            listener.ignore_pool_close_event(true);
             listener.listen(NOTIFY_CHANNEL).await?;
             // Anything committed while we were not listening is picked up now.
             wakeups.wake();
